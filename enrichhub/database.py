@@ -1,0 +1,46 @@
+"""Django's DATABASES entry: the server named by DATABASE_URL, or the embedded one."""
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+from enrichhub.embedded_db import DatabaseSetupError, embedded_server_start
+
+# Managed enrichhub tables are created with bare names and then moved into their schema
+# by migrations; Django's introspection only sees tables on the search_path.
+SEARCH_PATH = "public,core,extracted,reference"
+POSTGRES_ENGINE = "django.db.backends.postgresql"
+
+
+def database_settings(*, environ: Mapping[str, str], default_data_dir: Path) -> tuple[dict[str, Any], bool]:
+    """Return (the DATABASES['default'] dict, whether it is the embedded server)."""
+    url = environ.get("DATABASE_URL", "").strip()
+    embedded = not url
+    if embedded:
+        data_dir = Path(environ.get("ENRICHHUB_DATA_DIR") or default_data_dir).resolve()
+        url = embedded_server_start(data_dir=data_dir)
+    config = _parse_url(url)
+    options = config.setdefault("OPTIONS", {})
+    options.setdefault("options", f"-c search_path={SEARCH_PATH}")
+    options.setdefault("application_name", "enrichhub")
+    options.setdefault("connect_timeout", 5)
+    return config, embedded
+
+
+def _parse_url(url: str) -> dict[str, Any]:
+    try:
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except Exception as exc:  # dj-database-url raises several unrelated types
+        raise DatabaseSetupError(
+            f"DATABASE_URL is not a usable URL ({exc.__class__.__name__}); "
+            "expected postgresql://user:password@host:5432/dbname, or unset it for the embedded server"
+        ) from exc
+    if config.get("ENGINE") != POSTGRES_ENGINE:
+        raise DatabaseSetupError(
+            f"DATABASE_URL names a {config.get('ENGINE')} database; enrichhub needs PostgreSQL (postgresql://…)"
+        )
+    if not config.get("NAME"):
+        raise DatabaseSetupError("DATABASE_URL has no database name: add /dbname after the host")
+    return config

@@ -1,0 +1,86 @@
+"""The embedded PostgreSQL server used when no DATABASE_URL is configured.
+
+pgserver ships a PostgreSQL build inside its wheel and runs it on a Unix socket in the
+data folder. We always start it with cleanup_mode=None: pgserver's own reference count
+keeps the pids of every process that touched the server and never forgets a killed one,
+so leaving the stop to pgserver would either stop the server under a running qcluster or
+never stop it at all. The demo supervisor, `make stop` and `.ci/run` stop it explicitly.
+"""
+
+import warnings
+from pathlib import Path
+
+import psycopg
+from django.core.exceptions import ImproperlyConfigured
+from psycopg import sql
+
+DATABASE_NAME = "enrichhub"
+
+
+class DatabaseSetupError(ImproperlyConfigured):
+    """The database cannot be used; the message says what to do about it."""
+
+
+def embedded_server_start(*, data_dir: Path) -> str:
+    """Start (or reuse) the server in data_dir; return a URI for the enrichhub database."""
+    _check_data_dir(data_dir)
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, cron) and falls back to /tmp: harmless
+        warnings.simplefilter("ignore")
+        import pgserver  # deferred: importing it probes the runtime folder, needless with DATABASE_URL
+
+    try:
+        server = pgserver.get_server(data_dir, cleanup_mode=None)
+        admin_uri = server.get_uri()
+    except Exception as exc:  # pgserver raises bare assertions and CalledProcessError alike
+        log = data_dir / "log"
+        raise DatabaseSetupError(
+            f"the embedded PostgreSQL in {data_dir} did not start ({type(exc).__name__}: {exc}); "
+            f"see {log} or remove the folder to start afresh"
+        ) from exc
+    _ensure_database(admin_uri)
+    return admin_uri.replace("/postgres?", f"/{DATABASE_NAME}?", 1)
+
+
+def embedded_server_stop(*, data_dir: Path) -> bool:
+    """Stop the server in data_dir if it runs. True when a server was stopped."""
+    if embedded_server_pid(data_dir=data_dir) is None:
+        return False
+    from pgserver import _commands
+
+    _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=_system_user())
+    return True
+
+
+def embedded_server_pid(*, data_dir: Path) -> int | None:
+    from pgserver.utils import PostmasterInfo
+
+    if not (data_dir / "postmaster.pid").exists():
+        return None
+    info = PostmasterInfo.read_from_pgdata(data_dir)
+    return info.pid if info is not None and info.is_running() else None
+
+
+def _check_data_dir(data_dir: Path) -> None:
+    hint = "set ENRICHHUB_DATA_DIR to a folder enrichhub may create, or set DATABASE_URL"
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DatabaseSetupError(f"the data folder {data_dir} is a file, not a folder: {hint}")
+    if data_dir.is_dir() and any(data_dir.iterdir()) and not (data_dir / "PG_VERSION").exists():
+        raise DatabaseSetupError(f"the data folder {data_dir} holds files but no PostgreSQL data: {hint}")
+    try:
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseSetupError(f"cannot create {data_dir.parent} ({exc.strerror}): {hint}") from exc
+
+
+def _ensure_database(admin_uri: str) -> None:
+    with psycopg.connect(admin_uri, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+
+
+def _system_user() -> str | None:
+    import os
+
+    return "pgserver" if os.name == "posix" and os.geteuid() == 0 else None

@@ -1,0 +1,116 @@
+"""Settings for enrichhub, read from the environment (see README, Configuration)."""
+
+import os
+import secrets
+from pathlib import Path
+
+from enrichhub.database import database_settings
+from enrichhub.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("ENRICHHUB_VAR_DIR") or BASE_DIR / "var")
+
+DEBUG = env_bool("DEBUG", True, environ=os.environ)
+# A fresh key per process is safe for local use (sessions just end on restart); a real
+# deployment has DEBUG off and must say which key it signs with.
+SECRET_KEY = env_str("SECRET_KEY", "", environ=os.environ) or (
+    secrets.token_urlsafe(50) if DEBUG else ""
+)
+if not SECRET_KEY:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"], environ=os.environ)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [], environ=os.environ)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_q",
+    "enrichhub",
+    "warehouse",
+    "registry",
+    "runs",
+    "cleanup",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "enrichhub.urls"
+WSGI_APPLICATION = "enrichhub.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_default_db, EMBEDDED_DATABASE = database_settings(environ=os.environ, default_data_dir=VAR_DIR / "pgdata")
+DATABASES = {"default": _default_db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The warehouse DDL and demo data may only touch a database that enrichhub started itself,
+# unless an operator opts in for a disposable server of their own.
+WAREHOUSE_DDL_ALLOWED = EMBEDDED_DATABASE or env_bool("ENRICHHUB_ALLOW_WAREHOUSE_DDL", False, environ=os.environ)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# django-q2 on the ORM broker: PostgreSQL stays the one source of truth. `retry` must
+# exceed `timeout`, or a slow task is handed to a second worker while the first still runs.
+Q_TIMEOUT = env_int("ENRICHHUB_Q_TIMEOUT", 300, environ=os.environ, minimum=10)
+Q_CLUSTER = {
+    "name": "enrichhub",
+    "orm": "default",
+    "workers": env_int("ENRICHHUB_Q_WORKERS", 2, environ=os.environ, minimum=1),
+    "timeout": Q_TIMEOUT,
+    "retry": Q_TIMEOUT + 60,
+    "max_attempts": 3,
+    "ack_failures": False,
+    "save_limit": 1000,
+    "catch_up": False,
+    "poll": 1,
+    "sync": env_bool("ENRICHHUB_Q_SYNC", False, environ=os.environ),
+}
+
+ADMIN_USERNAME = env_str("ENRICHHUB_ADMIN_USER", "admin", environ=os.environ)
+ADMIN_PASSWORD_FILE = VAR_DIR / "admin-password.txt"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO", environ=os.environ)},
+    "loggers": {"pgserver": {"level": "WARNING"}},
+}
