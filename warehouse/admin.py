@@ -1,0 +1,75 @@
+"""Read-only views of the warehouse tables: ops inspect here and change data through jobs."""
+
+from django.contrib import admin
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.utils.functional import cached_property
+
+from warehouse import models
+
+
+class CappedCountPaginator(Paginator):
+    """Counts at most COUNT_CAP rows, so a page of a multi-million-row table stays cheap.
+
+    A full count(*) of core.person_work_history takes seconds; counting a LIMITed subquery
+    stops early. Ops reach rows beyond the cap through search and filters.
+    """
+
+    COUNT_CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.COUNT_CAP].count()
+
+
+class WarehouseAdmin(admin.ModelAdmin):
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    list_per_page = 50
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(models.Company)
+class CompanyAdmin(WarehouseAdmin):
+    list_display = ["id", "domain", "company_name", "company_country", "discovery_location", "salesnav_location"]
+    search_fields = ["=domain"]
+
+
+@admin.register(models.Person)
+class PersonAdmin(WarehouseAdmin):
+    list_display = ["id", "linkedin_url", "full_name", "person_country", "matched_job_function",
+                    "matched_seniority"]
+    search_fields = ["=linkedin_url"]
+
+
+@admin.register(models.PersonWorkHistory)
+class PersonWorkHistoryAdmin(WarehouseAdmin):
+    list_display = ["id", "linkedin_url", "company_domain", "title", "start_date", "end_date", "source"]
+    search_fields = ["=linkedin_url"]
+    raw_id_fields = ["person", "company"]
+
+
+@admin.register(models.CompanyDiscovery)
+class CompanyDiscoveryAdmin(WarehouseAdmin):
+    list_display = ["id", "domain", "company_name", "total_funding_amount_range_usd", "created_at"]
+    search_fields = ["=domain"]
+
+
+@admin.register(models.CompanyFunding)
+class CompanyFundingAdmin(WarehouseAdmin):
+    list_display = ["domain", "raw_funding_range", "source", "created_at"]
+    search_fields = ["=domain"]
+
+
+@admin.register(models.JobTitleMapping)
+class JobTitleMappingAdmin(WarehouseAdmin):
+    list_display = ["raw_title", "matched_job_function", "matched_seniority"]
+    search_fields = ["raw_title"]
