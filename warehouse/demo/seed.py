@@ -47,7 +47,7 @@ class SeedReport:
 def demo_seed(*, scale: float, seed: int = 42, reset: bool = False, progress: Progress | None = None) -> SeedReport:
     """Create the shape if needed and fill it in one transaction.
 
-    Refuses with DemoDataExists when core.companies already has rows, unless reset is set,
+    Refuses with DemoDataExists when any demo table already has rows, unless reset is set,
     in which case the demo tables are emptied first (same transaction: a failure keeps the old data).
     """
     size = DemoSize(scale)  # validates the scale before anything is written
@@ -78,17 +78,23 @@ def _timed(cursor, label: str, statement, params: dict, progress: Progress | Non
 
 
 def _refuse_or_reset(cursor, *, reset: bool) -> None:
-    cursor.execute("SELECT count(*) FROM core.companies")
-    (companies,) = cursor.fetchone()
-    if companies and not reset:
-        raise DemoDataExists(
-            f"the demo warehouse already holds data ({companies} companies); "
-            "run seed_demo --reset to replace it"
-        )
-    if reset:
-        tables = DEMO_TABLES + [t for w in generic_landing_workflows() for t in (w.raw_table, w.extracted_table)]
-        names = sql.SQL(", ").join(sql.Identifier(*warehouse_sql.split_table_name(t)) for t in tables)
-        cursor.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(names))
+    tables = DEMO_TABLES + [t for w in generic_landing_workflows() for t in (w.raw_table, w.extracted_table)]
+    identifiers = [sql.Identifier(*warehouse_sql.split_table_name(t)) for t in tables]
+    if not reset:
+        occupied = [t for t, ident in zip(tables, identifiers, strict=True) if _has_rows(cursor, ident)]
+        if occupied:
+            raise DemoDataExists(
+                f"the demo warehouse already holds data (in {', '.join(occupied[:3])}"
+                f"{' and more' if len(occupied) > 3 else ''}); run seed_demo --reset to replace it"
+            )
+    # Also on empty tables: restarting the identities is what makes ids, and so the data,
+    # the same for the same seed whatever ran against these tables before.
+    cursor.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(sql.SQL(", ").join(identifiers)))
+
+
+def _has_rows(cursor, table: sql.Identifier) -> bool:
+    cursor.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(table))
+    return cursor.fetchone()[0]
 
 
 def _fill_generic_tables(cursor, size: DemoSize, progress: Progress | None):

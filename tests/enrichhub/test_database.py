@@ -1,0 +1,88 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from enrichhub.database import database_settings
+from enrichhub.embedded_db import (
+    DatabaseSetupError,
+    embedded_server_pid,
+    embedded_server_start,
+    embedded_server_stop,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_database_url_wins_and_no_embedded_server_is_started(tmp_path):
+    data_dir = tmp_path / "pgdata"
+    config, embedded = database_settings(
+        environ={"DATABASE_URL": "postgresql://ops:secret@warehouse.internal:6543/leads", "ENRICHHUB_DATA_DIR": str(data_dir)},
+        default_data_dir=data_dir,
+    )
+    assert embedded is False
+    assert (config["HOST"], config["PORT"], config["NAME"], config["USER"]) == ("warehouse.internal", 6543, "leads", "ops")
+    assert "search_path=" in config["OPTIONS"]["options"]
+    assert not data_dir.exists()
+
+
+@pytest.mark.parametrize("url, fragment", [
+    ("nonsense://x", "not a usable URL"),
+    ("sqlite:///tmp/x.db", "needs PostgreSQL"),
+    ("postgresql://u:p@host:5432", "no database name"),
+])
+def test_a_bad_database_url_is_refused_with_a_one_line_reason(tmp_path, url, fragment):
+    with pytest.raises(DatabaseSetupError, match=fragment) as caught:
+        database_settings(environ={"DATABASE_URL": url}, default_data_dir=tmp_path / "pgdata")
+    assert "\n" not in str(caught.value)
+
+
+def test_a_data_folder_that_is_a_file_is_refused(tmp_path):
+    occupied = tmp_path / "pgdata"
+    occupied.write_text("not a folder")
+    with pytest.raises(DatabaseSetupError, match="is a file"):
+        embedded_server_start(data_dir=occupied)
+
+
+def test_a_data_folder_holding_other_files_is_refused(tmp_path):
+    occupied = tmp_path / "pgdata"
+    occupied.mkdir()
+    (occupied / "notes.txt").write_text("someone else's folder")
+    with pytest.raises(DatabaseSetupError, match="no PostgreSQL data"):
+        embedded_server_start(data_dir=occupied)
+
+
+def test_the_embedded_server_starts_is_reused_and_stops(tmp_path):
+    data_dir = tmp_path / "pgdata"
+    try:
+        uri = embedded_server_start(data_dir=data_dir)
+        first_pid = embedded_server_pid(data_dir=data_dir)
+        assert first_pid is not None
+        assert embedded_server_start(data_dir=data_dir) == uri
+        assert embedded_server_pid(data_dir=data_dir) == first_pid
+        with psycopg.connect(uri) as conn:
+            assert conn.execute("SELECT current_database()").fetchone() == ("enrichhub",)
+    finally:
+        embedded_server_stop(data_dir=data_dir)
+    assert embedded_server_pid(data_dir=data_dir) is None
+
+
+def _manage(*args: str, env_overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    env = {**os.environ, **env_overrides}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("url, fragment", [
+    ("nonsense://nowhere", "DATABASE_URL is not a usable URL"),
+    ("postgresql://ops@127.0.0.1:1/leads", "cannot reach the database"),
+])
+def test_manage_py_reports_database_problems_in_one_line(url, fragment):
+    result = _manage("migrate", "--check", env_overrides={"DATABASE_URL": url})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("enrichhub: error:") and fragment in lines[0]
