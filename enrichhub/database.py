@@ -1,12 +1,11 @@
 """Django's DATABASES entry: the server named by DATABASE_URL, or the embedded one."""
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dj_database_url
 
-from enrichhub.embedded_db import DatabaseSetupError, embedded_server_start
+from enrichhub.embedded_db import DatabaseSetupError, data_dir_from, embedded_server_start
 
 # Managed enrichhub tables are created with bare names and then moved into their schema
 # by migrations; Django's introspection only sees tables on the search_path.
@@ -14,13 +13,12 @@ SEARCH_PATH = "public,core,extracted,reference"
 POSTGRES_ENGINE = "django.db.backends.postgresql"
 
 
-def database_settings(*, environ: Mapping[str, str], default_data_dir: Path) -> tuple[dict[str, Any], bool]:
+def database_settings(*, environ: Mapping[str, str]) -> tuple[dict[str, Any], bool]:
     """Return (the DATABASES['default'] dict, whether it is the embedded server)."""
     url = environ.get("DATABASE_URL", "").strip()
     embedded = not url
     if embedded:
-        data_dir = Path(environ.get("ENRICHHUB_DATA_DIR") or default_data_dir).resolve()
-        url = embedded_server_start(data_dir=data_dir)
+        url = embedded_server_start(data_dir=data_dir_from(environ))
     config = _parse_url(url)
     options = config.setdefault("OPTIONS", {})
     options.setdefault("options", f"-c search_path={SEARCH_PATH}")

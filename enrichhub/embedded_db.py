@@ -7,7 +7,9 @@ so leaving the stop to pgserver would either stop the server under a running qcl
 never stop it at all. The demo supervisor, `make stop` and `.ci/run` stop it explicitly.
 """
 
+import sys
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 
 import psycopg
@@ -15,6 +17,12 @@ from django.core.exceptions import ImproperlyConfigured
 from psycopg import sql
 
 DATABASE_NAME = "enrichhub"
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def data_dir_from(environ: Mapping[str, str]) -> Path:
+    """Where the embedded server keeps its data: ENRICHHUB_DATA_DIR, else var/pgdata in the project."""
+    return Path(environ.get("ENRICHHUB_DATA_DIR") or PROJECT_DIR / "var" / "pgdata").resolve()
 
 
 class DatabaseSetupError(ImproperlyConfigured):
@@ -24,11 +32,7 @@ class DatabaseSetupError(ImproperlyConfigured):
 def embedded_server_start(*, data_dir: Path) -> str:
     """Start (or reuse) the server in data_dir; return a URI for the enrichhub database."""
     _check_data_dir(data_dir)
-    with warnings.catch_warnings():
-        # platformdirs warns when XDG_RUNTIME_DIR is unset (CI, cron) and falls back to /tmp: harmless
-        warnings.simplefilter("ignore")
-        import pgserver  # deferred: importing it probes the runtime folder, needless with DATABASE_URL
-
+    pgserver = _import_pgserver()
     try:
         server = pgserver.get_server(data_dir, cleanup_mode=None)
         admin_uri = server.get_uri()
@@ -46,6 +50,7 @@ def embedded_server_stop(*, data_dir: Path) -> bool:
     """Stop the server in data_dir if it runs. True when a server was stopped."""
     if embedded_server_pid(data_dir=data_dir) is None:
         return False
+    _import_pgserver()
     from pgserver import _commands
 
     _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=_system_user())
@@ -53,12 +58,25 @@ def embedded_server_stop(*, data_dir: Path) -> bool:
 
 
 def embedded_server_pid(*, data_dir: Path) -> int | None:
+    _import_pgserver()
     from pgserver.utils import PostmasterInfo
 
     if not (data_dir / "postmaster.pid").exists():
         return None
     info = PostmasterInfo.read_from_pgdata(data_dir)
     return info.pid if info is not None and info.is_running() else None
+
+
+def _import_pgserver():
+    """Import pgserver lazily (needless with DATABASE_URL) and quietly.
+
+    platformdirs warns when XDG_RUNTIME_DIR is unset, as under CI and cron, and then falls
+    back to a folder under /tmp, which is fine for pgserver's lock file.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+    return pgserver
 
 
 def _check_data_dir(data_dir: Path) -> None:
@@ -84,3 +102,30 @@ def _system_user() -> str | None:
     import os
 
     return "pgserver" if os.name == "posix" and os.geteuid() == 0 else None
+
+
+def main(argv: list[str]) -> int:
+    """`python -m enrichhub.embedded_db start|stop|status`, usable without Django settings."""
+    import os
+
+    action = argv[0] if argv else "status"
+    data_dir = data_dir_from(os.environ)
+    if action == "start":
+        print(embedded_server_start(data_dir=data_dir))
+    elif action == "stop":
+        print("stopped" if embedded_server_stop(data_dir=data_dir) else "not running")
+    elif action == "status":
+        pid = embedded_server_pid(data_dir=data_dir)
+        print(f"running (pid {pid}) in {data_dir}" if pid else f"not running ({data_dir})")
+    else:
+        print(f"unknown action {action!r}: use start, stop or status", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except DatabaseSetupError as exc:
+        print(f"enrichhub: error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -4,7 +4,10 @@ Each reader rejects a malformed value with ImproperlyConfigured naming the varia
 so a typo in deployment fails at start-up instead of silently falling back to a default.
 """
 
+import os
+import secrets
 from collections.abc import Mapping
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -46,3 +49,24 @@ def env_list(name: str, default: list[str], *, environ: Mapping[str, str]) -> li
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def local_secret(path: Path) -> str:
+    """A secret kept in a git-ignored file, created on first use.
+
+    Every process of one installation (web server, q2 cluster, commands) must share the
+    key: django-q2 signs queued tasks with it, so a per-process key loses every task.
+    """
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: when two processes race on a fresh install, one writes and both read its key.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()

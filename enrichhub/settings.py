@@ -1,20 +1,18 @@
 """Settings for enrichhub, read from the environment (see README, Configuration)."""
 
 import os
-import secrets
 from pathlib import Path
 
 from enrichhub.database import database_settings
-from enrichhub.env import env_bool, env_int, env_list, env_str
+from enrichhub.env import env_bool, env_int, env_list, env_str, local_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ENRICHHUB_VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", True, environ=os.environ)
-# A fresh key per process is safe for local use (sessions just end on restart); a real
-# deployment has DEBUG off and must say which key it signs with.
+# Locally the key lives in var/; a real deployment has DEBUG off and must say which key it signs with.
 SECRET_KEY = env_str("SECRET_KEY", "", environ=os.environ) or (
-    secrets.token_urlsafe(50) if DEBUG else ""
+    local_secret(VAR_DIR / "secret-key.txt") if DEBUG else ""
 )
 if not SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
@@ -66,7 +64,7 @@ TEMPLATES = [
     },
 ]
 
-_default_db, EMBEDDED_DATABASE = database_settings(environ=os.environ, default_data_dir=VAR_DIR / "pgdata")
+_default_db, EMBEDDED_DATABASE = database_settings(environ=os.environ)
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

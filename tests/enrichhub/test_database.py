@@ -20,11 +20,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 def test_database_url_wins_and_no_embedded_server_is_started(tmp_path):
     data_dir = tmp_path / "pgdata"
     config, embedded = database_settings(
-        environ={"DATABASE_URL": "postgresql://ops:secret@warehouse.internal:6543/leads", "ENRICHHUB_DATA_DIR": str(data_dir)},
-        default_data_dir=data_dir,
+        environ={"DATABASE_URL": "postgresql://ops:secret@warehouse.internal:6543/leads",
+                 "ENRICHHUB_DATA_DIR": str(data_dir)},
     )
     assert embedded is False
-    assert (config["HOST"], config["PORT"], config["NAME"], config["USER"]) == ("warehouse.internal", 6543, "leads", "ops")
+    assert (config["HOST"], config["PORT"]) == ("warehouse.internal", 6543)
+    assert (config["NAME"], config["USER"]) == ("leads", "ops")
     assert "search_path=" in config["OPTIONS"]["options"]
     assert not data_dir.exists()
 
@@ -36,7 +37,7 @@ def test_database_url_wins_and_no_embedded_server_is_started(tmp_path):
 ])
 def test_a_bad_database_url_is_refused_with_a_one_line_reason(tmp_path, url, fragment):
     with pytest.raises(DatabaseSetupError, match=fragment) as caught:
-        database_settings(environ={"DATABASE_URL": url}, default_data_dir=tmp_path / "pgdata")
+        database_settings(environ={"DATABASE_URL": url, "ENRICHHUB_DATA_DIR": str(tmp_path / "pgdata")})
     assert "\n" not in str(caught.value)
 
 

@@ -3,7 +3,7 @@ from django.core.exceptions import ImproperlyConfigured
 from hypothesis import given
 from hypothesis import strategies as st
 
-from enrichhub.env import env_bool, env_int, env_list
+from enrichhub.env import env_bool, env_int, env_list, local_secret
 
 
 @pytest.mark.parametrize("raw, expected", [("1", True), ("TRUE", True), (" yes ", True), ("off", False),
@@ -43,3 +43,11 @@ def test_env_int_rejects_values_below_the_minimum():
 def test_env_list_splits_on_commas_and_drops_blanks(items):
     parsed = env_list("ALLOWED_HOSTS", [], environ={"ALLOWED_HOSTS": ",".join(items)})
     assert parsed == [item.strip() for item in items if item.strip()]
+
+
+def test_the_local_secret_is_created_once_and_then_shared(tmp_path):
+    path = tmp_path / "var" / "secret-key.txt"
+    first = local_secret(path)
+    assert len(first) >= 50
+    assert local_secret(path) == first
+    assert path.stat().st_mode & 0o077 == 0

@@ -1,0 +1,75 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from enrichhub.embedded_db import data_dir_from, embedded_server_stop
+
+STOP_GRACE_SECONDS = 20
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (systemd, docker stop) shuts down like Ctrl-C."""
+    raise KeyboardInterrupt
+
+
+class Command(BaseCommand):
+    help = "Prepare the database and demo data, then run the q2 cluster and web server until Ctrl-C."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--addr", default=os.environ.get("ENRICHHUB_ADDR", "127.0.0.1:8000"))
+        parser.add_argument("--scale", type=float, default=float(os.environ.get("ENRICHHUB_DEMO_SCALE", "1")))
+
+    def handle(self, *args, addr: str, scale: float, **options) -> None:
+        self._prepare(scale)
+        children = [self._spawn("qcluster"), self._spawn("runserver", addr, "--noreload")]
+        self.stdout.write(self.style.SUCCESS(f"enrichhub is up: http://{addr}/admin/  API docs http://{addr}/api/docs"))
+        self.stdout.write("Ctrl-C stops the web server, the q2 cluster and the embedded database.")
+        signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            failed = self._wait_for_first_exit(children)
+        except KeyboardInterrupt:
+            failed = None
+        self._stop(children)
+        if failed is not None:
+            raise CommandError(f"'{' '.join(failed.args[2:])}' exited with status {failed.returncode}")
+
+    def _prepare(self, scale: float) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("database migrated")
+        if settings.WAREHOUSE_DDL_ALLOWED:
+            call_command("create_warehouse")
+            call_command("seed_demo", scale=scale, if_empty=True)
+        else:
+            self.stdout.write("DATABASE_URL is a real warehouse: demo shape and data left alone")
+        call_command("ensure_admin")
+
+    def _spawn(self, *command: str) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "manage.py", *command], cwd=settings.BASE_DIR)
+
+    def _wait_for_first_exit(self, children: list[subprocess.Popen]) -> subprocess.Popen:
+        while True:
+            for child in children:
+                if child.poll() is not None:
+                    return child
+            time.sleep(0.5)
+
+    def _stop(self, children: list[subprocess.Popen]) -> None:
+        self.stdout.write("stopping…")
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if settings.EMBEDDED_DATABASE:
+            embedded_server_stop(data_dir=data_dir_from(os.environ))
+            self.stdout.write("embedded database stopped")

@@ -1,0 +1,85 @@
+"""The main command end to end: a fresh data folder, real processes, real HTTP."""
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from enrichhub.embedded_db import embedded_server_pid, embedded_server_stop
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_health(base: str, demo: subprocess.Popen) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        assert demo.poll() is None, "the demo command exited before serving"
+        try:
+            with urllib.request.urlopen(f"{base}/api/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    pytest.fail("the demo server did not answer /api/health in time")
+
+
+def _admin_login(base: str, username: str, password: str) -> str:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(f"{base}/admin/login/").read()
+    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    form = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": csrf,
+                                   "next": "/admin/"}).encode()
+    with opener.open(f"{base}/admin/login/?next=/admin/", data=form) as response:
+        return response.read().decode()
+
+
+@pytest.fixture
+def demo_env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(ENRICHHUB_DATA_DIR=str(tmp_path / "pgdata"), ENRICHHUB_VAR_DIR=str(tmp_path / "var"),
+               ENRICHHUB_Q_WORKERS="1", PYTHONUNBUFFERED="1")
+    yield env
+    embedded_server_stop(data_dir=tmp_path / "pgdata")
+
+
+def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(demo_env, tmp_path):
+    base = f"http://127.0.0.1:{_free_port()}"
+    log = (tmp_path / "demo.log").open("w+")
+    demo = subprocess.Popen([sys.executable, "manage.py", "demo", "--scale", "0.01", "--addr", base[7:]],
+                            cwd=PROJECT_ROOT, env=demo_env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_for_health(base, demo)
+        output = Path(log.name).read_text()
+        username, password = re.search(r"admin user created: username (\S+)\s+password (\S+)", output).groups()
+        assert "Lead warehouse control" in _admin_login(base, username, password)
+        with urllib.request.urlopen(f"{base}/api/docs", timeout=5) as docs:
+            assert docs.status == 200
+
+        task = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c",
+             "from django_q.tasks import async_task, result; print(result(async_task('math.floor', 2.5), wait=60000))"],
+            cwd=PROJECT_ROOT, env=demo_env, capture_output=True, text=True, timeout=90,
+        )
+        assert task.stdout.strip().splitlines()[-1] == "2", task.stderr
+    finally:
+        demo.send_signal(signal.SIGINT)
+        exit_code = demo.wait(timeout=60)
+    assert exit_code == 0, Path(log.name).read_text()
+    assert embedded_server_pid(data_dir=tmp_path / "pgdata") is None
