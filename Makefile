@@ -1,0 +1,38 @@
+# The two commands a new machine needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+CONSTRAINTS := requirements/constraints.txt
+
+.PHONY: install demo test lint bench stop db-status constraints
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet 'uv>=0.9,<0.14'
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -c $(CONSTRAINTS) -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) manage.py demo
+
+test: install lint
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+
+bench: install
+	$(PY) -m bench.run $(BENCH)
+
+stop:
+	$(PY) -m enrichhub.embedded_db stop
+
+db-status:
+	$(PY) -m enrichhub.embedded_db status
+
+# Re-resolve the exact versions after changing a range in pyproject.toml.
+constraints: install
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --python-version 3.11 --quiet -o $(CONSTRAINTS)

@@ -1,0 +1,30 @@
+"""`make bench [BENCH=name]`: run benchmarks on their own embedded server, record results."""
+
+import sys
+
+from bench import seed_demo
+from bench.environment import bench_server_stop
+from bench.results import RESULTS_FILE, section_write
+
+BENCHMARKS = {"seed_demo": seed_demo.run}
+
+
+def main(names: list[str]) -> int:
+    unknown = [name for name in names if name not in BENCHMARKS]
+    if unknown:
+        print(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}", file=sys.stderr)
+        return 2
+    try:
+        for name in names or list(BENCHMARKS):
+            print(f"running {name}…", flush=True)
+            body = BENCHMARKS[name]()
+            section_write(name=name, body=body)
+            print(body, flush=True)
+    finally:
+        bench_server_stop()
+    print(f"results written to {RESULTS_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
