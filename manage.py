@@ -12,6 +12,11 @@ def main() -> None:
     from enrichhub.errors import exit_on_setup_error
 
     with exit_on_setup_error():
+        # Evaluate settings here: Django itself swallows a settings error while it looks up
+        # the command, and then reports any project command as "Unknown command".
+        from django.conf import settings
+
+        settings.DATABASES  # noqa: B018 -- the attribute access is the point
         execute_from_command_line(sys.argv)
 
 

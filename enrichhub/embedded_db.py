@@ -7,6 +7,7 @@ so leaving the stop to pgserver would either stop the server under a running qcl
 never stop it at all. The demo supervisor, `make stop` and `.ci/run` stop it explicitly.
 """
 
+import json
 import sys
 import warnings
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ def embedded_server_start(*, data_dir: Path) -> str:
     """Start (or reuse) the server in data_dir; return a URI for the enrichhub database."""
     _check_data_dir(data_dir)
     pgserver = _import_pgserver()
+    _repair_handle_list(data_dir)
     try:
         server = pgserver.get_server(data_dir, cleanup_mode=None)
         admin_uri = server.get_uri()
@@ -77,6 +79,21 @@ def _import_pgserver():
         warnings.simplefilter("ignore")
         import pgserver
     return pgserver
+
+
+def _repair_handle_list(data_dir: Path) -> None:
+    """Reset pgserver's list of attached pids when a killed process left it half-written.
+
+    pgserver reads the list with json.loads and fails on an empty file; we never let
+    pgserver stop the server (cleanup_mode=None), so the list carries nothing we need.
+    """
+    handle_list = data_dir / ".handle_pids.json"
+    try:
+        json.loads(handle_list.read_text())
+    except FileNotFoundError:
+        return
+    except ValueError:
+        handle_list.write_text("[]")
 
 
 def _check_data_dir(data_dir: Path) -> None:

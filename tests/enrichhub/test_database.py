@@ -87,3 +87,29 @@ def test_manage_py_reports_database_problems_in_one_line(url, fragment):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("enrichhub: error:") and fragment in lines[0]
+
+
+def test_a_half_written_pid_list_from_a_killed_process_does_not_block_the_start(tmp_path):
+    data_dir = tmp_path / "pgdata"
+    try:
+        embedded_server_start(data_dir=data_dir)
+        (data_dir / ".handle_pids.json").write_text("")
+        # A new process: pgserver caches the server per process and would not re-read the list.
+        attach = subprocess.run(
+            [sys.executable, "-c", "import sys; from pathlib import Path; from enrichhub.embedded_db import "
+             "embedded_server_start as start; print(start(data_dir=Path(sys.argv[1])))", str(data_dir)],
+            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+        )
+        assert attach.returncode == 0 and "Traceback" not in attach.stderr, attach.stderr
+        uri = attach.stdout.strip()
+        with psycopg.connect(uri) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        embedded_server_stop(data_dir=data_dir)
+
+
+def test_a_project_command_reports_a_settings_problem_instead_of_unknown_command():
+    result = _manage("seed_demo", "--scale", "0.01", env_overrides={"DATABASE_URL": "nonsense://nowhere"})
+    assert result.returncode == 2
+    assert "Unknown command" not in result.stderr
+    assert result.stderr.startswith("enrichhub: error: DATABASE_URL is not a usable URL")

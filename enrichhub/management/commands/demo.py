@@ -14,7 +14,7 @@ STOP_GRACE_SECONDS = 20
 
 
 def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM (systemd, docker stop) shuts down like Ctrl-C."""
+    """SIGTERM (systemd, docker stop) and SIGHUP (terminal closed) shut down like Ctrl-C."""
     raise KeyboardInterrupt
 
 
@@ -31,6 +31,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"enrichhub is up: http://{addr}/admin/  API docs http://{addr}/api/docs"))
         self.stdout.write("Ctrl-C stops the web server, the q2 cluster and the embedded database.")
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGHUP, _interrupt)
         try:
             failed = self._wait_for_first_exit(children)
         except KeyboardInterrupt:
