@@ -12,6 +12,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import psutil
 import pytest
 
 from enrichhub.embedded_db import embedded_server_pid, embedded_server_stop
@@ -78,8 +79,11 @@ def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(d
             cwd=PROJECT_ROOT, env=demo_env, capture_output=True, text=True, timeout=90,
         )
         assert task.stdout.strip().splitlines()[-1] == "2", task.stderr
+        descendants = psutil.Process(demo.pid).children(recursive=True)
+        assert len(descendants) >= 3  # web server, q2 sentinel, its workers
     finally:
         demo.send_signal(signal.SIGINT)
         exit_code = demo.wait(timeout=60)
     assert exit_code == 0, Path(log.name).read_text()
     assert embedded_server_pid(data_dir=tmp_path / "pgdata") is None
+    assert [p.pid for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []

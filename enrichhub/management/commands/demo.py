@@ -18,6 +18,15 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _kill_session(child: subprocess.Popen) -> None:
+    """Kill whatever is left of a child's session: qcluster's workers outlive a killed parent."""
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    child.wait()
+
+
 class Command(BaseCommand):
     help = "Prepare the database and demo data, then run the q2 cluster and web server until Ctrl-C."
 
@@ -51,7 +60,10 @@ class Command(BaseCommand):
         call_command("ensure_admin")
 
     def _spawn(self, *command: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "manage.py", *command], cwd=settings.BASE_DIR)
+        # A session of its own keeps the terminal's Ctrl-C away from the child: it gets exactly
+        # one SIGTERM from us. A second signal interrupts qcluster's own orderly shutdown.
+        return subprocess.Popen([sys.executable, "manage.py", *command], cwd=settings.BASE_DIR,
+                                start_new_session=True)
 
     def _wait_for_first_exit(self, children: list[subprocess.Popen]) -> subprocess.Popen:
         while True:
@@ -64,13 +76,14 @@ class Command(BaseCommand):
         self.stdout.write("stopping…")
         for child in children:
             if child.poll() is None:
-                child.send_signal(signal.SIGINT)
+                child.send_signal(signal.SIGTERM)  # qcluster lets running tasks finish
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for child in children:
             try:
                 child.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                child.kill()
+                pass
+            _kill_session(child)
         if settings.EMBEDDED_DATABASE:
             embedded_server_stop(data_dir=data_dir_from(os.environ))
             self.stdout.write("embedded database stopped")
