@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_q",
+    "simple_history",
     "enrichhub",
     "warehouse",
     "registry",
@@ -44,6 +45,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records which user made each registry change in its history rows.
+    "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
 ROOT_URLCONF = "enrichhub.urls"
@@ -112,3 +115,17 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO", environ=os.environ)},
     "loggers": {"pgserver": {"level": "WARNING"}},
 }
+
+# The registry audit (manage.py registry_audit): which decorators mark a Modal function,
+# which function names are ingest functions (the `workflow` group is the registry name),
+# and which string literals in a function's body reveal its key.
+REGISTRY_AUDIT_FUNCTION_DECORATORS = env_list(
+    "ENRICHHUB_AUDIT_FUNCTION_DECORATORS", ["app.function", "stub.function"], environ=os.environ
+)
+REGISTRY_AUDIT_CLASS_DECORATORS = env_list(
+    "ENRICHHUB_AUDIT_CLASS_DECORATORS", ["app.cls", "stub.cls"], environ=os.environ
+)
+REGISTRY_AUDIT_NAME_PATTERN = env_str(
+    "ENRICHHUB_AUDIT_NAME_PATTERN", r"^ingest_(?P<workflow>[a-z0-9_]+)$", environ=os.environ
+)
+REGISTRY_AUDIT_KEY_COLUMNS = {"domain": "company", "linkedin_url": "person"}

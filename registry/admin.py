@@ -1,0 +1,92 @@
+"""Curation of the workflow registry by ops."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from registry import reports, selectors, services
+from registry.catalog import catalog_load, workflow_problems
+from registry.models import Workflow
+
+
+class WorkflowForm(forms.ModelForm):
+    """Refuses rows that disagree with the live catalog, with the message on the field at fault."""
+
+    class Meta:
+        model = Workflow
+        fields = ["workflow_name", "description", "vendor", "is_active", "key_type", "key_column", "raw_table",
+                  "extracted_table", "coalesces_to_core", "core_table", "core_key_column", "refresh_after_days",
+                  "gap_alert_threshold"]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        candidate = Workflow(**{name: value for name, value in cleaned.items() if hasattr(Workflow, name)})
+        for field_name, problems in workflow_problems(workflow=candidate, catalog=catalog_load()).items():
+            for problem in problems:
+                self.add_error(field_name if field_name in self.fields else None, problem)
+        return cleaned
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(SimpleHistoryAdmin):
+    form = WorkflowForm
+    list_display = ["workflow_name", "key_type", "vendor", "is_active", "coalesces_to_core",
+                    "raw_table_status", "extracted_table_status", "core_table_status", "updated_at"]
+    list_filter = ["key_type", "is_active", "coalesces_to_core", "vendor"]
+    search_fields = ["workflow_name", "description", "raw_table", "extracted_table", "core_table"]
+    actions = ["activate", "deactivate", "revalidate"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["workflow_name", "description", "vendor", "is_active"]}),
+        ("Data flow", {"fields": ["key_type", "key_column", "raw_table", "extracted_table",
+                                  "coalesces_to_core", "core_table", "core_key_column"]}),
+        ("Operation", {"fields": ["refresh_after_days", "gap_alert_threshold", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Workflow]:
+        return selectors.workflow_list_with_table_status()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Workflow | None = None) -> list[str]:
+        # The name is the key other tables reference; renaming would orphan their runs.
+        return [*self.readonly_fields, "workflow_name"] if obj else self.readonly_fields
+
+    @admin.display(description="raw")
+    def raw_table_status(self, obj: Workflow) -> str:
+        return _table_status(obj.raw_table, obj.raw_exists)
+
+    @admin.display(description="extracted")
+    def extracted_table_status(self, obj: Workflow) -> str:
+        return _table_status(obj.extracted_table, obj.extracted_exists)
+
+    @admin.display(description="core")
+    def core_table_status(self, obj: Workflow) -> str:
+        return _table_status(obj.core_table, obj.core_exists)
+
+    @admin.action(description="Activate selected workflows", permissions=["change"])
+    def activate(self, request: HttpRequest, queryset: QuerySet[Workflow]) -> None:
+        result = services.workflow_set_active(workflows=queryset, active=True,
+                                              reason=f"admin: activated by {request.user}")
+        self.message_user(request, f"{len(result.changed)} workflows activated.")
+        for name, problems in result.refused.items():
+            self.message_user(request, f"{name} not activated: {'; '.join(problems)}", level=messages.WARNING)
+
+    @admin.action(description="Deactivate selected workflows", permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Workflow]) -> None:
+        result = services.workflow_set_active(workflows=queryset, active=False,
+                                              reason=f"admin: deactivated by {request.user}")
+        self.message_user(request, f"{len(result.changed)} workflows deactivated.")
+
+    @admin.action(description="Re-validate selected workflows against the live catalog")
+    def revalidate(self, request: HttpRequest, queryset: QuerySet[Workflow]) -> None:
+        drifts = selectors.registry_drift(workflows=queryset)
+        level = messages.WARNING if drifts else messages.SUCCESS
+        for line in reports.drift_as_text(drifts, checked=queryset.count()):
+            self.message_user(request, line, level=level)
+
+
+def _table_status(table: str | None, exists: bool) -> str:
+    if not table:
+        return "—"
+    return f"✓ {table}" if exists else f"✗ {table} (missing)"

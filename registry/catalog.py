@@ -1,0 +1,89 @@
+"""What the live database holds, and whether a registry row agrees with it.
+
+Table names in the registry are data typed by people and by the audit. They are only
+ever compared with names read from pg_catalog here; nothing in this module builds SQL
+from them. Callers that go on to query a table use `psycopg.sql.Identifier` with a name
+this module confirmed.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from registry.models import Workflow
+
+QUALIFIED_NAME = re.compile(r"^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$")
+TABLE_FIELDS = ("raw_table", "extracted_table", "core_table")
+_SYSTEM_SCHEMAS = ["pg_catalog", "information_schema", "pg_toast"]
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Columns of every table and view outside the system schemas, by qualified name."""
+
+    columns: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def has_table(self, qualified: str) -> bool:
+        return qualified in self.columns
+
+    def has_column(self, qualified: str, column: str) -> bool:
+        return column in self.columns.get(qualified, frozenset())
+
+
+def catalog_load() -> Catalog:
+    """Read the live catalog in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT n.nspname || '.' || c.relname, array_agg(a.attname::text ORDER BY a.attnum)
+               FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+               WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                 AND n.nspname <> ALL(%s) AND n.nspname NOT LIKE 'pg_temp%%'
+               GROUP BY 1""",
+            [_SYSTEM_SCHEMAS],
+        )
+        return Catalog(columns={name: frozenset(cols) for name, cols in cursor.fetchall()})
+
+
+def workflow_problems(*, workflow: Workflow, catalog: Catalog) -> dict[str, list[str]]:
+    """Field name -> what is wrong with it, judged against the catalog. Empty when valid."""
+    problems: dict[str, list[str]] = {}
+
+    def add(field_name: str, message: str) -> None:
+        problems.setdefault(field_name, []).append(message)
+
+    for field_name, table in workflow.tables.items():
+        if not QUALIFIED_NAME.match(table):
+            add(field_name, f"{table!r} is not a lower-case schema.table name")
+        elif not catalog.has_table(table):
+            add(field_name, f"table {table} does not exist")
+    if workflow.key_type not in (None, "", *Workflow.KeyType.values):
+        add("key_type", f"{workflow.key_type!r} is not one of: {', '.join(Workflow.KeyType.values)}")
+    if workflow.coalesces_to_core and not workflow.core_table:
+        add("core_table", "a workflow that coalesces to core needs its core table")
+    if workflow.is_active:
+        _require_for_active(workflow, add)
+    _check_key_columns(workflow, catalog, add)
+    return problems
+
+
+def _require_for_active(workflow: Workflow, add) -> None:
+    """An active workflow is one the status API and the jobs rely on: it must be complete."""
+    for field_name in ("extracted_table", "key_column", "key_type"):
+        if not getattr(workflow, field_name):
+            add(field_name, "required while the workflow is active")
+
+
+def _check_key_columns(workflow: Workflow, catalog: Catalog, add) -> None:
+    key_tables = [t for f, t in workflow.tables.items() if f != "core_table" and catalog.has_table(t)]
+    if workflow.key_column:
+        for table in key_tables:
+            if not catalog.has_column(table, workflow.key_column):
+                add("key_column", f"column {workflow.key_column} is not in {table}")
+    core = workflow.core_table
+    if core and catalog.has_table(core) and workflow.core_lookup_column:
+        if not catalog.has_column(core, workflow.core_lookup_column):
+            target = "core_key_column" if workflow.core_key_column else "key_column"
+            add(target, f"column {workflow.core_lookup_column} is not in {core}; set core_key_column")

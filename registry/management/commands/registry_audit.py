@@ -1,0 +1,33 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from registry import reports, selectors, services
+from registry.audit import AuditPathError, tree_scan
+
+EXIT_UNREGISTERED = 1
+
+
+class Command(BaseCommand):
+    help = "Compare the ingest functions in source trees with the workflow registry."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("paths", nargs="+", type=Path, help="files or folders of ingest code")
+        parser.add_argument("--check", action="store_true", help="exit 1 when a function is unregistered")
+        parser.add_argument("--apply", action="store_true", help="write the changes (default: dry run)")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args, paths: list[Path], check: bool, apply: bool, format: str, **options) -> None:
+        try:
+            scan = tree_scan(paths=paths, rules=selectors.audit_rules())
+        except AuditPathError as exc:
+            raise CommandError(str(exc)) from exc
+        outcome = selectors.audit_outcome(scan=scan)
+        changes = services.audit_apply(outcome=outcome, commit=apply)
+        if format == "json":
+            self.stdout.write(json.dumps(reports.audit_as_dict(outcome, changes, applied=apply), indent=2))
+        else:
+            self.stdout.write("\n".join(reports.audit_as_text(outcome, changes, applied=apply)))
+        if check and outcome.unregistered and not apply:
+            raise SystemExit(EXIT_UNREGISTERED)

@@ -1,0 +1,24 @@
+import json
+
+from django.core.management.base import BaseCommand
+
+from registry import reports, selectors
+from registry.models import Workflow
+
+EXIT_DRIFTED = 1
+
+
+class Command(BaseCommand):
+    help = "Re-validate every registry row against today's catalog; exit 1 when any drifted."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args, format: str, **options) -> None:
+        drifts = selectors.registry_drift()
+        if format == "json":
+            self.stdout.write(json.dumps({d.workflow_name: d.problems for d in drifts}, indent=2))
+        else:
+            self.stdout.write("\n".join(reports.drift_as_text(drifts, checked=Workflow.objects.count())))
+        if drifts:
+            raise SystemExit(EXIT_DRIFTED)

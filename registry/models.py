@@ -1,0 +1,65 @@
+"""reference.enrichment_workflow_registry: every ingest workflow and where its data flows."""
+
+from django.db import models
+from django.db.models.functions import Now
+from simple_history.models import HistoricalRecords
+
+# Other systems insert into this table with plain SQL, so every default also lives in
+# the database (db_default), not only in Django.
+
+
+class Workflow(models.Model):
+    class KeyType(models.TextChoices):
+        COMPANY = "company", "company"
+        PERSON = "person", "person"
+
+    workflow_name = models.TextField(primary_key=True, help_text="as the ingest function is named, without ingest_")
+    description = models.TextField(blank=True, db_default="")
+    vendor = models.TextField(blank=True, db_default="", db_column="provider",
+                              help_text="clay, apollo, salesnav, …")
+    # NULL, not '', means "none" for the table columns: the seed's Phase 1 defines core_table
+    # as NULL when a workflow does not coalesce, and other readers of this table rely on it.
+    raw_table = models.TextField(null=True, blank=True, help_text="schema.table of the raw payloads")
+    extracted_table = models.TextField(null=True, blank=True, help_text="schema.table of the extracted rows")
+    core_table = models.TextField(null=True, blank=True, help_text="schema.table it coalesces into; empty if none")
+    key_column = models.TextField(null=True, blank=True, help_text="domain, linkedin_url, …")
+    core_key_column = models.TextField(null=True, blank=True,
+                                       help_text="the key's column in core_table when it is named differently")
+    key_type = models.TextField(null=True, blank=True, choices=KeyType.choices)
+    coalesces_to_core = models.BooleanField(db_default=False)
+    is_active = models.BooleanField(db_default=True)
+    refresh_after_days = models.PositiveIntegerField(
+        db_default=90, help_text="an enrichment older than this may be bought again")
+    gap_alert_threshold = models.PositiveIntegerField(
+        null=True, blank=True, help_text="alert when more keys than this are in extracted but not core; empty: never")
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    history = HistoricalRecords(table_name="enrichment_workflow_registry_history")
+
+    class Meta:
+        db_table = "enrichment_workflow_registry"  # in schema reference: see migration 0001
+        ordering = ["workflow_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(key_type__in=["company", "person"]) | models.Q(key_type__isnull=True),
+                name="registry_key_type_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(coalesces_to_core=False) | models.Q(core_table__isnull=False),
+                name="registry_coalescing_needs_core_table",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.workflow_name
+
+    @property
+    def core_lookup_column(self) -> str | None:
+        return self.core_key_column or self.key_column
+
+    @property
+    def tables(self) -> dict[str, str]:
+        """The workflow's table fields that are filled in, by field name."""
+        named = {"raw_table": self.raw_table, "extracted_table": self.extracted_table, "core_table": self.core_table}
+        return {field: table for field, table in named.items() if table}
