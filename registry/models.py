@@ -5,7 +5,7 @@ from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
 
 # Other systems insert into this table with plain SQL, so every default also lives in
-# the database (db_default), not only in Django.
+# the database (db_default); `default` gives unsaved instances the same values in Python.
 
 
 class Workflow(models.Model):
@@ -14,8 +14,8 @@ class Workflow(models.Model):
         PERSON = "person", "person"
 
     workflow_name = models.TextField(primary_key=True, help_text="as the ingest function is named, without ingest_")
-    description = models.TextField(blank=True, db_default="")
-    vendor = models.TextField(blank=True, db_default="", db_column="provider",
+    description = models.TextField(blank=True, default="", db_default="")
+    vendor = models.TextField(blank=True, default="", db_default="", db_column="provider",
                               help_text="clay, apollo, salesnav, …")
     # NULL, not '', means "none" for the table columns: the seed's Phase 1 defines core_table
     # as NULL when a workflow does not coalesce, and other readers of this table rely on it.
@@ -26,10 +26,10 @@ class Workflow(models.Model):
     core_key_column = models.TextField(null=True, blank=True,
                                        help_text="the key's column in core_table when it is named differently")
     key_type = models.TextField(null=True, blank=True, choices=KeyType.choices)
-    coalesces_to_core = models.BooleanField(db_default=False)
-    is_active = models.BooleanField(db_default=True)
+    coalesces_to_core = models.BooleanField(default=False, db_default=False)
+    is_active = models.BooleanField(default=True, db_default=True)
     refresh_after_days = models.PositiveIntegerField(
-        db_default=90, help_text="an enrichment older than this may be bought again")
+        default=90, db_default=90, help_text="an enrichment older than this may be bought again")
     gap_alert_threshold = models.PositiveIntegerField(
         null=True, blank=True, help_text="alert when more keys than this are in extracted but not core; empty: never")
     created_at = models.DateTimeField(db_default=Now())

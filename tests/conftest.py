@@ -16,3 +16,17 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def database_url(settings_dict: dict) -> str:
+    """A DATABASE_URL for the database a test runs on, for subprocesses that must share it."""
+    from urllib.parse import quote
+
+    user = quote(settings_dict["USER"] or "")
+    password = quote(settings_dict["PASSWORD"] or "")
+    credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
+    socket_dir = settings_dict.get("OPTIONS", {}).get("host")
+    if socket_dir:
+        return f"postgresql://{credentials}/{settings_dict['NAME']}?host={quote(socket_dir)}"
+    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
+    return f"postgresql://{credentials}{settings_dict['HOST']}{port}/{settings_dict['NAME']}"

@@ -50,13 +50,16 @@ class Command(BaseCommand):
             raise CommandError(f"'{' '.join(failed.args[2:])}' exited with status {failed.returncode}")
 
     def _prepare(self, scale: float) -> None:
-        call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("database migrated")
-        if settings.WAREHOUSE_DDL_ALLOWED:
+        demo_warehouse = settings.WAREHOUSE_DDL_ALLOWED
+        if demo_warehouse:
+            # The shape first, as in a real warehouse: migrations then adopt the existing registry.
             call_command("create_warehouse")
-            call_command("seed_demo", scale=scale, if_empty=True)
         else:
             self.stdout.write("DATABASE_URL is a real warehouse: demo shape and data left alone")
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("database migrated")
+        if demo_warehouse:
+            call_command("seed_demo", scale=scale, if_empty=True)
         call_command("ensure_admin")
 
     def _spawn(self, *command: str) -> subprocess.Popen:

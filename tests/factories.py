@@ -1,0 +1,29 @@
+import factory
+
+from registry.models import Workflow
+from warehouse.workflows import DEMO_WORKFLOWS, DemoWorkflow
+
+
+class WorkflowFactory(factory.django.DjangoModelFactory):
+    """A complete, active workflow over one of the demo warehouse's generic tables."""
+
+    class Meta:
+        model = Workflow
+
+    workflow_name = factory.Sequence(lambda n: f"company_signal_{n}")
+    vendor = "clay"
+    key_type = "company"
+    key_column = "domain"
+    raw_table = "raw.company_news"
+    extracted_table = "extracted.company_news"
+    is_active = True
+
+
+def demo_registered_rows() -> list[Workflow]:
+    """The 16 rows the seed's registry held before Phase 1: a name, a description, a vendor."""
+    return [Workflow.objects.create(workflow_name=w.name, vendor=w.vendor, description=f"{w.name} enrichment")
+            for w in DEMO_WORKFLOWS if w.registered]
+
+
+def demo_workflow(name: str) -> DemoWorkflow:
+    return next(w for w in DEMO_WORKFLOWS if w.name == name)
