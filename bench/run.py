@@ -2,11 +2,11 @@
 
 import sys
 
-from bench import seed_demo
+from bench import registry_audit, seed_demo
 from bench.environment import bench_server_stop
 from bench.results import RESULTS_FILE, section_write
 
-BENCHMARKS = {"seed_demo": seed_demo.run}
+BENCHMARKS = {"seed_demo": seed_demo.run, "registry_audit": registry_audit.run}
 
 
 def main(names: list[str]) -> int:
