@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from registry.demo import demo_registry_complete
+from warehouse.services import WarehouseDdlRefused, warehouse_ddl_guard
+
+
+class Command(BaseCommand):
+    help = "Register all 53 demo workflows with their tables and keys (the demo's Phase 1)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--force", action="store_true", help="allow it on a DATABASE_URL server")
+
+    def handle(self, *args, force: bool, **options) -> None:
+        try:
+            warehouse_ddl_guard(force=force)
+        except WarehouseDdlRefused as exc:
+            raise CommandError(str(exc)) from exc
+        created, updated = demo_registry_complete()
+        self.stdout.write(f"demo registry complete: {created} workflows registered, {updated} completed")

@@ -1,0 +1,106 @@
+"""Run inspection and API keys in the admin; run figures added to the registry's list."""
+
+from django.contrib import admin, messages
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import HttpRequest
+
+from registry.admin import WorkflowAdmin
+from registry.models import Workflow
+from runs import selectors, services
+from runs.keys import COMPANY, PERSON, InvalidEntityKey, normalise_entity_key
+from runs.models import ApiKey, Run
+from warehouse.admin import CappedCountPaginator
+
+
+@admin.register(Run)
+class RunAdmin(admin.ModelAdmin):
+    list_display = ["entity_key", "workflow", "entity_type", "status", "attempts", "records_processed",
+                    "source", "started_at", "completed_at"]
+    list_filter = ["status", "entity_type", "workflow", "source", ("completed_at", admin.DateFieldListFilter)]
+    list_select_related = ["workflow"]
+    search_fields = ["=entity_key"]
+    search_help_text = "An exact domain or LinkedIn URL, in any spelling: it is normalised first."
+    date_hierarchy = "started_at"
+    actions = ["mark_pending"]
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    change_list_template = "admin/runs/run/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Run | None = None) -> bool:
+        return False
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Run], search_term: str):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        keys = []
+        for entity_type in (COMPANY, PERSON):
+            try:
+                keys.append(normalise_entity_key(entity_type=entity_type, raw=term))
+            except InvalidEntityKey:
+                continue
+        return queryset.filter(entity_key__in=keys or [term]), False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            response.context_data["status_counts"] = selectors.run_status_counts(runs=changelist.queryset)
+        return response
+
+    @admin.action(description="Mark selected failed runs pending (re-enrich)")
+    def mark_pending(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        changed = services.runs_mark_pending(runs=queryset)
+        skipped = queryset.count() - changed
+        self.message_user(request, f"{changed} failed runs marked pending.")
+        if skipped:
+            self.message_user(request, f"{skipped} selected runs were not failed and were left alone.",
+                              level=messages.WARNING)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "is_active", "created_at", "created_by", "last_used_at"]
+    list_filter = ["is_active"]
+    fields = ["name", "is_active"]
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        key, plain = services.api_key_create(name=obj.name, created_by=request.user)
+        obj.pk = key.pk
+        self.message_user(request, f"API key for {key.name}: {plain} — copy it now, it is not shown again.",
+                          level=messages.WARNING)
+
+
+class WorkflowWithRunsAdmin(WorkflowAdmin):
+    """The registry's list with each workflow's run counts and last completion."""
+
+    list_display = [*WorkflowAdmin.list_display, "runs_completed", "runs_failed", "last_completed_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Workflow]:
+        return super().get_queryset(request).annotate(
+            completed_count=Count("runs", filter=Q(runs__status=Run.Status.COMPLETED)),
+            failed_count=Count("runs", filter=Q(runs__status=Run.Status.FAILED)),
+            last_completed=Max("runs__completed_at"),
+        )
+
+    @admin.display(description="completed runs", ordering="completed_count")
+    def runs_completed(self, obj: Workflow) -> int:
+        return obj.completed_count
+
+    @admin.display(description="failed runs", ordering="failed_count")
+    def runs_failed(self, obj: Workflow) -> int:
+        return obj.failed_count
+
+    @admin.display(description="last completed", ordering="last_completed")
+    def last_completed_at(self, obj: Workflow):
+        return obj.last_completed
+
+
+admin.site.unregister(Workflow)
+admin.site.register(Workflow, WorkflowWithRunsAdmin)

@@ -1,0 +1,108 @@
+"""The one normaliser of entity keys: company domains and LinkedIn profile URLs.
+
+Every entry point (run reporting, status API, admin search, backfill) passes keys
+through here, so `Ironclad.com`, `https://www.ironclad.com/` and `ironclad.com` are one
+company, and the many spellings of a LinkedIn URL one person. A key that cannot be
+normalised raises InvalidEntityKey with a message fit to show the caller.
+"""
+
+import re
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
+MAX_KEY_LENGTH = 2048
+COMPANY, PERSON = "company", "person"
+LINKEDIN_HOST = "linkedin.com"
+PROFILE_PREFIX = f"{LINKEDIN_HOST}/in/"
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_ALL_DIGITS = re.compile(r"^[0-9]+$")
+# Country and mobile sub-sites all serve the same profile: uk.linkedin.com, m.linkedin.com.
+_LINKEDIN_HOSTS = re.compile(r"^(?:[a-z]{1,3}\.)?linkedin\.com$")
+
+
+class InvalidEntityKey(ValueError):
+    """The key is not a domain / LinkedIn profile URL; the message says why."""
+
+
+def normalise_entity_key(*, entity_type: str, raw: str) -> str:
+    if entity_type == COMPANY:
+        return normalise_domain(raw)
+    if entity_type == PERSON:
+        return normalise_linkedin_url(raw)
+    raise InvalidEntityKey(f"unknown entity_type {entity_type!r}: use company or person")
+
+
+def normalise_domain(raw: str) -> str:
+    """`https://www.Ironclad.com/about?x=1` -> `ironclad.com`; unicode hosts in IDNA form."""
+    text = _prepare(raw, what="domain")
+    text = _SCHEME.sub("", text)
+    host = re.split(r"[/?#]", text, maxsplit=1)[0]
+    host = host.rsplit("@", 1)[-1]  # user@host from a pasted URL
+    host = re.sub(r":\d*$", "", host).rstrip(".").lower()
+    if host.startswith("www."):
+        host = host[4:]
+    try:
+        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+    except UnicodeError:
+        raise InvalidEntityKey(f"{raw!r} is not a valid domain name") from None
+    labels = ascii_host.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels) or _ALL_DIGITS.match(labels[-1]):
+        raise InvalidEntityKey(f"{raw!r} is not a domain like example.com")
+    if len(ascii_host) > 253:
+        raise InvalidEntityKey("a domain is at most 253 characters long")
+    return ascii_host
+
+
+def normalise_linkedin_url(raw: str) -> str:
+    """Any spelling of a profile URL -> `linkedin.com/in/<slug>`, the slug decoded and lower-case."""
+    text = _prepare(raw, what="LinkedIn URL")
+    try:
+        parts = urlsplit(text if _SCHEME.match(text) else f"https://{text}")
+        host = (parts.hostname or "").lower().removeprefix("www.")
+    except ValueError:  # urlsplit refuses unbalanced [ ] and bad ports
+        raise InvalidEntityKey(f"{raw!r} is not a URL") from None
+    if not _LINKEDIN_HOSTS.match(host):
+        raise InvalidEntityKey(f"{raw!r} is not a linkedin.com URL")
+    segments = [s for s in parts.path.split("/") if s]
+    if len(segments) < 2 or segments[0].lower() != "in":
+        raise InvalidEntityKey(f"{raw!r} is not a LinkedIn profile URL (linkedin.com/in/<name>)")
+    slug = unicodedata.normalize("NFC", unquote(segments[1])).lower()
+    if not slug or "%" in slug or any(ch.isspace() or not ch.isprintable() or ch in "/?#" for ch in slug):
+        raise InvalidEntityKey(f"{raw!r} has no valid profile name after /in/")
+    if len(slug) > 200:
+        raise InvalidEntityKey("a LinkedIn profile name is at most 200 characters long")
+    return PROFILE_PREFIX + slug
+
+
+def _prepare(raw: object, *, what: str) -> str:
+    if not isinstance(raw, str):
+        raise InvalidEntityKey(f"a {what} must be text")
+    text = raw.strip()
+    if not text:
+        raise InvalidEntityKey(f"the {what} is empty")
+    if len(text) > MAX_KEY_LENGTH:
+        raise InvalidEntityKey(f"the {what} is longer than {MAX_KEY_LENGTH} characters")
+    return text
+
+
+def stored_variants(*, entity_type: str, key: str) -> list[str]:
+    """Spellings under which a normalised key is commonly stored raw in warehouse tables.
+
+    Lets a lookup use `col = ANY(%s)` on an ordinary index instead of normalising every row.
+    """
+    if entity_type == COMPANY:
+        return [key, f"www.{key}", f"https://{key}", f"https://www.{key}", f"http://{key}", f"http://www.{key}",
+                f"{key}/", f"www.{key}/", f"https://www.{key}/", key.capitalize(), key.title(),
+                f"www.{key.capitalize()}/"]
+    slug = key.removeprefix(PROFILE_PREFIX)
+    from urllib.parse import quote
+
+    encoded = quote(slug, safe="-_.~")
+    variants = []
+    for name in dict.fromkeys([slug, encoded]):
+        for prefix in ("linkedin.com/in/", "www.linkedin.com/in/", "https://www.linkedin.com/in/",
+                       "https://linkedin.com/in/", "http://linkedin.com/in/", "https://LinkedIn.com/in/"):
+            variants += [prefix + name, prefix + name + "/"]
+    return variants

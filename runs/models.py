@@ -1,0 +1,82 @@
+"""reference.enrichment_runs (the seed's Phase 2) and the API keys that report into it."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.functions import RandomUUID
+from django.db import models
+from django.db.models.functions import Now
+
+from registry.models import Workflow
+
+
+class Run(models.Model):
+    """The latest enrichment of one entity by one workflow (one row per pair, as the seed says)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    class EntityType(models.TextChoices):
+        COMPANY = "company"
+        PERSON = "person"
+
+    # uuid4 in Python as well as gen_random_uuid() in the database: bulk_create and admin
+    # inlines need the pk before the INSERT, plain-SQL writers rely on the column default.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, db_default=RandomUUID(), editable=False)
+    workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, to_field="workflow_name",
+                                 db_column="workflow_name", db_index=False, related_name="runs")
+    entity_key = models.TextField(help_text="normalised: a domain or linkedin.com/in/<name>")
+    entity_type = models.TextField(choices=EntityType.choices)
+    status = models.TextField(choices=Status.choices, default=Status.PENDING, db_default=Status.PENDING)
+    records_processed = models.IntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(db_default=Now())
+    completed_at = models.DateTimeField(null=True, blank=True, help_text="last successful completion")
+    source = models.TextField(null=True, blank=True, help_text="clay, apollo, manual, backfill, …")
+    error = models.TextField(blank=True, default="", db_default="")
+    attempts = models.PositiveIntegerField(default=1, db_default=1)
+    credits_spent = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    # When the event that last changed this row happened: older events are ignored.
+    last_event_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "enrichment_runs"  # in schema reference: see migration 0001
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "entity_key"], name="enrichment_runs_workflow_entity_key"),
+            models.CheckConstraint(condition=models.Q(status__in=["pending", "running", "completed", "failed"]),
+                                   name="enrichment_runs_status_known"),
+            models.CheckConstraint(condition=models.Q(entity_type__in=["company", "person"]),
+                                   name="enrichment_runs_entity_type_known"),
+        ]
+        indexes = [
+            # The status API: every run of one entity.
+            models.Index(fields=["entity_type", "entity_key"], name="idx_enrichment_runs_entity"),
+            # The admin's per-workflow counts and the jobs that pick runs by state.
+            models.Index(fields=["workflow", "status"], name="idx_enrichment_runs_workflow"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} · {self.entity_key}"
+
+
+class ApiKey(models.Model):
+    """A key for the API. Only a SHA-256 of the key is stored; the key is shown once."""
+
+    name = models.TextField(unique=True, help_text="who uses it, e.g. modal-ingest or frontend")
+    prefix = models.TextField(unique=True, editable=False, help_text="the key's public first part, to tell keys apart")
+    key_hash = models.TextField(editable=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        db_table = "enrichhub_api_keys"
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

@@ -1,0 +1,150 @@
+"""Writes of the runs app: recording run events, API keys, re-enrichment requests."""
+
+import hashlib
+import hmac
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from pydantic import ValidationError
+
+from registry.models import Workflow
+from runs import sql
+from runs.keys import InvalidEntityKey, normalise_entity_key
+from runs.models import ApiKey, Run
+from runs.schemas import RunEventIn
+
+# Clocks of ingest machines drift; an event far in the future would shadow every real one.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+API_KEY_PREFIX = "ehk_"
+# Writing last_used_at on every request would turn each read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class EventRejection:
+    index: int
+    field: str | None
+    error: str
+
+
+@dataclass(frozen=True)
+class EventResult:
+    index: int
+    workflow_name: str
+    entity_key: str
+    outcome: str  # "applied" | "ignored"
+
+
+@dataclass(frozen=True)
+class RecordingReport:
+    received: int
+    results: list[EventResult]
+    rejected: list[EventRejection]
+
+
+def run_events_record(*, items: list[Any], received_at: datetime | None = None) -> RecordingReport:
+    """Validate each item on its own and record the valid ones; one bad item never
+    costs the others. Idempotent and order-safe (see runs.sql)."""
+    now = received_at or timezone.now()
+    workflows = {w.workflow_name: w for w in Workflow.objects.all()}
+    valid: list[tuple[int, sql.EventRow]] = []
+    rejected: list[EventRejection] = []
+    for index, item in enumerate(items):
+        row_or_rejection = _event_validate(index, item, workflows=workflows, now=now)
+        if isinstance(row_or_rejection, EventRejection):
+            rejected.append(row_or_rejection)
+        else:
+            valid.append((index, row_or_rejection))
+    return RecordingReport(received=len(items), results=_events_apply(valid), rejected=rejected)
+
+
+def _event_validate(index: int, item: Any, *, workflows: dict[str, Workflow],
+                    now: datetime) -> sql.EventRow | EventRejection:
+    try:
+        event = RunEventIn.model_validate(item)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or None
+        return EventRejection(index, field, first["msg"])
+    workflow = workflows.get(event.workflow_name)
+    if workflow is None:
+        return EventRejection(index, "workflow_name", f"unknown workflow {event.workflow_name!r}")
+    if not workflow.is_active:
+        return EventRejection(index, "workflow_name", f"workflow {event.workflow_name!r} is inactive")
+    if workflow.key_type and workflow.key_type != event.entity_type:
+        return EventRejection(index, "entity_type",
+                              f"workflow {workflow.workflow_name!r} enriches {workflow.key_type} entities, "
+                              f"not {event.entity_type}")
+    try:
+        key = normalise_entity_key(entity_type=event.entity_type, raw=event.entity_key)
+    except InvalidEntityKey as exc:
+        return EventRejection(index, "entity_key", str(exc))
+    at = _aware(event.at) if event.at else now
+    if at > now + MAX_CLOCK_SKEW:
+        return EventRejection(index, "at", f"{at.isoformat()} is in the future")
+    return sql.EventRow(workflow_name=workflow.workflow_name, entity_key=key, entity_type=event.entity_type,
+                        status=event.status, records_processed=event.records_processed, at=at,
+                        source=event.source, error=event.error, credits_spent=event.credits_spent)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _events_apply(valid: list[tuple[int, sql.EventRow]]) -> list[EventResult]:
+    """Rounds of at most one event per (workflow, entity), oldest first: one INSERT cannot
+    touch the same row twice, and applying in time order keeps attempts counted right."""
+    by_pair: dict[tuple[str, str], list[tuple[int, sql.EventRow]]] = defaultdict(list)
+    for index, row in valid:
+        by_pair[(row.workflow_name, row.entity_key)].append((index, row))
+    queues = [sorted(events, key=lambda e: (e[1].at, _STAGE[e[1].status])) for events in by_pair.values()]
+    results: list[EventResult] = []
+    with transaction.atomic():
+        for round_number in range(max((len(q) for q in queues), default=0)):
+            round_events = [q[round_number] for q in queues if len(q) > round_number]
+            changed = sql.events_upsert(rows=[row for _, row in round_events])
+            results += [EventResult(index, row.workflow_name, row.entity_key,
+                                    "applied" if (row.workflow_name, row.entity_key) in changed else "ignored")
+                        for index, row in round_events]
+    return sorted(results, key=lambda r: r.index)
+
+
+_STAGE = {"pending": 0, "running": 1, "failed": 2, "completed": 3}
+
+
+def runs_mark_pending(*, runs: QuerySet[Run]) -> int:
+    """Ask for re-enrichment of failed runs; other statuses are left alone. Returns how many."""
+    return runs.filter(status=Run.Status.FAILED).update(
+        status=Run.Status.PENDING, last_event_at=timezone.now(), updated_at=timezone.now())
+
+
+def api_key_create(*, name: str, created_by=None) -> tuple[ApiKey, str]:
+    """Create a key; returns it with the plain key, which is not stored and cannot be shown again."""
+    prefix = API_KEY_PREFIX + secrets.token_hex(4)
+    plain = f"{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey.objects.create(name=name, prefix=prefix, key_hash=_digest(plain), created_by=created_by)
+    return key, plain
+
+
+def api_key_authenticate(*, plain: str) -> ApiKey | None:
+    """The active key matching `plain`, or None."""
+    parts = plain.split("_", 2)  # ehk, the public hex part, the secret (which may hold "_")
+    prefix = f"{parts[0]}_{parts[1]}" if len(parts) == 3 else ""
+    key = ApiKey.objects.filter(prefix=prefix, is_active=True).first() if prefix else None
+    if key is None or not hmac.compare_digest(key.key_hash, _digest(plain)):
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
+
+
+def _digest(plain: str) -> str:
+    # The keys are 256 random bits: a fast hash is enough, no password-style stretching.
+    return hashlib.sha256(plain.encode()).hexdigest()
