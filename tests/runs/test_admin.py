@@ -1,0 +1,58 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+
+from runs.models import Run
+from runs.services import run_events_record
+from tests.factories import WorkflowFactory
+
+URL = "/admin/runs/run/"
+
+
+@pytest.fixture
+def ops(client, db):
+    client.force_login(get_user_model().objects.create_superuser(username="ops", email="", password="x-test-only"))
+
+
+@pytest.fixture
+def runs(db):
+    WorkflowFactory(workflow_name="company_news")
+    run_events_record(items=[
+        {"workflow_name": "company_news", "entity_key": key, "entity_type": "company", "status": status}
+        for key, status in [("ironclad.com", "completed"), ("acme.io", "failed"), ("globex.com", "failed"),
+                            ("initech.com", "running")]
+    ])
+
+
+def test_search_normalises_the_key_first(client, ops, runs):
+    page = client.get(URL, {"q": "https://www.Ironclad.com/pricing"})
+    assert [r.entity_key for r in page.context["cl"].result_list] == ["ironclad.com"]
+
+
+def test_the_list_shows_counts_per_status(client, ops, runs):
+    page = client.get(URL)
+    assert page.context["status_counts"] == {"pending": 0, "running": 1, "completed": 1, "failed": 2}
+    assert "<strong>failed</strong> 2" in page.content.decode()
+
+
+def test_marking_failed_runs_pending_leaves_the_others_alone(client, ops, runs):
+    selected = Run.objects.filter(entity_key__in=["acme.io", "ironclad.com"])
+    ids = [str(pk) for pk in selected.values_list("pk", flat=True)]
+    response = client.post(URL, {"action": "mark_pending", "_selected_action": ids})
+    statuses = dict(Run.objects.values_list("entity_key", "status"))
+    assert statuses == {"ironclad.com": "completed", "acme.io": "pending", "globex.com": "failed",
+                        "initech.com": "running"}
+    notes = [str(m) for m in get_messages(response.wsgi_request)]
+    assert notes == ["1 failed runs marked pending.", "1 selected runs were not failed and were left alone."]
+
+
+def test_runs_are_read_only(client, ops, runs):
+    run = Run.objects.first()
+    assert client.get(f"{URL}{run.pk}/change/").status_code == 200
+    assert client.post(f"{URL}{run.pk}/change/", {"status": "completed"}).status_code == 403
+
+
+def test_the_registry_list_shows_run_counts(client, ops, runs):
+    page = client.get("/admin/registry/workflow/")
+    row = page.context["cl"].result_list[0]
+    assert (row.completed_count, row.failed_count) == (1, 2)

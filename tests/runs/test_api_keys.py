@@ -1,0 +1,35 @@
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from runs.models import ApiKey
+from runs.services import api_key_authenticate
+
+
+@pytest.mark.django_db
+def test_create_api_key_prints_a_working_key_as_its_last_line():
+    out = StringIO()
+    call_command("create_api_key", "frontend", stdout=out)
+    plain = out.getvalue().strip().splitlines()[-1]
+    key = ApiKey.objects.get(name="frontend")
+    assert plain.startswith(key.prefix + "_") and plain not in key.key_hash
+    assert api_key_authenticate(plain=plain) == key
+
+
+@pytest.mark.django_db
+def test_a_second_key_with_the_same_name_is_refused():
+    call_command("create_api_key", "frontend", stdout=StringIO())
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("create_api_key", "frontend", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_a_deactivated_or_altered_key_no_longer_authenticates():
+    out = StringIO()
+    call_command("create_api_key", "ingest", stdout=out)
+    plain = out.getvalue().strip().splitlines()[-1]
+    assert api_key_authenticate(plain=plain[:-1] + ("A" if plain[-1] != "A" else "B")) is None
+    ApiKey.objects.update(is_active=False)
+    assert api_key_authenticate(plain=plain) is None
+    assert api_key_authenticate(plain="garbage") is None
