@@ -39,7 +39,9 @@ def workflow_set_active(*, workflows: QuerySet[Workflow], active: bool, reason: 
     result = ActivationResult()
     catalog = catalog_load() if active else None
     with transaction.atomic():
-        for workflow in workflows.select_for_update().filter(is_active=not active):
+        # Lock by primary key: the caller's queryset may carry annotations that cannot be locked.
+        selected = Workflow.objects.select_for_update().filter(pk__in=list(workflows.values_list("pk", flat=True)))
+        for workflow in selected.filter(is_active=not active):
             workflow.is_active = active
             problems = workflow_problems(workflow=workflow, catalog=catalog) if catalog else {}
             if problems:

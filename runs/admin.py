@@ -1,7 +1,7 @@
 """Run inspection and API keys in the admin; run figures added to the registry's list."""
 
 from django.contrib import admin, messages
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from registry.admin import WorkflowAdmin
@@ -83,11 +83,7 @@ class WorkflowWithRunsAdmin(WorkflowAdmin):
     list_display = [*WorkflowAdmin.list_display, "runs_completed", "runs_failed", "last_completed_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Workflow]:
-        return super().get_queryset(request).annotate(
-            completed_count=Count("runs", filter=Q(runs__status=Run.Status.COMPLETED)),
-            failed_count=Count("runs", filter=Q(runs__status=Run.Status.FAILED)),
-            last_completed=Max("runs__completed_at"),
-        )
+        return super().get_queryset(request).annotate(**selectors.workflow_run_figures())
 
     @admin.display(description="completed runs", ordering="completed_count")
     def runs_completed(self, obj: Workflow) -> int:
