@@ -25,3 +25,18 @@ def manage(*args: str) -> subprocess.CompletedProcess:
 
 def bench_server_stop() -> None:
     embedded_server_stop(data_dir=BENCH_DATA_DIR)
+
+
+def bench_database_uri() -> str:
+    """A psycopg URI of the benchmark database (starting its server if needed)."""
+    from enrichhub.embedded_db import embedded_server_start
+
+    return embedded_server_start(data_dir=BENCH_DATA_DIR)
+
+
+def ensure_demo_data(scale: str = "1") -> None:
+    """Migrate, seed at `scale` unless data is there, and complete the demo registry."""
+    manage("create_warehouse")
+    manage("migrate", "--verbosity", "0")
+    manage("seed_demo", "--scale", scale, "--if-empty")
+    manage("complete_demo_registry")

@@ -2,11 +2,16 @@
 
 import sys
 
-from bench import registry_audit, seed_demo
+from bench import registry_audit, runs, seed_demo
 from bench.environment import bench_server_stop
 from bench.results import RESULTS_FILE, section_write
 
-BENCHMARKS = {"seed_demo": seed_demo.run, "registry_audit": registry_audit.run}
+BENCHMARKS = {
+    "seed_demo": seed_demo.run,
+    "registry_audit": registry_audit.run,
+    "runs_api": runs.run_api,
+    "runs_backfill": runs.run_backfill,
+}
 
 
 def main(names: list[str]) -> int:
