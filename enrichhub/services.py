@@ -1,4 +1,4 @@
-"""Project-level services: the demo's admin account."""
+"""Project-level services: the demo's admin account and API key."""
 
 import secrets
 from dataclasses import dataclass
@@ -37,3 +37,18 @@ def admin_account_ensure(*, username: str, password: str | None, password_file: 
         password_file.write_text(chosen + "\n")
         password_file.chmod(0o600)
     return AdminAccount(username=username, password=chosen, created=user is None)
+
+
+def demo_api_key_ensure(*, key_file: Path) -> str:
+    """The demo's API key: the one kept in key_file while it still works, else a new one."""
+    from runs.services import api_key_authenticate, api_key_create
+
+    if key_file.exists():
+        remembered = key_file.read_text().strip()
+        if api_key_authenticate(plain=remembered):
+            return remembered
+    _, plain = api_key_create(name=f"demo-{secrets.token_hex(3)}")
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(plain + "\n")
+    key_file.chmod(0o600)
+    return plain

@@ -72,3 +72,9 @@ def table_row_count(*, qualified: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(*split_table_name(qualified))))
         return cursor.fetchone()[0]
+
+
+def demo_data_present() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM core.companies)")
+        return cursor.fetchone()[0]

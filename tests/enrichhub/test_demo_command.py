@@ -1,6 +1,7 @@
 """The main command end to end: a fresh data folder, real processes, real HTTP."""
 
 import http.cookiejar
+import json
 import os
 import re
 import signal
@@ -51,6 +52,18 @@ def _admin_login(base: str, username: str, password: str) -> str:
         return response.read().decode()
 
 
+def _backfilled_runs(env: dict[str, str]) -> int:
+    count_runs = ("import time; from runs.models import Run\n"
+                  "for _ in range(120):\n"
+                  "    n = Run.objects.filter(source='backfill').count()\n"
+                  "    if n: break\n"
+                  "    time.sleep(0.5)\n"
+                  "print(n)")
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", count_runs], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    return int(result.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture
 def demo_env(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -72,6 +85,13 @@ def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(d
         assert "Lead warehouse control" in _admin_login(base, username, password)
         with urllib.request.urlopen(f"{base}/api/docs", timeout=5) as docs:
             assert docs.status == 200
+        api_key = re.search(r"API key for the demo: (\S+)", output).group(1)
+        event = {"workflow_name": "company_news", "entity_key": "https://www.Ironclad.com/", "entity_type": "company",
+                 "status": "completed", "records_processed": 4, "source": "clay"}
+        request = urllib.request.Request(f"{base}/api/enrichment/runs", data=json.dumps(event).encode(),
+                                         headers={"Content-Type": "application/json", "X-API-Key": api_key})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert json.loads(response.read())["results"][0]["entity_key"] == "ironclad.com"
 
         task = subprocess.run(
             [sys.executable, "manage.py", "shell", "-c",
@@ -79,6 +99,7 @@ def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(d
             cwd=PROJECT_ROOT, env=demo_env, capture_output=True, text=True, timeout=90,
         )
         assert task.stdout.strip().splitlines()[-1] == "2", task.stderr
+        assert _backfilled_runs(demo_env) > 0  # the q2 cluster ran the backfill the demo enqueued
         descendants = psutil.Process(demo.pid).children(recursive=True)
         assert len(descendants) >= 3  # web server, q2 sentinel, its workers
     finally:
