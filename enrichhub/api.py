@@ -1,7 +1,9 @@
 """The one NinjaAPI of the project; each app mounts its router here."""
 
 from django.db import connection
+from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
+from ninja.errors import HttpError
 
 from runs.api import DOCUMENTED_SCHEMAS
 from runs.api import router as enrichment_router
@@ -34,6 +36,16 @@ class HealthOut(Schema):
 
 
 api.add_router("/enrichment/", enrichment_router)
+
+
+@api.exception_handler(HttpError)
+def unparseable_body_is_unprocessable(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """django-ninja answers a body that is not JSON with a bare 400; clients get the same 422
+    shape as for any other invalid body instead, with the field (`body`) named."""
+    if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+        detail = [{"type": "json_invalid", "loc": ["body"], "msg": "the body is not valid JSON"}]
+        return api.create_response(request, {"detail": detail}, status=422)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.get("/health", response=HealthOut, tags=["meta"], summary="Liveness and database reachability")

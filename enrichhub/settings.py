@@ -105,6 +105,9 @@ Q_CLUSTER = {
     "sync": env_bool("ENRICHHUB_Q_SYNC", False, environ=os.environ),
 }
 
+# Requests per API key (django-ninja throttle, counted per process in the local cache).
+API_RATE_PER_KEY = env_str("ENRICHHUB_API_RATE", "6000/m", environ=os.environ)
+
 ADMIN_USERNAME = env_str("ENRICHHUB_ADMIN_USER", "admin", environ=os.environ)
 ADMIN_PASSWORD_FILE = VAR_DIR / "admin-password.txt"
 

@@ -2,15 +2,29 @@
 
 import json
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Router
 from ninja.responses import Status
+from ninja.throttling import AuthRateThrottle
 
-from runs import services
+from runs import services, status
 from runs.auth import ApiKeyAuth
-from runs.schemas import MAX_BATCH, ErrorOut, RunEventBatchIn, RunEventIn, RunEventsOut
+from runs.keys import InvalidEntityKey, normalise_entity_key
+from runs.schemas import (
+    MAX_BATCH,
+    EntityStatusBatchIn,
+    EntityStatusBatchOut,
+    EntityStatusIn,
+    EntityStatusOut,
+    ErrorOut,
+    RunEventBatchIn,
+    RunEventIn,
+    RunEventsOut,
+    ValidationErrorOut,
+)
 
-router = Router(tags=["enrichment"], auth=ApiKeyAuth())
+router = Router(tags=["enrichment"], auth=ApiKeyAuth(), throttle=[AuthRateThrottle(settings.API_RATE_PER_KEY)])
 
 _EVENTS_BODY = {
     "requestBody": {
@@ -67,6 +81,47 @@ def _event_items(body: bytes) -> list | str:
     if isinstance(payload, dict):
         return [payload]
     return "the body must be a run event object, or {\"events\": [...]}"
+
+
+_STATUS_EXAMPLES = {"requestBody": {"content": {"application/json": {"examples": {
+    "a company": {"value": {"entity_type": "company", "entity_key": "ironclad.com"}},
+    "a person": {"value": {"entity_type": "person", "entity_key": "linkedin.com/in/johndoe"}},
+}}}}}
+_BATCH_EXAMPLES = {"requestBody": {"content": {"application/json": {"examples": {
+    "two entities": {"value": {"entities": [{"entity_type": "company", "entity_key": "ironclad.com"},
+                                            {"entity_type": "person", "entity_key": "linkedin.com/in/johndoe"}]}},
+}}}}}
+
+
+@router.post("/status", response={200: EntityStatusOut, 422: ValidationErrorOut}, openapi_extra=_STATUS_EXAMPLES,
+             summary="Has this company or person been enriched, and did it reach core?")
+def enrichment_status(request: HttpRequest, payload: EntityStatusIn):
+    """One item per active workflow of the entity's type, with counts in extracted and core,
+    and whether enriching now would buy again what is still fresh."""
+    try:
+        return status.entity_status_get(entity_type=payload.entity_type, entity_key=payload.entity_key)
+    except InvalidEntityKey as exc:
+        return Status(422, {"detail": [_key_error(exc, ["body", "payload", "entity_key"])]})
+
+
+@router.post("/status/batch", response={200: EntityStatusBatchOut, 422: ValidationErrorOut},
+             openapi_extra=_BATCH_EXAMPLES, summary="The status of up to 500 entities in one call")
+def enrichment_status_batch(request: HttpRequest, payload: EntityStatusBatchIn):
+    problems = []
+    for index, entity in enumerate(payload.entities):
+        try:
+            normalise_entity_key(entity_type=entity.entity_type, raw=entity.entity_key)
+        except InvalidEntityKey as exc:
+            problems.append(_key_error(exc, ["body", "payload", "entities", index, "entity_key"]))
+    if problems:
+        return Status(422, {"detail": problems})
+    entities = [(entity.entity_type, entity.entity_key) for entity in payload.entities]
+    return {"results": status.entity_statuses_get(entities=entities)}
+
+
+def _key_error(exc: InvalidEntityKey, loc: list) -> dict:
+    """Shaped like django-ninja's own validation errors, so clients parse one format."""
+    return {"type": "value_error", "loc": loc, "msg": str(exc)}
 
 
 # The body is parsed by hand (one bad item must not reject the batch), so ninja does not see

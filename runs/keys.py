@@ -93,9 +93,8 @@ def stored_variants(*, entity_type: str, key: str) -> list[str]:
     Lets a lookup use `col = ANY(%s)` on an ordinary index instead of normalising every row.
     """
     if entity_type == COMPANY:
-        return [key, f"www.{key}", f"https://{key}", f"https://www.{key}", f"http://{key}", f"http://www.{key}",
-                f"{key}/", f"www.{key}/", f"https://www.{key}/", key.capitalize(), key.title(),
-                f"www.{key.capitalize()}/"]
+        return [prefix + host + suffix for prefix in ("", "www.", "http://", "http://www.", "https://", "https://www.")
+                for host in dict.fromkeys([key, key.capitalize(), key.title()]) for suffix in ("", "/")]
     slug = key.removeprefix(PROFILE_PREFIX)
     from urllib.parse import quote
 

@@ -55,3 +55,59 @@ class RunEventsOut(Schema):
 
 class ErrorOut(Schema):
     detail: str
+
+
+MAX_STATUS_BATCH = 500
+_COMPANY_EXAMPLE = {"entity_type": "company", "entity_key": "ironclad.com"}
+_PERSON_EXAMPLE = {"entity_type": "person", "entity_key": "linkedin.com/in/johndoe"}
+
+
+class EntityStatusIn(Schema):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_COMPANY_EXAMPLE, _PERSON_EXAMPLE]})
+
+    entity_type: Literal["company", "person"]
+    entity_key: str = Field(min_length=1, max_length=2048, description="a domain or LinkedIn URL, any spelling")
+
+
+class EntityStatusBatchIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    entities: list[EntityStatusIn] = Field(min_length=1, max_length=MAX_STATUS_BATCH)
+
+
+class EnrichmentStatusOut(Schema):
+    workflow_name: str
+    status: Literal["completed", "pending", "running", "failed", "not_run"]
+    completed_at: datetime | None = Field(description="the last successful completion")
+    coalesces_to_core: bool
+    records_in_extracted: int | None = Field(description="null when the table cannot be read (see error)")
+    records_in_core: int | None
+    missing_in_core: bool = Field(description="coalesces to core, has rows in extracted, none in core: a gap")
+    fresh_until: datetime | None = Field(description="completed_at plus the workflow's refresh_after_days")
+    should_enrich: bool = Field(description="false while a run is pending/running or a completion is fresh")
+    attempts: int
+    error: str | None = Field(description="why this workflow's figures are missing, or its last failure")
+
+
+class CoverageOut(Schema):
+    total_workflows: int
+    completed: int
+    pending: int
+    running: int
+    failed: int
+    not_run: int
+
+
+class EntityStatusOut(Schema):
+    entity_type: Literal["company", "person"]
+    entity_key: str = Field(description="as normalised")
+    enrichments: list[EnrichmentStatusOut]
+    coverage: CoverageOut
+
+
+class EntityStatusBatchOut(Schema):
+    results: list[EntityStatusOut]
+
+
+class ValidationErrorOut(Schema):
+    detail: list[dict]

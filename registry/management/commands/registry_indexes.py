@@ -1,0 +1,26 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from registry.indexes import key_index_create, key_indexes_missing
+
+
+class Command(BaseCommand):
+    help = "List key columns of registered tables without an index; --create builds them CONCURRENTLY."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--create", action="store_true", help="create the missing indexes")
+
+    def handle(self, *args, create: bool, **options) -> None:
+        missing = key_indexes_missing()
+        if not missing:
+            self.stdout.write("every registered key column has an index")
+            return
+        for need in missing:
+            self.stdout.write(f"{need.table} ({need.column}) has no index; used by {', '.join(need.workflows)}")
+            if create:
+                began = time.monotonic()
+                key_index_create(need=need)
+                self.stdout.write(f"  created {need.index_name} in {time.monotonic() - began:.1f}s")
+        if not create:
+            self.stdout.write(f"{len(missing)} missing; run with --create to build them without blocking writers")

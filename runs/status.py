@@ -1,0 +1,131 @@
+"""What the frontend asks before spending credits: which enrichments ran for an entity,
+what reached core, and whether enriching it again now would be a waste (seed Phase 3)."""
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import ProgrammingError, transaction
+from django.utils import timezone
+
+from registry.catalog import catalog_load
+from registry.models import Workflow
+from runs import status_sql
+from runs.keys import normalise_entity_key, stored_variants
+
+NOT_RUN = "not_run"
+_IN_FLIGHT = {"pending", "running"}
+# Tables created after a plan was built are picked up when it ages out.
+PLAN_MAX_AGE_SECONDS = 60.0
+_plans: dict[tuple, tuple[status_sql.StatusPlan, float]] = {}
+
+
+@dataclass
+class EnrichmentStatus:
+    workflow_name: str
+    status: str
+    coalesces_to_core: bool
+    completed_at: datetime | None = None
+    records_in_extracted: int | None = None
+    records_in_core: int | None = None
+    missing_in_core: bool = False
+    fresh_until: datetime | None = None
+    should_enrich: bool = True
+    attempts: int = 0
+    error: str | None = None
+
+
+@dataclass
+class EntityStatus:
+    entity_type: str
+    entity_key: str
+    enrichments: list[EnrichmentStatus] = field(default_factory=list)
+
+    @property
+    def coverage(self) -> dict[str, int]:
+        counts = {"total_workflows": len(self.enrichments), "completed": 0, "pending": 0, "running": 0,
+                  "failed": 0, NOT_RUN: 0}
+        for item in self.enrichments:
+            counts[item.status] += 1
+        return counts
+
+
+def entity_status_get(*, entity_type: str, entity_key: str) -> EntityStatus:
+    """Raises runs.keys.InvalidEntityKey for a key that is not a domain / profile URL."""
+    return entity_statuses_get(entities=[(entity_type, entity_key)])[0]
+
+
+def entity_statuses_get(*, entities: list[tuple[str, str]]) -> list[EntityStatus]:
+    """Statuses of many entities in a constant number of queries: the registry, then per
+    entity type present one count statement and one runs query."""
+    normalised = [(kind, normalise_entity_key(entity_type=kind, raw=raw)) for kind, raw in entities]
+    specs = _active_specs()
+    results = [EntityStatus(kind, key) for kind, key in normalised]
+    for kind in sorted({kind for kind, _ in normalised}):
+        members = [i for i, (k, _) in enumerate(normalised) if k == kind]
+        _fill(kind, [results[i] for i in members], [s for s in specs if s.key_type == kind])
+    return results
+
+
+def _active_specs() -> list[status_sql.WorkflowSpec]:
+    rows = Workflow.objects.filter(is_active=True).order_by("workflow_name").values_list(
+        "workflow_name", "key_type", "extracted_table", "key_column", "core_table", "core_key_column",
+        "coalesces_to_core", "refresh_after_days")
+    return [status_sql.WorkflowSpec(name=name, key_type=kind, extracted_table=extracted, key_column=key,
+                                    core_table=core, core_column=core_key or key, coalesces_to_core=coalesces,
+                                    refresh_after_days=refresh)
+            for name, kind, extracted, key, core, core_key, coalesces, refresh in rows]
+
+
+def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.WorkflowSpec]) -> None:
+    variants, owners = [], []
+    for owner, status in enumerate(statuses):
+        for variant in stored_variants(entity_type=kind, key=status.entity_key):
+            variants.append(variant)
+            owners.append(owner)
+    plan, counts = _counts_with_current_plan(specs, variants, owners)
+    runs = status_sql.runs_fetch(entity_type=kind, keys=[s.entity_key for s in statuses])
+    now = timezone.now()
+    for owner, status in enumerate(statuses):
+        status.enrichments = [_item(spec, owner, status.entity_key, plan, counts, runs, now) for spec in specs]
+
+
+def _counts_with_current_plan(specs, variants, owners):
+    """Run the cached statement; if a table vanished since it was built, rebuild it from
+    today's catalog once (the workflow then reports the missing table) instead of failing."""
+    fingerprint = tuple(specs)
+    cached = _plans.get(fingerprint)
+    fresh = cached is not None and time.monotonic() - cached[1] < PLAN_MAX_AGE_SECONDS
+    plan = cached[0] if fresh else _plan_build(fingerprint, specs)
+    try:
+        with transaction.atomic():
+            return plan, status_sql.counts_fetch(plan=plan, variants=variants, owners=owners)
+    except ProgrammingError:
+        plan = _plan_build(fingerprint, specs)
+        return plan, status_sql.counts_fetch(plan=plan, variants=variants, owners=owners)
+
+
+def _plan_build(fingerprint: tuple, specs) -> status_sql.StatusPlan:
+    plan = status_sql.plan_compile(workflows=list(specs), catalog=catalog_load())
+    _plans.clear()  # one registry is current; older plans are dead weight
+    _plans[fingerprint] = (plan, time.monotonic())
+    return plan
+
+
+def _item(spec, owner: int, key: str, plan, counts, runs, now: datetime) -> EnrichmentStatus:
+    run = runs.get((spec.name, key))
+    error = plan.table_errors.get(spec.name)
+    extracted, core = counts.get((spec.name, owner), (0, 0))
+    item = EnrichmentStatus(
+        workflow_name=spec.name, status=run[0] if run else NOT_RUN, coalesces_to_core=spec.coalesces_to_core,
+        records_in_extracted=None if error else extracted, records_in_core=None if error else core, error=error)
+    if run:
+        item.completed_at, item.attempts = run[1], run[2]
+        if run[0] == "failed" and not error:
+            item.error = run[3] or None
+    item.missing_in_core = spec.coalesces_to_core and not error and extracted > 0 and core == 0
+    if item.completed_at:
+        item.fresh_until = item.completed_at + timedelta(days=spec.refresh_after_days)
+    fresh = item.status == "completed" and item.fresh_until is not None and now < item.fresh_until
+    item.should_enrich = item.status not in _IN_FLIGHT and not fresh
+    return item
