@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: install demo test lint bench stop db-status constraints
+.PHONY: install demo test lint bench bench-deps stop db-status constraints
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,8 +24,12 @@ test: install lint
 lint: install
 	$(PY) -m ruff check .
 
-bench: install
+bench: install bench-deps
 	$(PY) -m bench.run $(BENCH)
+
+# wrk drives the HTTP benchmarks; it comes from Debian's packages.
+bench-deps:
+	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 
 stop:
 	$(PY) -m enrichhub.embedded_db stop

@@ -50,7 +50,8 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
-ROOT_URLCONF = "enrichhub.urls"
+# Benchmarks serve extra baseline endpoints through their own URLconf (bench/urls.py).
+ROOT_URLCONF = env_str("ENRICHHUB_URLCONF", "enrichhub.urls", environ=os.environ)
 WSGI_APPLICATION = "enrichhub.wsgi.application"
 
 TEMPLATES = [

@@ -2,10 +2,11 @@
 what reached core, and whether enriching it again now would be a waste (seed Phase 3)."""
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import ProgrammingError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from registry.catalog import catalog_load
@@ -97,10 +98,13 @@ def _counts_with_current_plan(specs, variants, owners):
     cached = _plans.get(fingerprint)
     fresh = cached is not None and time.monotonic() - cached[1] < PLAN_MAX_AGE_SECONDS
     plan = cached[0] if fresh else _plan_build(fingerprint, specs)
+    # Inside a transaction a failed statement must be rolled back to a savepoint; in
+    # autocommit (a plain API request) there is nothing to roll back, so no extra round trips.
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             return plan, status_sql.counts_fetch(plan=plan, variants=variants, owners=owners)
-    except ProgrammingError:
+    except status_sql.StalePlan:
         plan = _plan_build(fingerprint, specs)
         return plan, status_sql.counts_fetch(plan=plan, variants=variants, owners=owners)
 

@@ -9,6 +9,7 @@ against) changes, and psycopg can prepare it on the server after a few execution
 
 from dataclasses import dataclass
 
+import psycopg
 from django.db import connection
 from psycopg import sql
 
@@ -74,14 +75,40 @@ def counts_fetch(
     """(workflow, entity index) -> (rows in extracted, rows in core); absent means none."""
     if plan.statement is None:
         return {}
-    with connection.cursor() as cursor:
-        cursor.execute(plan.statement, {**plan.workflow_params, "variants": variants, "owners": owners})
-        rows = cursor.fetchall()
+    rows = _prepared_fetch(plan.statement, {**plan.workflow_params, "variants": variants, "owners": owners})
     return {(workflow, owner): (int(extracted), int(core)) for workflow, owner, extracted, core in rows}
 
 
 def runs_fetch(*, entity_type: str, keys: list[str]) -> dict[tuple[str, str], tuple]:
     """(workflow, key) -> (status, completed_at, attempts, error)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_RUNS, {"entity_type": entity_type, "keys": keys})
-        return {(row[0], row[1]): row[2:] for row in cursor.fetchall()}
+    rows = _prepared_fetch(sql.SQL(_RUNS), {"entity_type": entity_type, "keys": keys})
+    return {(row[0], row[1]): row[2:] for row in rows}
+
+
+class StalePlan(Exception):
+    """A table the statement names no longer exists: rebuild the plan from the catalog."""
+
+
+def _prepared_fetch(statement: sql.Composable, params: dict) -> list[tuple]:
+    """Execute as a server-side prepared statement on Django's own connection.
+
+    Django binds parameters client-side and disables preparation (prepare_threshold None),
+    but planning the count statement, a UNION ALL with a branch per table, costs as much as
+    running it. A plain psycopg cursor on the same connection, and so the same transaction,
+    binds server-side; psycopg keeps each prepared statement per connection, keyed by its
+    text. The threshold is only raised so that explicit prepare=True takes effect: Django's
+    client-side cursors never prepare, whatever it is.
+    """
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = _ONLY_WHEN_ASKED
+    try:
+        with psycopg.Cursor(raw) as cursor:
+            cursor.execute(statement, params, prepare=True)
+            return cursor.fetchall()
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
+        raise StalePlan(str(exc)) from exc
+
+
+_ONLY_WHEN_ASKED = 2**31 - 1
