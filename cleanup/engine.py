@@ -1,0 +1,144 @@
+"""The one runner of every long job.
+
+Each batch runs in its own short transaction with SET LOCAL statement_timeout and
+lock_timeout, and saves the checkpoint and progress in that same transaction: a worker
+killed mid-batch loses only that batch's uncommitted work and the next run resumes from
+the last checkpoint, with no duplicate and no hole. A session-level advisory lock keyed
+by the job id makes a second runner of the same job return at once. Pause and cancel are
+read between batches. The batch size adapts so a batch takes about TARGET_BATCH_MS: long
+enough that per-batch overhead stays small, short enough that no lock is held for long.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+
+import psycopg
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from cleanup import sql
+from cleanup.kinds import kind_get
+from cleanup.kinds.base import Batch, JobKind
+from cleanup.models import BatchJob
+
+logger = logging.getLogger("enrichhub.jobs")
+
+STATEMENT_TIMEOUT_MS = 30_000
+LOCK_TIMEOUT_MS = 2_000
+LOCK_RETRIES = 4
+RETRY_BACKOFF_S = 0.5
+TARGET_BATCH_MS = 50
+MIN_BATCH_ROWS, MAX_BATCH_ROWS = 100, 20_000
+BUSY = "busy"  # another runner holds the job
+
+Progress = Callable[[BatchJob], None]
+_PROGRESS_FIELDS = ["checkpoint", "rows_done", "batches", "longest_batch_ms", "estimated_total", "updated_at"]
+
+
+class JobInterrupted(Exception):
+    """The caller asked the runner to stop between batches (SIGTERM, a time budget)."""
+
+
+def job_run(*, job_id: int, budget_s: float | None = None, progress: Progress | None = None,
+            should_stop: Callable[[], bool] = lambda: False) -> str:
+    """Run batches until the job completes, is paused or cancelled, fails, the budget is
+    spent or should_stop() says so. Returns the job's status then, or BUSY."""
+    if not sql.job_lock_try(job_id=job_id):
+        return BUSY
+    try:
+        return _run_locked(job_id, budget_s, progress, should_stop)
+    finally:
+        sql.job_lock_release(job_id=job_id)
+
+
+def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None, should_stop) -> str:
+    job = BatchJob.objects.get(pk=job_id)
+    if job.is_finished or job.status == BatchJob.Status.PAUSED:
+        return job.status
+    kind = kind_get(job.kind)
+    sql.application_name_set(name=f"enrichhub job {job.pk} {job.kind}")
+    _mark(job, status=BatchJob.Status.RUNNING, started_at=job.started_at or timezone.now(), last_error="")
+    deadline = time.monotonic() + budget_s if budget_s else None
+    limit = job.batch_size
+    try:
+        kind.prepare(job)
+        if job.estimated_total is None:
+            job.estimated_total = kind.estimate(job)
+        while True:
+            requested = BatchJob.objects.values_list("status", flat=True).get(pk=job.pk)
+            if requested in (BatchJob.Status.PAUSED, BatchJob.Status.CANCELLED):
+                return _stopped(job, requested)
+            if should_stop() or (deadline and time.monotonic() > deadline):
+                return BatchJob.Status.RUNNING
+            batch, elapsed_ms = _batch_with_retries(job, kind, limit)
+            if progress:
+                progress(job)
+            if batch.done:
+                kind.finish(job)
+                _mark(job, status=BatchJob.Status.COMPLETED, finished_at=timezone.now())
+                return job.status
+            limit = _adapted(limit, elapsed_ms)
+            time.sleep(job.sleep_ms / 1000)
+    except Exception as exc:
+        logger.exception("job %s (%s) failed", job.pk, job.kind)
+        _mark(job, status=BatchJob.Status.FAILED, finished_at=timezone.now(), last_error=f"{type(exc).__name__}: {exc}")
+        return job.status
+
+
+def _batch_with_retries(job: BatchJob, kind: JobKind, limit: int) -> tuple[Batch, int]:
+    for attempt in range(LOCK_RETRIES + 1):
+        try:
+            return _batch(job, kind, limit)
+        except (OperationalError, IntegrityError) as exc:
+            job.refresh_from_db(fields=_PROGRESS_FIELDS[:-1])  # the batch rolled back; so does our copy
+            if attempt == LOCK_RETRIES or not _retryable(exc):
+                raise
+            wait = RETRY_BACKOFF_S * 2 ** attempt
+            logger.warning("job %s batch hit %s; retrying in %.1fs", job.pk, type(exc.__cause__).__name__, wait)
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def _retryable(exc: Exception) -> bool:
+    """Waiting for a lock, or a row changed under us (a new reference appeared): try again."""
+    cause = exc.__cause__
+    return isinstance(cause, psycopg.errors.LockNotAvailable | psycopg.errors.ForeignKeyViolation |
+                      psycopg.errors.SerializationFailure | psycopg.errors.DeadlockDetected)
+
+
+def _batch(job: BatchJob, kind: JobKind, limit: int) -> tuple[Batch, int]:
+    began = time.monotonic()
+    with transaction.atomic():
+        sql.batch_limits_set(statement_timeout_ms=STATEMENT_TIMEOUT_MS, lock_timeout_ms=LOCK_TIMEOUT_MS)
+        batch = kind.run_batch(job, limit=limit)
+        elapsed_ms = round((time.monotonic() - began) * 1000)
+        job.checkpoint = batch.checkpoint
+        job.rows_done += batch.rows
+        job.batches += 1
+        job.longest_batch_ms = max(job.longest_batch_ms, elapsed_ms)
+        job.save(update_fields=_PROGRESS_FIELDS)  # in the batch's transaction: both or neither
+    logger.info("job %s batch %s: %s rows in %s ms, checkpoint %s", job.pk, job.batches, batch.rows, elapsed_ms,
+                batch.checkpoint)
+    return batch, elapsed_ms
+
+
+def _adapted(limit: int, elapsed_ms: int) -> int:
+    if elapsed_ms < TARGET_BATCH_MS / 2:
+        return min(limit * 2, MAX_BATCH_ROWS)
+    if elapsed_ms > TARGET_BATCH_MS:
+        return max(limit // 2, MIN_BATCH_ROWS)
+    return limit
+
+
+def _stopped(job: BatchJob, requested: str) -> str:
+    job.status = requested
+    if requested == BatchJob.Status.CANCELLED:
+        _mark(job, finished_at=timezone.now())
+    return requested
+
+
+def _mark(job: BatchJob, **fields) -> None:
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.save(update_fields=[*fields, "updated_at"])

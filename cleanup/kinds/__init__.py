@@ -1,0 +1,18 @@
+"""Every job kind, by name."""
+
+from cleanup.kinds.base import JobKind, JobParamsError
+from cleanup.kinds.companies import DeleteCompaniesMissingLocation, RestoreCompaniesMissingLocation
+from cleanup.kinds.funding import FundingBackfill
+from cleanup.kinds.reference_tables import DropReferenceTable, RestoreReferenceTable
+from cleanup.kinds.tenure import TenureBackfill
+
+KINDS: dict[str, JobKind] = {kind.name: kind for kind in (
+    DeleteCompaniesMissingLocation(), RestoreCompaniesMissingLocation(), FundingBackfill(), TenureBackfill(),
+    DropReferenceTable(), RestoreReferenceTable(),
+)}
+
+
+def kind_get(name: str) -> JobKind:
+    if name not in KINDS:
+        raise JobParamsError(f"unknown job kind {name!r}; known: {', '.join(sorted(KINDS))}")
+    return KINDS[name]

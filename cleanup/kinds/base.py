@@ -1,0 +1,61 @@
+"""What a job kind is: how it validates parameters, estimates, dry-runs, and does one batch."""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from cleanup.models import BatchJob
+
+
+class JobParamsError(ValueError):
+    """The parameters do not fit the job kind; the message names the parameter."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    rows: int  # rows this batch changed
+    checkpoint: dict  # where the next batch starts; saved in the batch's own transaction
+    done: bool = False
+
+
+@dataclass
+class DryRun:
+    """What a job would do, in figures ops can check before confirming."""
+
+    would_change: int
+    summary: str
+    details: dict = field(default_factory=dict)
+    blocked: str | None = None  # why the job cannot run now (its condition does not hold)
+
+
+class JobKind(Protocol):
+    name: str
+    description: str
+    destructive: bool
+
+    def clean_params(self, params: dict) -> dict: ...
+
+    def prepare(self, job: BatchJob) -> None:
+        """Once per run, before the first batch: create what the batches need (archive tables)."""
+
+    def estimate(self, job: BatchJob) -> int | None: ...
+
+    def dry_run(self, job: BatchJob) -> DryRun: ...
+
+    def run_batch(self, job: BatchJob, *, limit: int) -> Batch: ...
+
+    def finish(self, job: BatchJob) -> None: ...
+
+
+def require_int(params: dict, name: str) -> int:
+    value = params.get(name)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise JobParamsError(f"{name} must be a positive job id, got {params.get(name)!r}")
+    return value
+
+
+def no_params(params: dict) -> dict:
+    if params:
+        raise JobParamsError(f"this job takes no parameters, got {', '.join(sorted(params))}")
+    return {}

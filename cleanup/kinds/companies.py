@@ -1,0 +1,76 @@
+"""Delete companies with neither discovery nor SalesNav location (seed: ~55,000), and undo it."""
+
+from cleanup.kinds.base import Batch, DryRun, require_int
+from cleanup.models import BatchJob
+from cleanup.sql import companies as sql
+
+
+class DeleteCompaniesMissingLocation:
+    name = "delete_companies_missing_location"
+    description = "Delete companies with no location; each row is archived in the same statement"
+    destructive = True
+
+    def clean_params(self, params: dict) -> dict:
+        from cleanup.kinds.base import no_params
+
+        return no_params(params)
+
+    def prepare(self, job: BatchJob) -> None:
+        sql.archive_tables_ensure()
+
+    def estimate(self, job: BatchJob) -> int:
+        total, referenced = sql.candidates_count()
+        return total - referenced
+
+    def dry_run(self, job: BatchJob) -> DryRun:
+        total, referenced = sql.candidates_count()
+        return DryRun(
+            would_change=total - referenced,
+            summary=(f"would delete {total - referenced:,} companies with no location, archiving each row "
+                     f"(and its core.companies_missing_location row) in archive; {referenced:,} more are "
+                     "referenced by core.person_work_history and are skipped"),
+            details={"without_location": total, "skipped_referenced": referenced})
+
+    def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
+        deleted, last_id = sql.delete_batch(job_id=job.pk, after_id=job.checkpoint.get("after_id", 0), limit=limit)
+        if last_id is None:
+            return Batch(rows=0, checkpoint=job.checkpoint, done=True)
+        return Batch(rows=deleted, checkpoint={"after_id": last_id})
+
+    def finish(self, job: BatchJob) -> None:
+        pass
+
+
+class RestoreCompaniesMissingLocation:
+    name = "restore_companies_missing_location"
+    description = "Put back the companies a delete job archived"
+    destructive = True
+
+    def clean_params(self, params: dict) -> dict:
+        job_id = require_int(params, "job_id")
+        if not BatchJob.objects.filter(pk=job_id, kind=DeleteCompaniesMissingLocation.name).exists():
+            from cleanup.kinds.base import JobParamsError
+
+            raise JobParamsError(f"job_id {job_id} is not a {DeleteCompaniesMissingLocation.name} job")
+        return {"job_id": job_id}
+
+    def prepare(self, job: BatchJob) -> None:
+        sql.archive_tables_ensure()
+
+    def estimate(self, job: BatchJob) -> int:
+        return sql.archived_count(job_id=job.params["job_id"])
+
+    def dry_run(self, job: BatchJob) -> DryRun:
+        count = sql.archived_count(job_id=job.params["job_id"])
+        return DryRun(would_change=count,
+                      summary=f"would restore {count:,} companies archived by job #{job.params['job_id']}")
+
+    def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
+        restored, last_id = sql.restore_batch(source_job_id=job.params["job_id"],
+                                              after_id=job.checkpoint.get("after_id", 0), limit=limit)
+        if last_id is None:
+            return Batch(rows=0, checkpoint=job.checkpoint, done=True)
+        return Batch(rows=restored, checkpoint={"after_id": last_id})
+
+    def finish(self, job: BatchJob) -> None:
+        pass

@@ -1,0 +1,73 @@
+"""Backfill core.company_funding from extracted.company_discovery (seed: ~96,000 domains).
+
+Phase "stage" reads extracted.company_discovery in id order and keeps, per normalised
+domain, the latest funding range in the seed's intermediate table; phase "insert" copies
+it into core in domain order, skipping domains core already has; the intermediate table
+is dropped when the job completes. Both phases are keyset-walked and idempotent.
+"""
+
+from cleanup.funding_ranges import funding_bounds
+from cleanup.kinds.base import Batch, DryRun, no_params
+from cleanup.models import BatchJob
+from cleanup.sql import funding as sql
+from runs.keys import InvalidEntityKey, normalise_domain
+
+
+class FundingBackfill:
+    name = "funding_backfill"
+    description = "Backfill core.company_funding from extracted.company_discovery, latest range per domain"
+    destructive = False
+
+    def clean_params(self, params: dict) -> dict:
+        return no_params(params)
+
+    def prepare(self, job: BatchJob) -> None:
+        sql.staging_create(job_id=job.pk)
+
+    def estimate(self, job: BatchJob) -> int | None:
+        return None  # known once staged; the dry run gives the exact figure
+
+    def dry_run(self, job: BatchJob) -> DryRun:
+        funded, latest, invalid = sql.funded_domains(), {}, 0
+        after = 0
+        while rows := sql.discovery_batch(after_id=after, limit=50_000):
+            for _, domain, _, _ in rows:
+                try:
+                    latest[normalise_domain(domain)] = True
+                except InvalidEntityKey:
+                    invalid += 1
+            after = rows[-1][0]
+        missing = len(latest.keys() - funded)
+        return DryRun(would_change=missing,
+                      summary=f"would add {missing:,} domains to core.company_funding ({len(latest):,} domains have "
+                              f"a range in extracted.company_discovery; {invalid} rows have no valid domain)",
+                      details={"domains_with_range": len(latest), "invalid_domains": invalid})
+
+    def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
+        if job.checkpoint.get("phase", "stage") == "stage":
+            return self._stage(job, limit)
+        added, last = sql.insert_batch(job_id=job.pk, after_domain=job.checkpoint.get("after_domain", ""),
+                                       limit=limit)
+        if last is None:
+            return Batch(rows=0, checkpoint=job.checkpoint, done=True)
+        return Batch(rows=added, checkpoint={"phase": "insert", "after_domain": last})
+
+    def _stage(self, job: BatchJob, limit: int) -> Batch:
+        rows = sql.discovery_batch(after_id=job.checkpoint.get("after_id", 0), limit=limit)
+        if not rows:
+            job.estimated_total = sql.staged_count(job_id=job.pk)
+            return Batch(rows=0, checkpoint={"phase": "insert", "after_domain": ""})
+        staged = {}
+        for row_id, domain, funding_range, created_at in rows:
+            try:
+                key = normalise_domain(domain)
+            except InvalidEntityKey:
+                continue
+            if key not in staged or (created_at, row_id) > (staged[key][4], staged[key][5]):
+                staged[key] = (key, funding_range, *funding_bounds(funding_range), created_at, row_id)
+        sql.staging_add(job_id=job.pk, rows=list(staged.values()))
+        # Staging writes nothing to core: progress counts core rows only.
+        return Batch(rows=0, checkpoint={"phase": "stage", "after_id": rows[-1][0]})
+
+    def finish(self, job: BatchJob) -> None:
+        sql.staging_drop(job_id=job.pk)

@@ -1,0 +1,92 @@
+"""Retire a reference table whose purpose is served: moved to archive (restorable), never dropped."""
+
+from cleanup.kinds.base import Batch, DryRun, JobParamsError, require_int
+from cleanup.models import BatchJob
+from cleanup.sql import reference_tables as sql
+
+
+def _table_param(params: dict) -> str:
+    table = params.get("table")
+    if table not in sql.RETIRABLE:
+        raise JobParamsError(f"table must be one of {', '.join(sql.RETIRABLE)}, got {table!r}")
+    return table
+
+
+class DropReferenceTable:
+    name = "drop_reference_tables"
+    description = "Move a reference table to archive once its condition holds"
+    destructive = True
+
+    def clean_params(self, params: dict) -> dict:
+        return {"table": _table_param(params)}
+
+    def prepare(self, job: BatchJob) -> None:
+        pass
+
+    def estimate(self, job: BatchJob) -> int:
+        return 1
+
+    def dry_run(self, job: BatchJob) -> DryRun:
+        retirable = sql.RETIRABLE[job.params["table"]]
+        if not sql.exists(schema=retirable.schema, table=retirable.table):
+            return DryRun(0, f"{job.params['table']} does not exist (retired already?)", blocked="table is gone")
+        outstanding = sql.outstanding(retirable)
+        rows = sql.row_count(schema=retirable.schema, table=retirable.table)
+        if outstanding:
+            return DryRun(0, f"not yet: {outstanding:,} {retirable.reason}", details={"rows": rows},
+                          blocked=f"{outstanding:,} {retirable.reason}")
+        return DryRun(1, f"would move {job.params['table']} ({rows:,} rows) to archive."
+                         f"{sql.archived_name(table=retirable.table, job_id=job.pk or 0)}", details={"rows": rows})
+
+    def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
+        report = self.dry_run(job)  # re-checked in the job's own transaction, not trusted from before
+        if report.blocked:
+            raise JobParamsError(f"condition does not hold: {report.blocked}")
+        retirable = sql.RETIRABLE[job.params["table"]]
+        sql.move(from_schema=retirable.schema, from_table=retirable.table, to_schema="archive",
+                 to_table=sql.archived_name(table=retirable.table, job_id=job.pk))
+        return Batch(rows=1, checkpoint={"moved": True}, done=True)
+
+    def finish(self, job: BatchJob) -> None:
+        pass
+
+
+class RestoreReferenceTable:
+    name = "restore_reference_tables"
+    description = "Move a retired reference table back from archive"
+    destructive = True
+
+    def clean_params(self, params: dict) -> dict:
+        job_id = require_int(params, "job_id")
+        source = BatchJob.objects.filter(pk=job_id, kind=DropReferenceTable.name).first()
+        if source is None:
+            raise JobParamsError(f"job_id {job_id} is not a {DropReferenceTable.name} job")
+        return {"job_id": job_id, "table": source.params["table"]}
+
+    def prepare(self, job: BatchJob) -> None:
+        pass
+
+    def estimate(self, job: BatchJob) -> int:
+        return 1
+
+    def dry_run(self, job: BatchJob) -> DryRun:
+        retirable = sql.RETIRABLE[job.params["table"]]
+        archived = sql.archived_name(table=retirable.table, job_id=job.params["job_id"])
+        if not sql.exists(schema="archive", table=archived):
+            return DryRun(0, f"archive.{archived} does not exist", blocked="nothing archived by that job")
+        if sql.exists(schema=retirable.schema, table=retirable.table):
+            return DryRun(0, f"{job.params['table']} exists again", blocked="the table exists again")
+        return DryRun(1, f"would move archive.{archived} back to {job.params['table']}")
+
+    def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
+        report = self.dry_run(job)
+        if report.blocked:
+            raise JobParamsError(f"cannot restore: {report.blocked}")
+        retirable = sql.RETIRABLE[job.params["table"]]
+        sql.move(from_schema="archive", from_table=sql.archived_name(table=retirable.table,
+                                                                   job_id=job.params["job_id"]),
+                 to_schema=retirable.schema, to_table=retirable.table)
+        return Batch(rows=1, checkpoint={"moved": True}, done=True)
+
+    def finish(self, job: BatchJob) -> None:
+        pass

@@ -1,0 +1,56 @@
+"""Raw SQL of the cleanup app, one module per job kind plus what they share."""
+
+from django.db import connection
+from psycopg import sql
+
+# Namespace for pg_try_advisory_lock(int, int): (ours, job id). Any constant would do; it
+# only has to differ from other users of two-key advisory locks on the same database.
+ADVISORY_NAMESPACE = 7_401_115
+
+
+def batch_limits_set(*, statement_timeout_ms: int, lock_timeout_ms: int) -> None:
+    """SET LOCAL: the limits end with the batch's transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
+                       [f"{statement_timeout_ms}ms", f"{lock_timeout_ms}ms"])
+
+
+def job_lock_try(*, job_id: int) -> bool:
+    """Session-level: held until released or the connection ends (a killed worker frees it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, job_id])
+        return cursor.fetchone()[0]
+
+
+def job_lock_release(*, job_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, job_id])
+
+
+def application_name_set(*, name: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('application_name', %s, false)", [name[:63]])
+
+
+def table_columns(*, schema: str, table: str) -> list[str]:
+    """Columns of a table in their order, from the live catalog."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = %s AND c.relname = %s AND a.attnum > 0 AND NOT a.attisdropped
+               ORDER BY a.attnum""", [schema, table])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def column_list(columns: list[str], *, prefix: str | None = None) -> sql.Composable:
+    if prefix:
+        return sql.SQL(", ").join(sql.Identifier(prefix, c) for c in columns)
+    return sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+
+
+def scalar(query: str | sql.Composable, params: dict | list | None = None):
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        row = cursor.fetchone()
+        return row[0] if row else None

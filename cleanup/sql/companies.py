@@ -1,0 +1,102 @@
+"""Deleting companies with no location, archived in the same statement, and restoring them."""
+
+from django.db import connection
+from psycopg import sql
+
+from cleanup.sql import column_list, scalar, table_columns
+
+COMPANIES = ("core", "companies")
+SNAPSHOT = ("core", "companies_missing_location")
+ARCHIVED_COMPANIES = ("archive", "core_companies")
+ARCHIVED_SNAPSHOT = ("archive", "core_companies_missing_location")
+
+# The live predicate, never the snapshot list: the snapshot keeps ids whose location was
+# filled since, and deleting from it does not shrink what the seed's loop selects.
+_NO_LOCATION = "c.discovery_location IS NULL AND c.salesnav_location IS NULL"
+# Work history points at companies by id; deleting those would fail on the foreign key or
+# orphan the history, so they are skipped and counted (the dry run lists how many).
+_REFERENCED = "EXISTS (SELECT 1 FROM core.person_work_history w WHERE w.company_id = c.id)"
+
+_ARCHIVE_TABLE = sql.SQL(
+    """CREATE TABLE IF NOT EXISTS {archive} (LIKE {source} INCLUDING DEFAULTS);
+       ALTER TABLE {archive} ADD COLUMN IF NOT EXISTS archive_job_id bigint,
+                             ADD COLUMN IF NOT EXISTS archived_at timestamptz NOT NULL DEFAULT now();
+       CREATE INDEX IF NOT EXISTS {index} ON {archive} (archive_job_id, id)""")
+
+
+def archive_tables_ensure() -> None:
+    with connection.cursor() as cursor:
+        for archive, source in ((ARCHIVED_COMPANIES, COMPANIES), (ARCHIVED_SNAPSHOT, SNAPSHOT)):
+            cursor.execute(_ARCHIVE_TABLE.format(archive=sql.Identifier(*archive), source=sql.Identifier(*source),
+                                                 index=sql.Identifier(f"{archive[1]}_job_idx")))
+
+
+def candidates_count() -> tuple[int, int]:
+    """(companies with no location, of which referenced by work history)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("SELECT count(*), count(*) FILTER (WHERE {referenced}) FROM core.companies c"
+                               " WHERE {no_location}").format(referenced=sql.SQL(_REFERENCED),
+                                                              no_location=sql.SQL(_NO_LOCATION)))
+        return cursor.fetchone()
+
+
+def delete_batch(*, job_id: int, after_id: int, limit: int) -> tuple[int, int | None]:
+    """Delete and archive the next batch by id. Returns (rows deleted, last id, None when done)."""
+    companies = table_columns(schema="core", table="companies")
+    snapshot = table_columns(schema="core", table="companies_missing_location")
+    statement = sql.SQL("""
+        WITH doomed AS (
+            SELECT c.id FROM core.companies c
+            WHERE c.id > %(after)s AND {no_location} AND NOT {referenced}
+            ORDER BY c.id LIMIT %(limit)s),
+        gone AS (
+            -- the predicate again: a row whose location was filled meanwhile is re-checked and kept
+            DELETE FROM core.companies c USING doomed WHERE c.id = doomed.id AND {no_location}
+            RETURNING c.*),
+        kept AS (
+            INSERT INTO archive.core_companies ({cols}, archive_job_id)
+            SELECT {gone_cols}, %(job)s FROM gone RETURNING id),
+        snap AS (
+            DELETE FROM core.companies_missing_location m USING gone WHERE m.id = gone.id RETURNING m.*),
+        snap_kept AS (
+            INSERT INTO archive.core_companies_missing_location ({snap_cols}, archive_job_id)
+            SELECT {snap_from}, %(job)s FROM snap)
+        SELECT (SELECT count(*) FROM kept), (SELECT max(id) FROM doomed)""").format(
+        no_location=sql.SQL(_NO_LOCATION), referenced=sql.SQL(_REFERENCED),
+        cols=column_list(companies), gone_cols=column_list(companies, prefix="gone"),
+        snap_cols=column_list(snapshot), snap_from=column_list(snapshot, prefix="snap"))
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"after": after_id, "limit": limit, "job": job_id})
+        return cursor.fetchone()
+
+
+def archived_count(*, job_id: int) -> int:
+    return scalar("SELECT count(*) FROM archive.core_companies WHERE archive_job_id = %s", [job_id]) or 0
+
+
+def restore_batch(*, source_job_id: int, after_id: int, limit: int) -> tuple[int, int | None]:
+    """Put the next batch of a job's archived companies back. (restored, last id or None)."""
+    companies = table_columns(schema="core", table="companies")
+    snapshot = table_columns(schema="core", table="companies_missing_location")
+    statement = sql.SQL("""
+        WITH batch AS (
+            SELECT {cols} FROM archive.core_companies
+            WHERE archive_job_id = %(source)s AND id > %(after)s ORDER BY id LIMIT %(limit)s),
+        back AS (
+            -- a row whose id or domain was taken again meanwhile stays in the archive, reported
+            INSERT INTO core.companies ({cols}) SELECT {cols} FROM batch ON CONFLICT DO NOTHING RETURNING id),
+        unarchived AS (
+            DELETE FROM archive.core_companies a USING back
+            WHERE a.archive_job_id = %(source)s AND a.id = back.id RETURNING a.id),
+        snap_back AS (
+            INSERT INTO core.companies_missing_location ({snap_cols})
+            SELECT {snap_from} FROM archive.core_companies_missing_location s JOIN back ON s.id = back.id
+            WHERE s.archive_job_id = %(source)s ON CONFLICT DO NOTHING RETURNING id),
+        snap_unarchived AS (
+            DELETE FROM archive.core_companies_missing_location s USING snap_back
+            WHERE s.archive_job_id = %(source)s AND s.id = snap_back.id)
+        SELECT (SELECT count(*) FROM unarchived), (SELECT max(id) FROM batch)""").format(
+        cols=column_list(companies), snap_cols=column_list(snapshot), snap_from=column_list(snapshot, prefix="s"))
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"source": source_job_id, "after": after_id, "limit": limit})
+        return cursor.fetchone()

@@ -1,0 +1,60 @@
+"""Retiring reference tables once their purpose is served: moved to archive, never dropped."""
+
+from dataclasses import dataclass
+
+from django.db import connection
+from psycopg import sql
+
+
+@dataclass(frozen=True)
+class Retirable:
+    schema: str
+    table: str
+    # Rows of the list whose purpose is not served yet; the table may go when there are none.
+    outstanding: str
+    reason: str
+
+
+RETIRABLE = {
+    "reference.companies_missing_cleaned_name": Retirable(
+        "reference", "companies_missing_cleaned_name",
+        """SELECT count(*) FROM reference.companies_missing_cleaned_name r
+           JOIN core.companies c ON c.id = r.id WHERE c.cleaned_name IS NULL""",
+        "listed companies still without cleaned_name (the Clay enrichment is not complete)"),
+    "reference.people_missing_country": Retirable(
+        "reference", "people_missing_country",
+        """SELECT count(*) FROM reference.people_missing_country r
+           JOIN core.people p ON p.id = r.id WHERE p.person_country IS NULL""",
+        "listed people still without person_country (the backfill is not complete)"),
+}
+
+
+def archived_name(*, table: str, job_id: int) -> str:
+    return f"{table}__retired_job{int(job_id)}"
+
+
+def exists(*, schema: str, table: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{schema}.{table}"])
+        return cursor.fetchone()[0]
+
+
+def outstanding(retirable: Retirable) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(retirable.outstanding)
+        return cursor.fetchone()[0]
+
+
+def row_count(*, schema: str, table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(schema, table)))
+        return cursor.fetchone()[0]
+
+
+def move(*, from_schema: str, from_table: str, to_schema: str, to_table: str) -> None:
+    """Rename, then change schema: both in the caller's transaction, so all or nothing."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+            sql.Identifier(from_schema, from_table), sql.Identifier(to_table)))
+        cursor.execute(sql.SQL("ALTER TABLE {} SET SCHEMA {}").format(
+            sql.Identifier(from_schema, to_table), sql.Identifier(to_schema)))

@@ -1,0 +1,26 @@
+"""django-q2 entry points of the cleanup app."""
+
+from django.conf import settings
+from django_q.tasks import async_task
+
+from cleanup.engine import job_run
+from cleanup.models import BatchJob
+from cleanup.services import job_create, job_enqueue
+
+# Stop well inside the q2 timeout so the checkpoint is saved by us, not lost to a kill.
+BUDGET_MARGIN_S = 60
+
+
+def job_run_task(job_id: int) -> str:
+    """Run a slice of the job; if the time budget ran out, queue the next slice."""
+    status = job_run(job_id=job_id, budget_s=max(30, settings.Q_TIMEOUT - BUDGET_MARGIN_S))
+    if status == BatchJob.Status.RUNNING:
+        async_task("cleanup.tasks.job_run_task", job_id, task_name=f"job-{job_id}")
+    return status
+
+
+def job_start_task(kind: str, params: dict | None = None) -> int:
+    """For q2 Schedules of recurring kinds (e.g. tenure_backfill every night)."""
+    job = job_create(kind=kind, params=params or {})
+    job_enqueue(job=job)
+    return job.pk
