@@ -30,6 +30,8 @@ def job_create(*, kind: str, params: dict | None = None, batch_size: int = 1000,
         job = BatchJob.objects.create(kind=kind, params=cleaned, batch_size=batch_size, sleep_ms=sleep_ms,
                                       started_by=user if user is not None and user.is_authenticated else None)
         report = job_dry_run(job=job)
+        if report.blocked:
+            raise JobRefused(f"{kind} cannot run now: {report.blocked}")
         job.dry_run_report = vars(report)
         job.save(update_fields=["dry_run_report"])
     return job

@@ -1,0 +1,181 @@
+"""Each seed job against an independent SQL (or Python) oracle, in-process."""
+
+import pytest
+from django.db import connection
+from psycopg import sql
+
+from cleanup.engine import job_run
+from cleanup.models import BatchJob
+from cleanup.services import JobRefused, job_create, job_preview
+from runs.keys import normalise_domain
+from tests.cleanup.conftest import column, scalar, table_digest
+
+WITHOUT_LOCATION = "SELECT id FROM core.companies WHERE discovery_location IS NULL AND salesnav_location IS NULL"
+
+
+def _run(kind: str, params: dict | None = None, batch_size: int = 100) -> BatchJob:
+    job = job_create(kind=kind, params=params or {}, batch_size=batch_size, sleep_ms=0)
+    assert job_run(job_id=job.pk) == BatchJob.Status.COMPLETED, BatchJob.objects.get(pk=job.pk).last_error
+    job.refresh_from_db()
+    return job
+
+
+def _unreferenced_without_location() -> set[int]:
+    # Set difference in Python: an oracle that shares no SQL with the job.
+    without_location = set(column(WITHOUT_LOCATION))
+    referenced = set(column("SELECT company_id FROM core.person_work_history WHERE company_id IS NOT NULL"))
+    return without_location - referenced
+
+
+def test_deleting_companies_without_location_removes_exactly_the_unreferenced_ones(demo):
+    doomed = _unreferenced_without_location()
+    referenced = len(column(WITHOUT_LOCATION)) - len(doomed)
+    job = _run("delete_companies_missing_location")
+    assert job.rows_done == len(doomed) and job.batches > 2
+    assert len(column(WITHOUT_LOCATION)) == referenced
+    assert set(column("SELECT id FROM archive.core_companies WHERE archive_job_id = %s", [job.pk])) == doomed
+    assert scalar("SELECT count(*) FROM core.companies_missing_location m WHERE m.id = ANY(%s)", [list(doomed)]) == 0
+    assert scalar("SELECT count(*) FROM archive.core_companies_missing_location WHERE archive_job_id = %s",
+                  [job.pk]) == len(doomed)
+
+
+def test_restoring_brings_back_exactly_what_was_deleted(demo):
+    before = table_digest("core.companies"), table_digest("core.companies_missing_location")
+    deleted = _run("delete_companies_missing_location")
+    assert table_digest("core.companies") != before[0]
+    restored = _run("restore_companies_missing_location", {"job_id": deleted.pk})
+    assert restored.rows_done == deleted.rows_done
+    assert (table_digest("core.companies"), table_digest("core.companies_missing_location")) == before
+    assert scalar("SELECT count(*) FROM archive.core_companies") == 0
+
+
+def _funding_oracle() -> dict[str, str]:
+    funded = set(column("SELECT domain FROM core.company_funding"))
+    latest: dict[str, tuple] = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, domain, total_funding_amount_range_usd, created_at FROM extracted.company_discovery"
+                       " WHERE total_funding_amount_range_usd IS NOT NULL")
+        for row_id, domain, funding, created in cursor.fetchall():
+            key = normalise_domain(domain)
+            if key not in latest or (created, row_id) > latest[key][:2]:
+                latest[key] = (created, row_id, funding)
+    return {domain: value[2] for domain, value in latest.items() if domain not in funded}
+
+
+def test_the_funding_backfill_adds_the_latest_range_of_each_missing_domain(demo):
+    expected = _funding_oracle()
+    assert len(expected) == 960  # the seed's 96,000 at scale 0.01
+    before = set(column("SELECT domain FROM core.company_funding"))
+    job = _run("funding_backfill", batch_size=300)
+    assert {d: r for d, r in _funding().items() if d not in before} == expected and job.rows_done == len(expected)
+    assert scalar("SELECT to_regclass(%s)", [f"public.funding_backfill_job{job.pk}"]) is None
+    assert scalar("SELECT count(*) FROM core.company_funding WHERE domain = 'ironclad.com' AND "
+                  "funding_min_usd IS NULL AND raw_funding_range NOT LIKE '%%+'") == 0
+
+
+def _funding() -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT domain, raw_funding_range FROM core.company_funding")
+        return dict(cursor.fetchall())
+
+
+def test_the_tenure_backfill_adds_each_missing_person_once_with_the_latest_start_date(demo):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT ON (person_id) person_id, job_start_date FROM core.person_job_start_dates s"
+                       " WHERE NOT EXISTS (SELECT 1 FROM core.person_tenure t WHERE t.person_id = s.person_id)"
+                       " ORDER BY person_id, job_start_date DESC, source")
+        expected = dict(cursor.fetchall())
+    assert len(expected) == 49
+    job = _run("tenure_backfill", batch_size=10)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT person_id, job_start_date FROM core.person_tenure WHERE person_id = ANY(%s)",
+                       [list(expected)])
+        assert dict(cursor.fetchall()) == expected
+    assert job.rows_done == 49 and _run("tenure_backfill").rows_done == 0
+
+
+def test_a_reference_table_is_retired_only_when_its_purpose_is_served_and_can_come_back(demo):
+    table = "reference.people_missing_country"
+    with pytest.raises(JobRefused, match="still without person_country"):
+        job_create(kind="drop_reference_tables", params={"table": table})
+    rows = scalar("SELECT count(*) FROM reference.people_missing_country")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE core.people SET person_country = 'Germany' WHERE id IN "
+                       "(SELECT id FROM reference.people_missing_country)")
+    dropped = _run("drop_reference_tables", {"table": table})
+    assert scalar("SELECT to_regclass('reference.people_missing_country')") is None
+    archived = sql.Identifier("archive", f"people_missing_country__retired_job{dropped.pk}")
+    assert scalar(sql.SQL("SELECT count(*) FROM {}").format(archived)) == rows
+    _run("restore_reference_tables", {"job_id": dropped.pk})
+    assert scalar("SELECT count(*) FROM reference.people_missing_country") == rows
+
+
+def test_dry_runs_change_nothing(demo):
+    tables = ["core.companies", "core.company_funding", "core.person_tenure", "core.companies_missing_location"]
+    before = [table_digest(t) for t in tables]
+    retire = ("drop_reference_tables", {"table": "reference.people_missing_country"})
+    for kind, params in [("delete_companies_missing_location", {}), ("funding_backfill", {}),
+                         ("tenure_backfill", {}), retire]:
+        assert job_preview(kind=kind, params=params).summary
+    assert [table_digest(t) for t in tables] == before
+    assert not BatchJob.objects.exists()
+
+
+def test_a_second_job_of_a_kind_is_refused_while_one_is_active(demo):
+    first = job_create(kind="tenure_backfill")
+    with pytest.raises(JobRefused, match=f"tenure_backfill job #{first.pk} is queued"):
+        job_create(kind="tenure_backfill")
+
+
+def test_a_paused_job_does_nothing_and_a_cancel_stops_between_batches(demo):
+    from cleanup.services import job_cancel, job_pause
+
+    paused = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
+    job_pause(job=paused)
+    assert job_run(job_id=paused.pk) == "paused" and paused.rows_done == 0
+    BatchJob.objects.filter(pk=paused.pk).update(status="cancelled")
+    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
+    status = job_run(job_id=job.pk, progress=lambda current: job_cancel(job=current))
+    job.refresh_from_db()
+    assert status == "cancelled" and job.batches == 1 and job.finished_at is not None
+    assert scalar("SELECT count(*) FROM archive.core_companies WHERE archive_job_id = %s", [job.pk]) == job.rows_done
+
+
+def test_a_failing_batch_rolls_back_and_the_resumed_job_ends_like_a_clean_run(demo, monkeypatch):
+    from cleanup.kinds import KINDS
+    from cleanup.services import job_resume
+
+    kind = KINDS["delete_companies_missing_location"]
+    real_batch, calls = kind.run_batch, {"n": 0}
+
+    def flaky(job, *, limit):
+        calls["n"] += 1
+        batch = real_batch(job, limit=limit)
+        if calls["n"] == 3:
+            raise RuntimeError("worker lost mid-batch")
+        return batch
+
+    monkeypatch.setattr(kind, "run_batch", flaky)
+    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
+    assert job_run(job_id=job.pk) == "failed"
+    job.refresh_from_db()
+    archived = scalar("SELECT count(*) FROM archive.core_companies WHERE archive_job_id = %s", [job.pk])
+    assert job.batches == 2 and archived == job.rows_done  # batch 3's delete and archive rolled back together
+    assert "worker lost mid-batch" in job.last_error
+    monkeypatch.setattr(kind, "run_batch", real_batch)
+    job_resume(job=job)
+    assert job_run(job_id=job.pk) == "completed"
+    assert _unreferenced_without_location() == set()
+
+
+def test_unknown_kinds_and_bad_parameters_are_refused_by_name(demo):
+    from cleanup.kinds.base import JobParamsError
+
+    with pytest.raises(JobParamsError, match="unknown job kind 'vacuum'"):
+        job_create(kind="vacuum")
+    with pytest.raises(JobParamsError, match="table must be one of"):
+        job_create(kind="drop_reference_tables", params={"table": "core.companies"})
+    with pytest.raises(JobParamsError, match="job_id must be a positive job id"):
+        job_create(kind="restore_companies_missing_location", params={"job_id": "x"})
+    with pytest.raises(JobParamsError, match="takes no parameters"):
+        job_create(kind="tenure_backfill", params={"limit": 5})

@@ -1,0 +1,103 @@
+"""Real processes and real locks: these tests commit, so the jobs' own connections see the data."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.db import connection
+
+from cleanup import engine
+from cleanup.engine import BUSY, job_run
+from cleanup.models import BatchJob
+from cleanup.services import job_create, job_resume
+from tests.cleanup.conftest import column, scalar
+from tests.conftest import database_url
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+WITHOUT_LOCATION = "SELECT id FROM core.companies WHERE discovery_location IS NULL AND salesnav_location IS NULL"
+
+
+def _unreferenced_without_location() -> set[int]:
+    without_location = set(column(WITHOUT_LOCATION))
+    return without_location - set(column("SELECT company_id FROM core.person_work_history WHERE company_id > 0"))
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": database_url(connection.settings_dict)}
+
+
+def test_a_worker_killed_mid_job_resumes_to_the_same_result(committed_demo):
+    doomed = _unreferenced_without_location()
+    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)
+    worker = subprocess.Popen([sys.executable, "manage.py", "run_job", "--resume", str(job.pk)], cwd=PROJECT_ROOT,
+                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while BatchJob.objects.get(pk=job.pk).batches < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=30)
+    killed = BatchJob.objects.get(pk=job.pk)
+    assert killed.status == "running" and 0 < killed.rows_done < len(doomed)
+    assert scalar("SELECT count(*) FROM archive.core_companies WHERE archive_job_id = %s", [job.pk]) == killed.rows_done
+    BatchJob.objects.filter(pk=job.pk).update(sleep_ms=0)
+    assert job_run(job_id=job.pk) == "completed"  # the dead worker's advisory lock died with its connection
+    assert _unreferenced_without_location() == set()
+    archived = column("SELECT id FROM archive.core_companies WHERE archive_job_id = %s", [job.pk])
+    assert sorted(archived) == sorted(doomed)  # no hole, no duplicate
+    assert BatchJob.objects.get(pk=job.pk).rows_done == len(doomed)
+
+
+def test_a_job_already_running_elsewhere_is_not_run_twice(committed_demo):
+    from cleanup.sql import ADVISORY_NAMESPACE
+
+    job = job_create(kind="tenure_backfill", sleep_ms=0)
+    with psycopg.connect(database_url(connection.settings_dict), autocommit=True) as other_worker:
+        other_worker.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, job.pk])
+        assert job_run(job_id=job.pk) == BUSY
+        assert BatchJob.objects.get(pk=job.pk).rows_done == 0
+    assert job_run(job_id=job.pk) == "completed"
+
+
+def test_a_lock_timeout_is_retried_with_backoff_and_then_fails_the_job(committed_demo, monkeypatch):
+    monkeypatch.setattr(engine, "LOCK_TIMEOUT_MS", 100)
+    monkeypatch.setattr(engine, "RETRY_BACKOFF_S", 0.05)
+    monkeypatch.setattr(engine, "LOCK_RETRIES", 2)
+    first = min(_unreferenced_without_location())
+    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
+    with psycopg.connect(database_url(connection.settings_dict)) as writer:
+        writer.execute("SELECT 1 FROM core.companies WHERE id = %s FOR UPDATE", [first])
+        began = time.monotonic()
+        assert job_run(job_id=job.pk) == "failed"
+        assert time.monotonic() - began >= 0.05 + 0.1  # two backoffs
+        writer.rollback()
+    failed = BatchJob.objects.get(pk=job.pk)
+    assert "LockNotAvailable" in failed.last_error or "lock timeout" in failed.last_error
+    assert failed.rows_done == 0 and failed.checkpoint == {}
+    job_resume(job=failed)
+    assert job_run(job_id=job.pk) == "completed"
+    assert _unreferenced_without_location() == set()
+
+
+def test_the_q2_task_runs_the_job(committed_demo):
+    from cleanup.tasks import job_run_task
+
+    job = job_create(kind="tenure_backfill", sleep_ms=0)
+    assert job_run_task(job.pk) == "completed"
+    assert scalar("SELECT count(*) FROM core.person_tenure") > 0
+
+
+@pytest.mark.parametrize("kind", ["tenure_backfill"])
+def test_run_job_dry_run_and_run_from_the_command_line(committed_demo, kind):
+    dry = subprocess.run([sys.executable, "manage.py", "run_job", kind, "--dry-run"], cwd=PROJECT_ROOT, env=_env(),
+                         capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0 and "would add 49 people" in dry.stdout
+    assert not BatchJob.objects.exists()
+    done = subprocess.run([sys.executable, "manage.py", "run_job", kind], cwd=PROJECT_ROOT, env=_env(),
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "completed: 49 rows" in done.stdout
