@@ -2,7 +2,7 @@
 
 import sys
 
-from bench import registry_audit, runs, seed_demo, status
+from bench import jobs, registry_audit, runs, seed_demo, status
 from bench.environment import bench_server_stop
 from bench.results import RESULTS_FILE, section_write
 
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "runs_api": runs.run_api,
     "runs_backfill": runs.run_backfill,
     "status": status.run,
+    "jobs": jobs.run,
 }
 
 
