@@ -1,5 +1,6 @@
 """What a job kind is: how it validates parameters, estimates, dry-runs, and does one batch."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -44,6 +45,30 @@ class JobKind(Protocol):
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch: ...
 
     def finish(self, job: BatchJob) -> None: ...
+
+
+class KindBase:
+    """Defaults for kinds: no parameters, nothing to prepare or clean up, not destructive."""
+
+    destructive = False
+
+    def clean_params(self, params: dict) -> dict:
+        return no_params(params)
+
+    def prepare(self, job: BatchJob) -> None:
+        pass
+
+    def finish(self, job: BatchJob) -> None:
+        pass
+
+
+def id_keyset_batch(job: BatchJob, step: Callable[[int], tuple[int, int | None]]) -> Batch:
+    """One batch of a walk by integer key. `step(after_id)` does the work and returns
+    (rows changed, last key it looked at); no last key means the walk is over."""
+    rows, last = step(job.checkpoint.get("after_id", 0))
+    if last is None:
+        return Batch(rows=0, checkpoint=job.checkpoint, done=True)
+    return Batch(rows=rows, checkpoint={"after_id": last})
 
 
 def require_int(params: dict, name: str) -> int:

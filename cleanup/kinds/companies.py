@@ -1,19 +1,14 @@
 """Delete companies with neither discovery nor SalesNav location (seed: ~55,000), and undo it."""
 
-from cleanup.kinds.base import Batch, DryRun, require_int
+from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, id_keyset_batch, require_int
 from cleanup.models import BatchJob
 from cleanup.sql import companies as sql
 
 
-class DeleteCompaniesMissingLocation:
+class DeleteCompaniesMissingLocation(KindBase):
     name = "delete_companies_missing_location"
     description = "Delete companies with no location; each row is archived in the same statement"
     destructive = True
-
-    def clean_params(self, params: dict) -> dict:
-        from cleanup.kinds.base import no_params
-
-        return no_params(params)
 
     def prepare(self, job: BatchJob) -> None:
         sql.archive_tables_ensure()
@@ -32,16 +27,10 @@ class DeleteCompaniesMissingLocation:
             details={"without_location": total, "skipped_referenced": referenced})
 
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
-        deleted, last_id = sql.delete_batch(job_id=job.pk, after_id=job.checkpoint.get("after_id", 0), limit=limit)
-        if last_id is None:
-            return Batch(rows=0, checkpoint=job.checkpoint, done=True)
-        return Batch(rows=deleted, checkpoint={"after_id": last_id})
-
-    def finish(self, job: BatchJob) -> None:
-        pass
+        return id_keyset_batch(job, lambda after: sql.delete_batch(job_id=job.pk, after_id=after, limit=limit))
 
 
-class RestoreCompaniesMissingLocation:
+class RestoreCompaniesMissingLocation(KindBase):
     name = "restore_companies_missing_location"
     description = "Put back the companies a delete job archived"
     destructive = True
@@ -49,8 +38,6 @@ class RestoreCompaniesMissingLocation:
     def clean_params(self, params: dict) -> dict:
         job_id = require_int(params, "job_id")
         if not BatchJob.objects.filter(pk=job_id, kind=DeleteCompaniesMissingLocation.name).exists():
-            from cleanup.kinds.base import JobParamsError
-
             raise JobParamsError(f"job_id {job_id} is not a {DeleteCompaniesMissingLocation.name} job")
         return {"job_id": job_id}
 
@@ -66,11 +53,5 @@ class RestoreCompaniesMissingLocation:
                       summary=f"would restore {count:,} companies archived by job #{job.params['job_id']}")
 
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
-        restored, last_id = sql.restore_batch(source_job_id=job.params["job_id"],
-                                              after_id=job.checkpoint.get("after_id", 0), limit=limit)
-        if last_id is None:
-            return Batch(rows=0, checkpoint=job.checkpoint, done=True)
-        return Batch(rows=restored, checkpoint={"after_id": last_id})
-
-    def finish(self, job: BatchJob) -> None:
-        pass
+        source = job.params["job_id"]
+        return id_keyset_batch(job, lambda after: sql.restore_batch(source_job_id=source, after_id=after, limit=limit))

@@ -7,19 +7,15 @@ is dropped when the job completes. Both phases are keyset-walked and idempotent.
 """
 
 from cleanup.funding_ranges import funding_bounds
-from cleanup.kinds.base import Batch, DryRun, no_params
+from cleanup.kinds.base import Batch, DryRun, KindBase
 from cleanup.models import BatchJob
 from cleanup.sql import funding as sql
 from runs.keys import InvalidEntityKey, normalise_domain
 
 
-class FundingBackfill:
+class FundingBackfill(KindBase):
     name = "funding_backfill"
     description = "Backfill core.company_funding from extracted.company_discovery, latest range per domain"
-    destructive = False
-
-    def clean_params(self, params: dict) -> dict:
-        return no_params(params)
 
     def prepare(self, job: BatchJob) -> None:
         sql.staging_create(job_id=job.pk)

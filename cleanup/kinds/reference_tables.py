@@ -1,6 +1,6 @@
 """Retire a reference table whose purpose is served: moved to archive (restorable), never dropped."""
 
-from cleanup.kinds.base import Batch, DryRun, JobParamsError, require_int
+from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, require_int
 from cleanup.models import BatchJob
 from cleanup.sql import reference_tables as sql
 
@@ -12,16 +12,13 @@ def _table_param(params: dict) -> str:
     return table
 
 
-class DropReferenceTable:
+class DropReferenceTable(KindBase):
     name = "drop_reference_tables"
     description = "Move a reference table to archive once its condition holds"
     destructive = True
 
     def clean_params(self, params: dict) -> dict:
         return {"table": _table_param(params)}
-
-    def prepare(self, job: BatchJob) -> None:
-        pass
 
     def estimate(self, job: BatchJob) -> int:
         return 1
@@ -47,11 +44,8 @@ class DropReferenceTable:
                  to_table=sql.archived_name(table=retirable.table, job_id=job.pk))
         return Batch(rows=1, checkpoint={"moved": True}, done=True)
 
-    def finish(self, job: BatchJob) -> None:
-        pass
 
-
-class RestoreReferenceTable:
+class RestoreReferenceTable(KindBase):
     name = "restore_reference_tables"
     description = "Move a retired reference table back from archive"
     destructive = True
@@ -62,9 +56,6 @@ class RestoreReferenceTable:
         if source is None:
             raise JobParamsError(f"job_id {job_id} is not a {DropReferenceTable.name} job")
         return {"job_id": job_id, "table": source.params["table"]}
-
-    def prepare(self, job: BatchJob) -> None:
-        pass
 
     def estimate(self, job: BatchJob) -> int:
         return 1
@@ -87,6 +78,3 @@ class RestoreReferenceTable:
                                                                    job_id=job.params["job_id"]),
                  to_schema=retirable.schema, to_table=retirable.table)
         return Batch(rows=1, checkpoint={"moved": True}, done=True)
-
-    def finish(self, job: BatchJob) -> None:
-        pass
