@@ -56,3 +56,12 @@ def test_the_registry_list_shows_run_counts(client, ops, runs):
     page = client.get("/admin/registry/workflow/")
     row = page.context["cl"].result_list[0]
     assert (row.completed_count, row.failed_count) == (1, 2)
+
+
+def test_the_source_filter_offers_registry_vendors_and_filters(client, ops, runs):
+    Run.objects.filter(entity_key="acme.io").update(source="backfill")
+    page = client.get(URL, {"source": "backfill"})
+    assert [r.entity_key for r in page.context["cl"].result_list] == ["acme.io"]
+    choices = [c["display"] for spec in page.context["cl"].filter_specs if spec.title == "source"
+               for c in spec.choices(page.context["cl"])]
+    assert {"clay", "backfill", "manual"} <= set(choices)
