@@ -33,11 +33,9 @@ class DatabaseSetupError(ImproperlyConfigured):
 def embedded_server_start(*, data_dir: Path) -> str:
     """Start (or reuse) the server in data_dir; return a URI for the enrichhub database."""
     _check_data_dir(data_dir)
-    pgserver = _import_pgserver()
-    _repair_handle_list(data_dir)
+    admin_uri = _running_server_uri(data_dir)
     try:
-        server = pgserver.get_server(data_dir, cleanup_mode=None)
-        admin_uri = server.get_uri()
+        admin_uri = admin_uri or _server_start(data_dir)
     except Exception as exc:  # pgserver raises bare assertions and CalledProcessError alike
         log = data_dir / "log"
         raise DatabaseSetupError(
@@ -46,6 +44,30 @@ def embedded_server_start(*, data_dir: Path) -> str:
         ) from exc
     _ensure_database(admin_uri)
     return admin_uri.replace("/postgres?", f"/{DATABASE_NAME}?", 1)
+
+
+def _running_server_uri(data_dir: Path) -> str | None:
+    """Attach to a running server without pgserver's bookkeeping: web workers, q2 workers
+    and commands start together, and only the first start needs pgserver at all."""
+    _import_pgserver()
+    from pgserver.utils import PostmasterInfo
+
+    try:
+        info = PostmasterInfo.read_from_pgdata(data_dir) if (data_dir / "postmaster.pid").exists() else None
+    except (AssertionError, ValueError, OSError):  # a postmaster.pid being written right now
+        return None
+    if info is None or not info.is_running() or info.status != "ready":
+        return None
+    return info.get_uri()
+
+
+def _server_start(data_dir: Path) -> str:
+    pgserver = _import_pgserver()
+    # pgserver serialises starts with an inter-process lock; repairing its pid list under
+    # the same lock keeps us from reading a list another process is halfway through writing.
+    with pgserver.PostgresServer._lock:
+        _repair_handle_list(data_dir)
+    return pgserver.get_server(data_dir, cleanup_mode=None).get_uri()
 
 
 def embedded_server_stop(*, data_dir: Path) -> bool:
@@ -112,7 +134,10 @@ def _ensure_database(admin_uri: str) -> None:
     with psycopg.connect(admin_uri, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+            try:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
+            except psycopg.errors.DuplicateDatabase:
+                pass  # another process starting at the same moment created it
 
 
 def _system_user() -> str | None:

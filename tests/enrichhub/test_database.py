@@ -93,6 +93,7 @@ def test_a_half_written_pid_list_from_a_killed_process_does_not_block_the_start(
     data_dir = tmp_path / "pgdata"
     try:
         embedded_server_start(data_dir=data_dir)
+        embedded_server_stop(data_dir=data_dir)
         (data_dir / ".handle_pids.json").write_text("")
         # A new process: pgserver caches the server per process and would not re-read the list.
         attach = subprocess.run(
@@ -113,3 +114,17 @@ def test_a_project_command_reports_a_settings_problem_instead_of_unknown_command
     assert result.returncode == 2
     assert "Unknown command" not in result.stderr
     assert result.stderr.startswith("enrichhub: error: DATABASE_URL is not a usable URL")
+
+
+def test_many_processes_attaching_at_once_all_get_the_server(tmp_path):
+    data_dir = tmp_path / "pgdata"
+    attach = ("import sys; from pathlib import Path; from enrichhub.embedded_db import embedded_server_start as s; "
+              "print(s(data_dir=Path(sys.argv[1])))")
+    try:
+        procs = [subprocess.Popen([sys.executable, "-c", attach, str(data_dir)], cwd=PROJECT_ROOT, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(6)]
+        outcomes = [proc.communicate(timeout=120) for proc in procs]
+        assert all(proc.returncode == 0 for proc in procs), [err for _, err in outcomes]
+        assert len({out.strip() for out, _ in outcomes}) == 1
+    finally:
+        embedded_server_stop(data_dir=data_dir)
