@@ -3,7 +3,8 @@
 import json
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.responses import Status
 from ninja.throttling import AuthRateThrottle
@@ -99,9 +100,10 @@ def enrichment_status(request: HttpRequest, payload: EntityStatusIn):
     """One item per active workflow of the entity's type, with counts in extracted and core,
     and whether enriching now would buy again what is still fresh."""
     try:
-        return status.entity_status_get(entity_type=payload.entity_type, entity_key=payload.entity_key)
+        found = status.entity_status_get(entity_type=payload.entity_type, entity_key=payload.entity_key)
     except InvalidEntityKey as exc:
         return Status(422, {"detail": [_key_error(exc, ["body", "payload", "entity_key"])]})
+    return _json(found.as_dict())
 
 
 @router.post("/status/batch", response={200: EntityStatusBatchOut, 422: ValidationErrorOut},
@@ -116,7 +118,13 @@ def enrichment_status_batch(request: HttpRequest, payload: EntityStatusBatchIn):
     if problems:
         return Status(422, {"detail": problems})
     entities = [(entity.entity_type, entity.entity_key) for entity in payload.entities]
-    return {"results": status.entity_statuses_get(entities=entities)}
+    return _json({"results": [result.as_dict() for result in status.entity_statuses_get(entities=entities)]})
+
+
+def _json(body: dict) -> HttpResponse:
+    """Serialised directly: re-validating our own output against the response schema cost
+    about a millisecond per status (27 items). The schema still documents the response."""
+    return HttpResponse(json.dumps(body, cls=DjangoJSONEncoder), content_type="application/json")
 
 
 def _key_error(exc: InvalidEntityKey, loc: list) -> dict:
