@@ -10,7 +10,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from registry.catalog import catalog_load
-from registry.models import Workflow
 from runs import status_sql
 from runs.keys import normalise_entity_key, stored_variants
 
@@ -19,6 +18,8 @@ _IN_FLIGHT = {"pending", "running"}
 # Tables created after a plan was built are picked up when it ages out.
 PLAN_MAX_AGE_SECONDS = 60.0
 _plans: dict[tuple, tuple[status_sql.StatusPlan, float]] = {}
+# This process's copy of the active workflows, and the registry digest it was read at.
+_registry: dict = {}
 
 
 @dataclass
@@ -62,38 +63,41 @@ def entity_status_get(*, entity_type: str, entity_key: str) -> EntityStatus:
 
 
 def entity_statuses_get(*, entities: list[tuple[str, str]]) -> list[EntityStatus]:
-    """Statuses of many entities in a constant number of queries: the registry, then per
-    entity type present one count statement and one runs query."""
+    """Statuses of many entities in a constant number of queries: per entity type present,
+    one count statement and one runs query (plus one registry read after it changed)."""
     normalised = [(kind, normalise_entity_key(entity_type=kind, raw=raw)) for kind, raw in entities]
-    specs = _active_specs()
-    results = [EntityStatus(kind, key) for kind, key in normalised]
-    for kind in sorted({kind for kind, _ in normalised}):
-        members = [i for i, (k, _) in enumerate(normalised) if k == kind]
-        _fill(kind, [results[i] for i in members], [s for s in specs if s.key_type == kind])
+    for _ in range(2):  # a registry change seen mid-request: reload once and answer from that
+        digest, specs = _registry.get("digest"), _registry.get("specs")
+        if digest is None:
+            digest, specs = _registry_reload()
+        results = [EntityStatus(kind, key) for kind, key in normalised]
+        seen = {_fill(kind, [r for r in results if r.entity_type == kind], [s for s in specs if s.key_type == kind])
+                for kind in sorted({kind for kind, _ in normalised})}
+        if seen <= {digest}:
+            return results
+        _registry_reload()
     return results
 
 
-def _active_specs() -> list[status_sql.WorkflowSpec]:
-    rows = Workflow.objects.filter(is_active=True).order_by("workflow_name").values_list(
-        "workflow_name", "key_type", "extracted_table", "key_column", "core_table", "core_key_column",
-        "coalesces_to_core", "refresh_after_days")
-    return [status_sql.WorkflowSpec(name=name, key_type=kind, extracted_table=extracted, key_column=key,
-                                    core_table=core, core_column=core_key or key, coalesces_to_core=coalesces,
-                                    refresh_after_days=refresh)
-            for name, kind, extracted, key, core, core_key, coalesces, refresh in rows]
+def _registry_reload() -> tuple[str, list[status_sql.WorkflowSpec]]:
+    digest, specs = status_sql.specs_fetch()
+    _registry.update(digest=digest, specs=specs)
+    return digest, specs
 
 
-def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.WorkflowSpec]) -> None:
+def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.WorkflowSpec]) -> str:
+    """Fill the statuses of one entity type; returns the registry digest the counts saw."""
     variants, owners = [], []
     for owner, status in enumerate(statuses):
         for variant in stored_variants(entity_type=kind, key=status.entity_key):
             variants.append(variant)
             owners.append(owner)
-    plan, counts = _counts_with_current_plan(specs, variants, owners)
+    plan, (digest, counts) = _counts_with_current_plan(specs, variants, owners)
     runs = status_sql.runs_fetch(entity_type=kind, keys=[s.entity_key for s in statuses])
     now = timezone.now()
     for owner, status in enumerate(statuses):
         status.enrichments = [_item(spec, owner, status.entity_key, plan, counts, runs, now) for spec in specs]
+    return digest
 
 
 def _counts_with_current_plan(specs, variants, owners):

@@ -20,6 +20,17 @@ _VARIANTS = sql.SQL("variants(variant, owner) AS MATERIALIZED "
                     "(SELECT * FROM unnest(%(variants)s::text[], %(owners)s::integer[]))")
 _BRANCH = sql.SQL("SELECT {workflow}::text, v.owner, {extracted}::bigint, {core}::bigint FROM {table} t "
                   "JOIN variants v ON t.{column} = v.variant GROUP BY v.owner")
+# What the status depends on in the registry, reduced to one value: the count statement
+# carries it, so a process notices a registry change without an extra query per request.
+_SPEC_COLUMNS = sql.SQL("workflow_name, key_type, extracted_table, key_column, core_table, core_key_column, "
+                        "coalesces_to_core, refresh_after_days")
+_DIGEST = sql.SQL("md5(coalesce(string_agg(row({columns})::text, ';' ORDER BY workflow_name), ''))").format(
+    columns=_SPEC_COLUMNS)
+_DIGEST_NOW = sql.SQL("(SELECT {digest} FROM reference.enrichment_workflow_registry WHERE is_active)").format(
+    digest=_DIGEST)
+_SPECS = sql.SQL("SELECT {digest}, coalesce(json_agg(json_build_array({columns}) ORDER BY workflow_name), '[]')"
+                 " FROM reference.enrichment_workflow_registry WHERE is_active").format(
+    digest=_DIGEST, columns=_SPEC_COLUMNS).as_string()
 _RUNS = """SELECT workflow_name, entity_key, status, completed_at, attempts, error
            FROM reference.enrichment_runs WHERE entity_type = %(entity_type)s AND entity_key = ANY(%(keys)s)"""
 
@@ -42,7 +53,7 @@ class WorkflowSpec:
 class StatusPlan:
     # Rendered once when the plan is built: composing ~70 identifiers into text on every
     # request cost more than the prepared statement's execution.
-    statement: str | None  # None: no workflow has a countable table
+    statement: str
     workflow_params: dict[str, str]
     table_errors: dict[str, str]  # workflow -> why its rows cannot be counted
 
@@ -63,22 +74,29 @@ def plan_compile(*, workflows: list[WorkflowSpec], catalog: Catalog) -> StatusPl
                 workflow=placeholder, table=sql.Identifier(*table.split(".")), column=sql.Identifier(column),
                 extracted=sql.SQL("0") if is_core else sql.SQL("count(*)"),
                 core=sql.SQL("count(*)") if is_core else sql.SQL("0")))
-    if not branches:
-        return StatusPlan(None, params, errors)
+    branches.insert(0, sql.SQL("SELECT {digest}, -1, 0::bigint, 0::bigint").format(digest=_DIGEST_NOW))
     statement = sql.SQL("WITH {variants} SELECT w, owner, sum(e), sum(c) FROM ({branches}) AS counts(w, owner, e, c)"
                         " GROUP BY w, owner").format(variants=_VARIANTS,
                                                       branches=sql.SQL(" UNION ALL ").join(branches))
     return StatusPlan(statement.as_string(), params, errors)
 
 
+def specs_fetch() -> tuple[str, list[WorkflowSpec]]:
+    """The registry digest and every active workflow's spec, in one query."""
+    (digest, rows), = _prepared_fetch(_SPECS, {})
+    return digest, [WorkflowSpec(name=name, key_type=kind, extracted_table=extracted, key_column=key,
+                                 core_table=core, core_column=core_key or key, coalesces_to_core=coalesces,
+                                 refresh_after_days=refresh)
+                     for name, kind, extracted, key, core, core_key, coalesces, refresh in rows]
+
+
 def counts_fetch(
     *, plan: StatusPlan, variants: list[str], owners: list[int]
-) -> dict[tuple[str, int], tuple[int, int]]:
-    """(workflow, entity index) -> (rows in extracted, rows in core); absent means none."""
-    if plan.statement is None:
-        return {}
+) -> tuple[str, dict[tuple[str, int], tuple[int, int]]]:
+    """The registry digest now, and (workflow, entity index) -> (rows in extracted, in core)."""
     rows = _prepared_fetch(plan.statement, {**plan.workflow_params, "variants": variants, "owners": owners})
-    return {(workflow, owner): (int(extracted), int(core)) for workflow, owner, extracted, core in rows}
+    digest = next(workflow for workflow, owner, _, _ in rows if owner == -1)
+    return digest, {(w, owner): (int(e), int(c)) for w, owner, e, c in rows if owner != -1}
 
 
 def runs_fetch(*, entity_type: str, keys: list[str]) -> dict[tuple[str, str], tuple]:

@@ -117,7 +117,7 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_workflows(regist
         return len(statements) + len(prepared)
 
     with_three = queries_for([("company", "ironclad.com")])
-    assert with_three == 3  # the registry; the count statement; the runs
+    assert with_three == 2  # the count statement (which also checks the registry); the runs
     WorkflowFactory.create_batch(12)
     assert queries_for([("company", "ironclad.com")]) == with_three
     assert queries_for([("company", f"c{n}.com") for n in range(50)]) == with_three
@@ -151,3 +151,18 @@ def test_the_batch_gives_each_entity_its_own_figures(client, api_key, registry):
                  for r in (body["results"][0], body["results"][2])]
     assert customers == [2, 1]
     assert body["results"][1]["coverage"]["total_workflows"] == 1
+
+
+def test_a_registry_change_shows_in_the_very_next_status(registry):
+    from registry.models import Workflow
+
+    def names() -> set[str]:
+        return {i.workflow_name for i in status.entity_status_get(entity_type="company", entity_key="a.com").enrichments}
+
+    assert "company_customers" in names()
+    Workflow.objects.filter(pk="company_customers").update(is_active=False)  # as plain SQL would, no signal
+    assert "company_customers" not in names()
+    Workflow.objects.filter(pk="company_customers").update(is_active=True, refresh_after_days=1)
+    item = next(i for i in status.entity_status_get(entity_type="company", entity_key="a.com").enrichments
+                if i.workflow_name == "company_customers")
+    assert item.workflow_name == "company_customers"
