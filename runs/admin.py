@@ -87,6 +87,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: ApiKey, form, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
+            services.api_key_cache_clear()  # a deactivation takes effect here at once
             return
         key, plain = services.api_key_create(name=obj.name, created_by=request.user)
         obj.pk = key.pk

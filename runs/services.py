@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import secrets
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,10 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 API_KEY_PREFIX = "ehk_"
 # Writing last_used_at on every request would turn each read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# The key lookup was a fifth of a status request's cost; a valid key is trusted this long.
+AUTH_CACHE_SECONDS = 2.0
+MAX_CACHED_KEYS = 10_000
+_verified: dict[str, tuple[ApiKey, float]] = {}
 
 
 @dataclass(frozen=True)
@@ -133,16 +138,31 @@ def api_key_create(*, name: str, created_by=None) -> tuple[ApiKey, str]:
 
 
 def api_key_authenticate(*, plain: str) -> ApiKey | None:
-    """The active key matching `plain`, or None."""
+    """The active key matching `plain`, or None.
+
+    A key found valid is trusted for AUTH_CACHE_SECONDS without asking the database again,
+    so a deactivation reaches other processes within that time (this one at once).
+    """
+    digest = _digest(plain)
+    cached = _verified.get(digest)
+    if cached and time.monotonic() < cached[1]:
+        return cached[0]
     parts = plain.split("_", 2)  # ehk, the public hex part, the secret (which may hold "_")
     prefix = f"{parts[0]}_{parts[1]}" if len(parts) == 3 else ""
     key = ApiKey.objects.filter(prefix=prefix, is_active=True).first() if prefix else None
-    if key is None or not hmac.compare_digest(key.key_hash, _digest(plain)):
+    if key is None or not hmac.compare_digest(key.key_hash, digest):
         return None
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    if len(_verified) > MAX_CACHED_KEYS:
+        _verified.clear()
+    _verified[digest] = (key, time.monotonic() + AUTH_CACHE_SECONDS)
     return key
+
+
+def api_key_cache_clear() -> None:
+    _verified.clear()
 
 
 def _digest(plain: str) -> str:

@@ -12,10 +12,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # API throttles count in the cache; a test must not inherit another test's budget.
+    # API throttles count in the cache and verified keys in a process cache; a test must not
+    # inherit another test's budget or keys.
+    from runs.services import api_key_cache_clear
+
     cache.clear()
+    api_key_cache_clear()
     yield
     cache.clear()
+    api_key_cache_clear()
 
 
 def database_url(settings_dict: dict) -> str:

@@ -33,3 +33,27 @@ def test_a_deactivated_or_altered_key_no_longer_authenticates():
     ApiKey.objects.update(is_active=False)
     assert api_key_authenticate(plain=plain) is None
     assert api_key_authenticate(plain="garbage") is None
+
+
+@pytest.mark.django_db
+def test_a_verified_key_is_trusted_briefly_and_a_deactivation_in_the_admin_applies_at_once(client, monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    from runs import services
+
+    out = StringIO()
+    call_command("create_api_key", "ingest", stdout=out)
+    plain = out.getvalue().strip().splitlines()[-1]
+    assert api_key_authenticate(plain=plain) is not None
+    ApiKey.objects.update(is_active=False)  # as another process would
+    assert api_key_authenticate(plain=plain) is not None  # still inside the trust window
+    monkeypatch.setattr(services, "AUTH_CACHE_SECONDS", 0.0)
+    services.api_key_cache_clear()
+    assert api_key_authenticate(plain=plain) is None
+    ApiKey.objects.update(is_active=True)
+    assert api_key_authenticate(plain=plain) is not None
+    admin = get_user_model().objects.create_superuser(username="ops", email="", password="x-test-only")
+    client.force_login(admin)
+    key = ApiKey.objects.get()
+    client.post(f"/admin/runs/apikey/{key.pk}/change/", {"name": key.name})  # is_active unticked
+    assert ApiKey.objects.get().is_active is False and api_key_authenticate(plain=plain) is None

@@ -157,7 +157,8 @@ def test_a_registry_change_shows_in_the_very_next_status(registry):
     from registry.models import Workflow
 
     def names() -> set[str]:
-        return {i.workflow_name for i in status.entity_status_get(entity_type="company", entity_key="a.com").enrichments}
+        found = status.entity_status_get(entity_type="company", entity_key="a.com")
+        return {item.workflow_name for item in found.enrichments}
 
     assert "company_customers" in names()
     Workflow.objects.filter(pk="company_customers").update(is_active=False)  # as plain SQL would, no signal
