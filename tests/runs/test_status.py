@@ -167,3 +167,12 @@ def test_a_registry_change_shows_in_the_very_next_status(registry):
     item = next(i for i in status.entity_status_get(entity_type="company", entity_key="a.com").enrichments
                 if i.workflow_name == "company_customers")
     assert item.workflow_name == "company_customers"
+
+
+@pytest.mark.django_db
+def test_with_no_active_workflow_the_status_is_empty_not_an_error():
+    from registry.models import Workflow
+
+    Workflow.objects.create(workflow_name="company_legacy")  # adopted, active, still without metadata
+    found = status.entity_status_get(entity_type="company", entity_key="ironclad.com")
+    assert found.enrichments == [] and found.coverage["total_workflows"] == 0
