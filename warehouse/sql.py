@@ -67,13 +67,6 @@ def existing_tables(*, schemas: list[str]) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def table_row_count(*, qualified: str) -> int:
-    """Exact row count of a table the caller has checked exists."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(*split_table_name(qualified))))
-        return cursor.fetchone()[0]
-
-
 def demo_data_present() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM core.companies)")
