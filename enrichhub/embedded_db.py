@@ -136,8 +136,10 @@ def _ensure_database(admin_uri: str) -> None:
         if not exists:
             try:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE_NAME)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process starting at the same moment created it
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                # Another process starting at the same moment created it; depending on the
+                # moment PostgreSQL reports that either way.
+                pass
 
 
 def _system_user() -> str | None:
