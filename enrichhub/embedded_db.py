@@ -36,6 +36,8 @@ def embedded_server_start(*, data_dir: Path) -> str:
     admin_uri = _running_server_uri(data_dir)
     try:
         admin_uri = admin_uri or _server_start(data_dir)
+    except DatabaseSetupError:
+        raise
     except Exception as exc:  # pgserver raises bare assertions and CalledProcessError alike
         log = data_dir / "log"
         raise DatabaseSetupError(
@@ -66,6 +68,8 @@ def _server_start(data_dir: Path) -> str:
     # pgserver serialises starts with an inter-process lock; repairing its pid list under
     # the same lock keeps us from reading a list another process is halfway through writing.
     with pgserver.PostgresServer._lock:
+        # Under the lock: another process may be running initdb into this folder right now.
+        _check_data_contents(data_dir)
         _repair_handle_list(data_dir)
     return pgserver.get_server(data_dir, cleanup_mode=None).get_uri()
 
@@ -118,12 +122,18 @@ def _repair_handle_list(data_dir: Path) -> None:
         handle_list.write_text("[]")
 
 
+_HINT = "set ENRICHHUB_DATA_DIR to a folder enrichhub may create, or set DATABASE_URL"
+
+
+def _check_data_contents(data_dir: Path) -> None:
+    if data_dir.is_dir() and any(data_dir.iterdir()) and not (data_dir / "PG_VERSION").exists():
+        raise DatabaseSetupError(f"the data folder {data_dir} holds files but no PostgreSQL data: {_HINT}")
+
+
 def _check_data_dir(data_dir: Path) -> None:
-    hint = "set ENRICHHUB_DATA_DIR to a folder enrichhub may create, or set DATABASE_URL"
+    hint = _HINT
     if data_dir.exists() and not data_dir.is_dir():
         raise DatabaseSetupError(f"the data folder {data_dir} is a file, not a folder: {hint}")
-    if data_dir.is_dir() and any(data_dir.iterdir()) and not (data_dir / "PG_VERSION").exists():
-        raise DatabaseSetupError(f"the data folder {data_dir} holds files but no PostgreSQL data: {hint}")
     try:
         data_dir.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
