@@ -1,0 +1,46 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cleanup.titles import DEFAULT_SENIORITY, FUNCTION_RULES, SENIORITY_RULES, title_match, title_words
+
+MAPPING = {"VP Sales": ("Sales", "VP"), "CTO": ("Engineering", "C-Level")}
+SENIORITIES = {name for _, name in SENIORITY_RULES} | {DEFAULT_SENIORITY}
+FUNCTIONS = {name for _, name in FUNCTION_RULES}
+
+
+def test_the_mapping_table_wins_over_the_rules():
+    assert title_match("VP Sales", mapping=MAPPING) == title_match(" VP Sales ", mapping=MAPPING)
+    match = title_match("CTO", mapping=MAPPING)
+    assert (match.job_function, match.seniority, match.by_rule) == ("Engineering", "C-Level", False)
+
+
+@pytest.mark.parametrize("raw, function, seniority", [
+    ("Sr Eng Mgr", "Engineering", "Manager"),
+    ("Head of Growth", "Marketing", "Director"),
+    ("Dir. Partnerships", "Business Development", "Director"),
+    ("Vice President, Revenue", "Sales", "VP"),
+    ("Marketing Intern", "Marketing", "Intern"),
+    ("Développeur Senior", "Engineering", "Senior"),
+    ("Vertriebsleiter", "Sales", "Individual Contributor"),
+    ("Chief Happiness Officer", "Human Resources", "C-Level"),
+    ("Growth Ninja", "Marketing", "Individual Contributor"),
+    ("Rockstar Dev", "Engineering", "Individual Contributor"),
+    ("Co-Founder & CEO", "Executive", "Founder"),
+])
+def test_titles_the_table_lacks_fall_back_to_the_rules(raw, function, seniority):
+    match = title_match(raw, mapping=MAPPING)
+    assert (match.job_function, match.seniority, match.by_rule) == (function, seniority, True)
+
+
+@given(st.text(max_size=80))
+def test_any_title_gets_a_known_seniority_or_none_and_never_raises(raw):
+    match = title_match(raw, mapping=MAPPING)
+    assert match.seniority in SENIORITIES | {None}
+    assert match.job_function in FUNCTIONS | {None}
+    assert (match.seniority is None) == (not raw.strip())
+
+
+@given(st.text(max_size=80))
+def test_title_words_is_idempotent(raw):
+    assert title_words(title_words(raw)) == title_words(raw)
