@@ -104,4 +104,6 @@ def stored_variants(*, entity_type: str, key: str) -> list[str]:
         for prefix in ("linkedin.com/in/", "www.linkedin.com/in/", "https://www.linkedin.com/in/",
                        "https://linkedin.com/in/", "http://linkedin.com/in/", "https://LinkedIn.com/in/"):
             variants += [prefix + name, prefix + name + "/"]
+        # What LinkedIn's own "share profile" link adds.
+        variants += [f"{scheme}://linkedin.com/in/{name}?trk=public_profile" for scheme in ("http", "https")]
     return variants

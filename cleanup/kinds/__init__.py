@@ -1,6 +1,7 @@
 """Every job kind, by name."""
 
 from cleanup.kinds.base import JobKind, JobParamsError
+from cleanup.kinds.coalesce import CoalescePersonExperience
 from cleanup.kinds.companies import DeleteCompaniesMissingLocation, RestoreCompaniesMissingLocation
 from cleanup.kinds.funding import FundingBackfill
 from cleanup.kinds.reference_tables import DropReferenceTable, RestoreReferenceTable
@@ -8,7 +9,7 @@ from cleanup.kinds.tenure import TenureBackfill
 
 KINDS: dict[str, JobKind] = {kind.name: kind for kind in (
     DeleteCompaniesMissingLocation(), RestoreCompaniesMissingLocation(), FundingBackfill(), TenureBackfill(),
-    DropReferenceTable(), RestoreReferenceTable(),
+    DropReferenceTable(), RestoreReferenceTable(), CoalescePersonExperience(),
 )}
 
 

@@ -1,0 +1,103 @@
+"""Coalesce extracted.person_experience into core.person_work_history (the seed's missing sync).
+
+A sweep starts where the last completed sweep stopped (its high-water mark, an extracted
+id), so its cost follows the new rows. A reconciliation walks every id: the first run, and
+the periodic check that older rows never reached core. Keys are normalised with the one
+normaliser; titles mapped through reference.job_title_mapping with the rule fallback.
+"""
+
+from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase
+from cleanup.models import BatchJob
+from cleanup.sql import coalesce as sql
+from cleanup.titles import title_match
+from runs.keys import (
+    COMPANY,
+    PERSON,
+    InvalidEntityKey,
+    normalise_domain,
+    normalise_entity_key,
+    normalise_linkedin_url,
+    stored_variants,
+)
+
+MODES = ("sweep", "reconcile")
+
+
+class CoalescePersonExperience(KindBase):
+    name = "coalesce_person_experience"
+    description = "Sync extracted.person_experience into core.person_work_history, titles mapped"
+
+    def clean_params(self, params: dict) -> dict:
+        mode = params.get("mode", "sweep")
+        if mode not in MODES:
+            raise JobParamsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        return {"mode": mode}
+
+    def prepare(self, job: BatchJob) -> None:
+        if "after_id" not in job.checkpoint:
+            job.checkpoint = {"after_id": self._start(job), "inserted": 0, "updated": 0, "by_rule": 0, "invalid": 0}
+
+    def _start(self, job: BatchJob) -> int:
+        if job.params.get("mode") == "reconcile":
+            return 0
+        last = (BatchJob.objects.filter(kind=self.name, status=BatchJob.Status.COMPLETED).exclude(pk=job.pk)
+                .order_by("-finished_at").values_list("checkpoint", flat=True).first())
+        return (last or {}).get("after_id", 0)
+
+    def estimate(self, job: BatchJob) -> int:
+        return sql.pending_count(after_id=job.checkpoint.get("after_id", 0))[0]
+
+    def dry_run(self, job: BatchJob) -> DryRun:
+        start = self._start(job)
+        rows, never = sql.pending_count(after_id=start)
+        return DryRun(would_change=never,
+                      summary=f"would read {rows:,} extracted rows after id {start:,}; {never:,} have never reached "
+                              "core.person_work_history (changed ones are updated too)",
+                      details={"start_after_id": start, "rows": rows, "never_coalesced": never})
+
+    def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
+        state = dict(job.checkpoint)
+        rows = sql.experience_batch(after_id=state["after_id"], limit=limit)
+        if not rows:
+            return Batch(rows=0, checkpoint=state, done=True)
+        mapping = sql.title_mapping()
+        coalesced = []
+        for row in rows:
+            item = _coalesced(row, mapping)
+            if item is None:
+                state["invalid"] += 1
+                continue
+            state["by_rule"] += item.pop("by_rule")
+            coalesced.append(item)
+        people = _core_ids("core.people", "linkedin_url", PERSON, {item["url"] for item in coalesced})
+        companies = _core_ids("core.companies", "domain", COMPANY, {i["domain"] for i in coalesced if i["domain"]})
+        for item in coalesced:
+            item["person_id"], item["company_id"] = people.get(item["url"]), companies.get(item["domain"])
+        inserted, updated = sql.work_history_upsert(rows=coalesced)
+        state.update(after_id=rows[-1][0], inserted=state["inserted"] + inserted, updated=state["updated"] + updated)
+        return Batch(rows=inserted + updated, checkpoint=state)
+
+
+def _core_ids(table: str, column: str, entity_type: str, keys: set[str]) -> dict[str, int]:
+    """Normalised key -> id in a core table, whatever spelling core stores it under."""
+    spellings = [v for key in keys for v in stored_variants(entity_type=entity_type, key=key)]
+    found = {}
+    for row_id, stored in sql.ids_by_stored_key(table=table, column=column, keys=spellings):
+        found.setdefault(normalise_entity_key(entity_type=entity_type, raw=stored), row_id)
+    return found
+
+
+def _coalesced(row: tuple, mapping: dict) -> dict | None:
+    row_id, url, company_name, domain, title, start, end, current = row
+    try:
+        key = normalise_linkedin_url(url)
+    except InvalidEntityKey:
+        return None
+    try:
+        company = normalise_domain(domain) if domain else None
+    except InvalidEntityKey:
+        company = None
+    match = title_match(title, mapping=mapping)
+    return {"id": row_id, "url": key, "domain": company, "company_name": company_name, "title": title,
+            "job_function": match.job_function, "seniority": match.seniority, "start_date": start, "end_date": end,
+            "is_current": current, "by_rule": int(match.by_rule)}

@@ -1,0 +1,82 @@
+"""Coalescing extracted.person_experience into core.person_work_history."""
+
+from django.db import connection
+
+SOURCE = "extracted.person_experience"
+
+_BATCH = """SELECT id, linkedin_url, company_name, company_domain, title, start_date, end_date, is_current
+            FROM extracted.person_experience WHERE id > %(after)s ORDER BY id LIMIT %(limit)s"""
+# Keyed by source_record_id, the extracted row's id: replaying a batch changes nothing, and a
+# row whose extracted fields changed is updated in place. A company link someone made stays.
+_UPSERT = """
+INSERT INTO core.person_work_history AS w
+    (person_id, linkedin_url, company_id, company_domain, company_name, title, matched_job_function,
+     matched_seniority, start_date, end_date, is_current, source, source_record_id)
+SELECT e.person_id, e.url, e.company_id, e.domain, e.company_name, e.title, e.job_function, e.seniority,
+       e.start_date, e.end_date, e.is_current, %(source)s, e.id
+FROM unnest(%(ids)s::bigint[], %(people)s::bigint[], %(urls)s::text[], %(company_ids)s::bigint[],
+            %(domains)s::text[], %(companies)s::text[], %(titles)s::text[], %(functions)s::text[],
+            %(seniorities)s::text[], %(starts)s::date[], %(ends)s::date[], %(current)s::boolean[])
+     AS e(id, person_id, url, company_id, domain, company_name, title, job_function, seniority, start_date,
+          end_date, is_current)
+ON CONFLICT (source_record_id) DO UPDATE SET
+    person_id = coalesce(EXCLUDED.person_id, w.person_id), linkedin_url = EXCLUDED.linkedin_url,
+    company_id = coalesce(w.company_id, EXCLUDED.company_id), company_domain = EXCLUDED.company_domain,
+    company_name = EXCLUDED.company_name, title = EXCLUDED.title,
+    matched_job_function = EXCLUDED.matched_job_function, matched_seniority = EXCLUDED.matched_seniority,
+    start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date, is_current = EXCLUDED.is_current
+WHERE (w.linkedin_url, w.company_domain, w.company_name, w.title, w.matched_job_function, w.matched_seniority,
+       w.start_date, w.end_date, w.is_current)
+      IS DISTINCT FROM
+      (EXCLUDED.linkedin_url, EXCLUDED.company_domain, EXCLUDED.company_name, EXCLUDED.title,
+       EXCLUDED.matched_job_function, EXCLUDED.matched_seniority, EXCLUDED.start_date, EXCLUDED.end_date,
+       EXCLUDED.is_current)
+   OR (w.person_id IS NULL AND EXCLUDED.person_id IS NOT NULL)
+RETURNING (xmax = 0)"""
+_PENDING = """SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
+                  SELECT 1 FROM core.person_work_history w WHERE w.source_record_id = e.id))
+              FROM extracted.person_experience e WHERE e.id > %(after)s"""
+
+
+def title_mapping() -> dict[str, tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT raw_title, matched_job_function, matched_seniority FROM reference.job_title_mapping")
+        return {title: (function, seniority) for title, function, seniority in cursor.fetchall()}
+
+
+def experience_batch(*, after_id: int, limit: int) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(_BATCH, {"after": after_id, "limit": limit})
+        return cursor.fetchall()
+
+
+def work_history_upsert(*, rows: list[dict]) -> tuple[int, int]:
+    """(inserted, updated) of the given coalesced rows; unchanged rows are left alone."""
+    if not rows:
+        return 0, 0
+    fields = {"ids": "id", "people": "person_id", "urls": "url", "company_ids": "company_id", "domains": "domain",
+              "companies": "company_name", "titles": "title", "functions": "job_function", "seniorities": "seniority",
+              "starts": "start_date", "ends": "end_date", "current": "is_current"}
+    params = {name: [row[field] for row in rows] for name, field in fields.items()}
+    with connection.cursor() as cursor:
+        cursor.execute(_UPSERT, {**params, "source": SOURCE})
+        flags = [row[0] for row in cursor.fetchall()]
+    return sum(flags), len(flags) - sum(flags)
+
+
+def ids_by_stored_key(*, table: str, column: str, keys: list[str]) -> list[tuple[int, str]]:
+    """(id, key as stored) of core.people / core.companies rows stored under any of `keys`."""
+    queries = {
+        ("core.people", "linkedin_url"): "SELECT id, linkedin_url FROM core.people WHERE linkedin_url = ANY(%s)",
+        ("core.companies", "domain"): "SELECT id, domain FROM core.companies WHERE domain = ANY(%s)",
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(queries[(table, column)], [keys])
+        return cursor.fetchall()
+
+
+def pending_count(*, after_id: int) -> tuple[int, int]:
+    """(extracted rows after the mark, of which never coalesced)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_PENDING, {"after": after_id})
+        return cursor.fetchone()
