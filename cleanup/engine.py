@@ -78,7 +78,7 @@ def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None, 
                 kind.finish(job)
                 _mark(job, status=BatchJob.Status.COMPLETED, finished_at=timezone.now())
                 return job.status
-            limit = _adapted(limit, elapsed_ms)
+            limit = _adapted(limit, elapsed_ms, target_ms=getattr(kind, "target_batch_ms", TARGET_BATCH_MS))
             time.sleep(job.sleep_ms / 1000)
     except Exception as exc:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
@@ -123,10 +123,10 @@ def _batch(job: BatchJob, kind: JobKind, limit: int) -> tuple[Batch, int]:
     return batch, elapsed_ms
 
 
-def _adapted(limit: int, elapsed_ms: int) -> int:
-    if elapsed_ms < TARGET_BATCH_MS / 2:
+def _adapted(limit: int, elapsed_ms: int, *, target_ms: int) -> int:
+    if elapsed_ms < target_ms / 2:
         return min(limit * 2, MAX_BATCH_ROWS)
-    if elapsed_ms > TARGET_BATCH_MS:
+    if elapsed_ms > target_ms:
         return max(limit // 2, MIN_BATCH_ROWS)
     return limit
 

@@ -51,6 +51,7 @@ class KindBase:
     """Defaults for kinds: no parameters, nothing to prepare or clean up, not destructive."""
 
     destructive = False
+    target_batch_ms = 50  # the engine sizes batches to take about this long
 
     def clean_params(self, params: dict) -> dict:
         return no_params(params)
