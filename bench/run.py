@@ -2,7 +2,7 @@
 
 import sys
 
-from bench import jobs, registry_audit, runs, seed_demo, status
+from bench import coalesce, jobs, registry_audit, runs, seed_demo, status
 from bench.environment import bench_server_stop
 from bench.results import RESULTS_FILE, section_write
 
@@ -13,6 +13,7 @@ BENCHMARKS = {
     "runs_backfill": runs.run_backfill,
     "status": status.run,
     "jobs": jobs.run,
+    "coalesce": coalesce.run,
 }
 
 

@@ -1,9 +1,12 @@
 """Coalesce extracted.person_experience into core.person_work_history (the seed's missing sync).
 
-A sweep starts where the last completed sweep stopped (its high-water mark, an extracted
-id), so its cost follows the new rows. A reconciliation walks every id: the first run, and
-the periodic check that older rows never reached core. Keys are normalised with the one
-normaliser; titles mapped through reference.job_title_mapping with the rule fallback.
+A sweep starts where the last completed job stopped (its high-water mark, an extracted id),
+so its cost follows the new rows; it upserts, so a changed row that comes back is updated.
+A reconciliation walks the whole id range in windows and picks, with an anti-join, only
+the rows that never reached core: the first run (there was never a sync) and the periodic
+proof that nothing older was left behind. Keys are normalised with the one normaliser;
+titles mapped through reference.job_title_mapping with the rule fallback. A refresh walks
+every row and upserts it: for extracted rows changed in place, or after the mapping grew.
 """
 
 from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase
@@ -20,7 +23,9 @@ from runs.keys import (
     stored_variants,
 )
 
-MODES = ("sweep", "reconcile")
+MODES = ("sweep", "reconcile", "refresh")
+# A reconciliation batch looks at this many ids per row the batch may write.
+RECONCILE_WINDOW_PER_ROW = 8
 
 
 class CoalescePersonExperience(KindBase):
@@ -37,10 +42,11 @@ class CoalescePersonExperience(KindBase):
 
     def prepare(self, job: BatchJob) -> None:
         if "after_id" not in job.checkpoint:
-            job.checkpoint = {"after_id": self._start(job), "inserted": 0, "updated": 0, "by_rule": 0, "invalid": 0}
+            job.checkpoint = {"after_id": self._start(job), "until": sql.experience_max_id(), "inserted": 0,
+                              "updated": 0, "by_rule": 0, "invalid": 0}
 
     def _start(self, job: BatchJob) -> int:
-        if job.params.get("mode") == "reconcile":
+        if job.params.get("mode") in ("reconcile", "refresh"):
             return 0
         last = (BatchJob.objects.filter(kind=self.name, status=BatchJob.Status.COMPLETED).exclude(pk=job.pk)
                 .order_by("-finished_at").values_list("checkpoint", flat=True).first())
@@ -59,9 +65,23 @@ class CoalescePersonExperience(KindBase):
 
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
         state = dict(job.checkpoint)
+        if job.params.get("mode") == "reconcile":
+            if state["after_id"] >= state["until"]:
+                return Batch(rows=0, checkpoint=state, done=True)
+            upto = min(state["after_id"] + limit * RECONCILE_WINDOW_PER_ROW, state["until"])
+            rows = sql.experience_missing(after_id=state["after_id"], upto_id=upto)
+            written = self._write(state, rows)
+            state["after_id"] = upto
+            return Batch(rows=written, checkpoint=state)
         rows = sql.experience_batch(after_id=state["after_id"], limit=limit)
         if not rows:
             return Batch(rows=0, checkpoint=state, done=True)
+        written = self._write(state, rows)
+        state["after_id"] = rows[-1][0]
+        return Batch(rows=written, checkpoint=state)
+
+    def _write(self, state: dict, rows: list[tuple]) -> int:
+        """Coalesce rows into core; updates the counters in state; returns rows written."""
         mapping = sql.title_mapping()
         coalesced = []
         for row in rows:
@@ -76,8 +96,8 @@ class CoalescePersonExperience(KindBase):
         for item in coalesced:
             item["person_id"], item["company_id"] = people.get(item["url"]), companies.get(item["domain"])
         inserted, updated = sql.work_history_upsert(rows=coalesced)
-        state.update(after_id=rows[-1][0], inserted=state["inserted"] + inserted, updated=state["updated"] + updated)
-        return Batch(rows=inserted + updated, checkpoint=state)
+        state.update(inserted=state["inserted"] + inserted, updated=state["updated"] + updated)
+        return inserted + updated
 
 
 def _core_ids(table: str, column: str, entity_type: str, keys: set[str]) -> dict[str, int]:

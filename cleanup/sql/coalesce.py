@@ -6,6 +6,14 @@ SOURCE = "extracted.person_experience"
 
 _BATCH = """SELECT id, linkedin_url, company_name, company_domain, title, start_date, end_date, is_current
             FROM extracted.person_experience WHERE id > %(after)s ORDER BY id LIMIT %(limit)s"""
+# A window of ids, not a row count: with the anti-join, a stretch of rows that all reached
+# core would otherwise be scanned to its end inside one batch.
+_MISSING_IN_WINDOW = """
+SELECT e.id, e.linkedin_url, e.company_name, e.company_domain, e.title, e.start_date, e.end_date, e.is_current
+FROM extracted.person_experience e
+WHERE e.id > %(after)s AND e.id <= %(upto)s
+  AND NOT EXISTS (SELECT 1 FROM core.person_work_history w WHERE w.source_record_id = e.id)
+ORDER BY e.id"""
 # Keyed by source_record_id, the extracted row's id: replaying a batch changes nothing, and a
 # row whose extracted fields changed is updated in place. A company link someone made stays.
 _UPSERT = """
@@ -48,6 +56,19 @@ def experience_batch(*, after_id: int, limit: int) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(_BATCH, {"after": after_id, "limit": limit})
         return cursor.fetchall()
+
+
+def experience_missing(*, after_id: int, upto_id: int) -> list[tuple]:
+    """Rows with after_id < id <= upto_id that never reached core."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MISSING_IN_WINDOW, {"after": after_id, "upto": upto_id})
+        return cursor.fetchall()
+
+
+def experience_max_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM extracted.person_experience")
+        return cursor.fetchone()[0]
 
 
 def work_history_upsert(*, rows: list[dict]) -> tuple[int, int]:

@@ -57,8 +57,8 @@ def test_every_extracted_experience_reaches_work_history_with_mapped_titles(demo
 def test_running_again_changes_nothing_and_a_sweep_reads_only_new_rows(demo):
     _run()
     snapshot = _coalesced()
-    again = _run("reconcile")
-    assert again.rows_done == 0 and _coalesced() == snapshot
+    for mode in ("reconcile", "refresh"):
+        assert _run(mode).rows_done == 0 and _coalesced() == snapshot
     with connection.cursor() as cursor:
         cursor.execute("INSERT INTO extracted.person_experience (linkedin_url, company_name, company_domain, title,"
                        " start_date, is_current) VALUES ('https://www.linkedin.com/in/JohnDoe/', 'Ironclad',"
@@ -70,12 +70,26 @@ def test_running_again_changes_nothing_and_a_sweep_reads_only_new_rows(demo):
     assert added[1:3] == ("linkedin.com/in/johndoe", "ironclad.com") and added[5:7] == ("Marketing", "Director")
 
 
-def test_a_changed_extracted_row_is_updated_by_a_reconciliation(demo):
+def test_a_reconciliation_writes_only_what_never_reached_core(demo):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM extracted.person_experience ORDER BY id OFFSET 10 LIMIT 2")
+        lost = [row[0] for row in cursor.fetchall()]
+    _run()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core.person_work_history WHERE source_record_id = ANY(%s)", [lost])
+    assert _run().rows_done == 0  # the sweep's mark is past them
+    job = _run("reconcile")
+    assert (job.rows_done, job.checkpoint["inserted"]) == (2, 2)
+    assert _coalesced() == _oracle()
+
+
+def test_a_changed_extracted_row_is_updated_by_a_refresh(demo):
     _run()
     row_id = scalar("SELECT min(id) FROM extracted.person_experience")
     with connection.cursor() as cursor:
         cursor.execute("UPDATE extracted.person_experience SET title = 'VP Sales' WHERE id = %s", [row_id])
     assert _run().rows_done == 0  # a sweep only looks past its mark
-    job = _run("reconcile")
+    assert _run("reconcile").rows_done == 0  # the row is in core, just stale
+    job = _run("refresh")
     assert job.checkpoint["updated"] == 1
     assert _coalesced()[row_id][4:7] == ("VP Sales", "Sales", "VP")
