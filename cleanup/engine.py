@@ -78,7 +78,8 @@ def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None, 
                 kind.finish(job)
                 _mark(job, status=BatchJob.Status.COMPLETED, finished_at=timezone.now())
                 return job.status
-            limit = _adapted(limit, elapsed_ms, target_ms=getattr(kind, "target_batch_ms", TARGET_BATCH_MS))
+            limit = min(_adapted(limit, elapsed_ms, target_ms=getattr(kind, "target_batch_ms", TARGET_BATCH_MS)),
+                        getattr(kind, "max_batch_rows", MAX_BATCH_ROWS))
             time.sleep(job.sleep_ms / 1000)
     except Exception as exc:
         logger.exception("job %s (%s) failed", job.pk, job.kind)

@@ -52,6 +52,7 @@ class KindBase:
 
     destructive = False
     target_batch_ms = 50  # the engine sizes batches to take about this long
+    max_batch_rows = 20_000
 
     def clean_params(self, params: dict) -> dict:
         return no_params(params)

@@ -31,8 +31,11 @@ RECONCILE_WINDOW_PER_ROW = 8
 class CoalescePersonExperience(KindBase):
     name = "coalesce_person_experience"
     description = "Sync extracted.person_experience into core.person_work_history, titles mapped"
-    # Most of a batch is Python (normalising keys, mapping titles): larger batches amortise it.
+    # Most of a batch is Python (normalising keys, mapping titles): larger batches amortise it,
+    # but a batch's time follows the rows it writes, which windows of synced ids hide from
+    # the adaptation; the cap keeps a batch of new rows under ~150 ms.
     target_batch_ms = 150
+    max_batch_rows = 1_000
 
     def clean_params(self, params: dict) -> dict:
         mode = params.get("mode", "sweep")
@@ -69,9 +72,10 @@ class CoalescePersonExperience(KindBase):
             if state["after_id"] >= state["until"]:
                 return Batch(rows=0, checkpoint=state, done=True)
             upto = min(state["after_id"] + limit * RECONCILE_WINDOW_PER_ROW, state["until"])
-            rows = sql.experience_missing(after_id=state["after_id"], upto_id=upto)
+            rows = sql.experience_missing(after_id=state["after_id"], upto_id=upto, limit=limit)
             written = self._write(state, rows)
-            state["after_id"] = upto
+            # A full batch may have left missing rows in the window: continue right after it.
+            state["after_id"] = rows[-1][0] if len(rows) == limit else upto
             return Batch(rows=written, checkpoint=state)
         rows = sql.experience_batch(after_id=state["after_id"], limit=limit)
         if not rows:

@@ -13,7 +13,7 @@ SELECT e.id, e.linkedin_url, e.company_name, e.company_domain, e.title, e.start_
 FROM extracted.person_experience e
 WHERE e.id > %(after)s AND e.id <= %(upto)s
   AND NOT EXISTS (SELECT 1 FROM core.person_work_history w WHERE w.source_record_id = e.id)
-ORDER BY e.id"""
+ORDER BY e.id LIMIT %(limit)s"""
 # Keyed by source_record_id, the extracted row's id: replaying a batch changes nothing, and a
 # row whose extracted fields changed is updated in place. A company link someone made stays.
 _UPSERT = """
@@ -58,10 +58,10 @@ def experience_batch(*, after_id: int, limit: int) -> list[tuple]:
         return cursor.fetchall()
 
 
-def experience_missing(*, after_id: int, upto_id: int) -> list[tuple]:
-    """Rows with after_id < id <= upto_id that never reached core."""
+def experience_missing(*, after_id: int, upto_id: int, limit: int) -> list[tuple]:
+    """Up to `limit` rows with after_id < id <= upto_id that never reached core, by id."""
     with connection.cursor() as cursor:
-        cursor.execute(_MISSING_IN_WINDOW, {"after": after_id, "upto": upto_id})
+        cursor.execute(_MISSING_IN_WINDOW, {"after": after_id, "upto": upto_id, "limit": limit})
         return cursor.fetchall()
 
 
