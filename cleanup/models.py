@@ -69,3 +69,28 @@ class BatchJob(models.Model):
         if not self.estimated_total:
             return 100.0 if self.status == self.Status.COMPLETED else None
         return min(100.0, 100.0 * self.rows_done / self.estimated_total)
+
+
+class GapSnapshot(models.Model):
+    """One gap check of one workflow: distinct entities in extracted, in core, and missing from core."""
+
+    workflow = models.ForeignKey("registry.Workflow", on_delete=models.CASCADE, to_field="workflow_name",
+                                 db_column="workflow_name", related_name="gap_snapshots")
+    checked_at = models.DateTimeField()
+    coalesces_to_core = models.BooleanField()
+    keys_in_extracted = models.IntegerField()
+    keys_in_core = models.IntegerField(null=True, blank=True, help_text="empty when the workflow has no core table")
+    gap = models.IntegerField(help_text="entities in extracted that core lacks (all of them when it has no core)")
+    invalid_keys = models.IntegerField(default=0)
+    seconds = models.FloatField()
+
+    class Meta:
+        db_table = "cleanup_gap_snapshots"
+        ordering = ["-checked_at", "workflow"]
+        indexes = [
+            # The history of one workflow's gap, newest first (admin, alerts, trends).
+            models.Index(fields=["workflow", "-checked_at"], name="gap_snapshots_workflow_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} gap {self.gap} at {self.checked_at:%Y-%m-%d %H:%M}"

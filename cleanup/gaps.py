@@ -1,0 +1,79 @@
+"""Coalescing gaps (seed Phase 4, the `reference.coalescing_gaps` view made real): for each
+active workflow, the distinct entities in its extracted table, in its core table, and those
+in extracted that core lacks. Keys are normalised in Python, the one normaliser, because
+both sides store spellings (`https://www.X.com/` in extracted, `X.com` in core). Workflows
+that do not coalesce report all their extracted entities as the gap: the data that never
+reaches core ("Gap identified!" in the seed). Each check is stored as a snapshot."""
+
+import time
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from cleanup.models import GapSnapshot
+from cleanup.sql import gaps as sql
+from registry.catalog import catalog_load
+from registry.models import Workflow
+from runs.keys import InvalidEntityKey, normalise_entity_key
+
+
+@dataclass
+class Gap:
+    workflow: str
+    coalesces_to_core: bool
+    keys_in_extracted: int
+    keys_in_core: int | None
+    gap: int
+    invalid_keys: int
+    seconds: float
+    error: str | None = None
+
+
+def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True) -> list[Gap]:
+    """Compute every active workflow's gap (or the named ones'); store snapshots unless told not to."""
+    catalog = catalog_load()
+    workflows = Workflow.objects.filter(is_active=True).exclude(extracted_table=None).order_by("workflow_name")
+    if workflow_names:
+        workflows = workflows.filter(workflow_name__in=workflow_names)
+    normalised: dict[tuple[str, str], tuple[set[str], int]] = {}  # a table read once per check
+    gaps = [_gap(w, catalog, normalised) for w in workflows if w.key_type and w.key_column]
+    if store:
+        _snapshots_store([g for g in gaps if g.error is None])
+    return gaps
+
+
+def _gap(workflow: Workflow, catalog, cache: dict) -> Gap:
+    began = time.monotonic()
+    if not catalog.has_column(workflow.extracted_table, workflow.key_column):
+        return Gap(workflow.workflow_name, workflow.coalesces_to_core, 0, None, 0, 0, 0.0,
+                   error=f"{workflow.extracted_table}.{workflow.key_column} does not exist")
+    extracted, invalid = _keys(workflow.extracted_table, workflow.key_column, workflow.key_type, cache)
+    core_keys = None
+    column = workflow.core_lookup_column
+    if workflow.core_table and column and catalog.has_column(workflow.core_table, column):
+        core_keys, _ = _keys(workflow.core_table, column, workflow.key_type, cache)
+    missing = len(extracted - core_keys) if core_keys is not None else len(extracted)
+    return Gap(workflow.workflow_name, workflow.coalesces_to_core, len(extracted),
+               len(core_keys) if core_keys is not None else None, missing, invalid, time.monotonic() - began)
+
+
+def _keys(table: str, column: str, entity_type: str, cache: dict) -> tuple[set[str], int]:
+    if (table, column) not in cache:
+        keys, invalid = set(), 0
+        for raw in sql.distinct_keys(table=table, column=column):
+            try:
+                keys.add(normalise_entity_key(entity_type=entity_type, raw=raw))
+            except InvalidEntityKey:
+                invalid += 1
+        cache[(table, column)] = (keys, invalid)
+    return cache[(table, column)]
+
+
+def _snapshots_store(gaps: list[Gap]) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        GapSnapshot.objects.bulk_create([
+            GapSnapshot(workflow_id=g.workflow, checked_at=now, coalesces_to_core=g.coalesces_to_core,
+                        keys_in_extracted=g.keys_in_extracted, keys_in_core=g.keys_in_core, gap=g.gap,
+                        invalid_keys=g.invalid_keys, seconds=g.seconds) for g in gaps])

@@ -1,0 +1,25 @@
+import json
+
+from django.core.management.base import BaseCommand
+
+from cleanup.gaps import gaps_check
+
+
+class Command(BaseCommand):
+    help = "Count, per active workflow, the entities in extracted that core lacks; store a snapshot."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--workflow", action="append", dest="workflows", help="only these (repeatable)")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+        parser.add_argument("--no-store", action="store_true", help="do not keep a snapshot")
+
+    def handle(self, *args, workflows: list[str] | None, format: str, no_store: bool, **options) -> None:
+        gaps = gaps_check(workflow_names=workflows, store=not no_store)
+        if format == "json":
+            self.stdout.write(json.dumps([vars(g) for g in gaps], indent=2))
+            return
+        self.stdout.write(f"{'workflow':<40} {'extracted':>10} {'core':>10} {'gap':>10}")
+        for g in gaps:
+            core = "-" if g.keys_in_core is None else f"{g.keys_in_core:,}"
+            note = g.error or ("" if g.coalesces_to_core else "  (does not coalesce: stays in extracted)")
+            self.stdout.write(f"{g.workflow:<40} {g.keys_in_extracted:>10,} {core:>10} {g.gap:>10,}{note}")
