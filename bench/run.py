@@ -14,6 +14,7 @@ BENCHMARKS = {
     "status": status.run,
     "jobs": jobs.run,
     "coalesce": coalesce.run,
+    "gaps": coalesce.run_gaps,
 }
 
 
