@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from cleanup import services
 from cleanup.kinds import KINDS
 from cleanup.kinds.base import JobParamsError
-from cleanup.models import BatchJob
+from cleanup.models import BatchJob, GapSnapshot
 
 
 class StartJobForm(forms.Form):
@@ -109,3 +109,20 @@ class BatchJobAdmin(admin.ModelAdmin):
         self.message_user(request, f"{len(done)} jobs {verb}.")
         if skipped:
             self.message_user(request, f"{skipped} jobs were not in a state that allows it.", level=messages.WARNING)
+
+
+@admin.register(GapSnapshot)
+class GapSnapshotAdmin(admin.ModelAdmin):
+    """The history of coalescing gaps, one row per workflow and check (manage.py check_gaps)."""
+
+    list_display = ["workflow", "checked_at", "coalesces_to_core", "keys_in_extracted", "keys_in_core", "gap",
+                    "invalid_keys", "seconds"]
+    list_filter = ["coalesces_to_core", "workflow"]
+    date_hierarchy = "checked_at"
+    list_select_related = ["workflow"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: GapSnapshot | None = None) -> bool:
+        return False

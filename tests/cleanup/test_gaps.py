@@ -44,3 +44,15 @@ def test_check_gaps_prints_json_and_keeps_a_history(demo):
     (row,) = json.loads(out.getvalue())
     assert row["workflow"] == "person_profile" and row["gap"] == DemoSize(SCALE).figures()["people_only_in_extracted"]
     assert GapSnapshot.objects.filter(workflow_id="person_profile").count() == 2
+
+
+def test_gap_snapshots_are_listed_in_the_admin(client, demo):
+    from django.contrib.auth import get_user_model
+
+    demo_registry_complete()
+    gaps_check(workflow_names=["person_profile"])
+    client.force_login(get_user_model().objects.create_superuser(username="ops", email="", password="x-test-only"))
+    page = client.get("/admin/cleanup/gapsnapshot/")
+    assert page.status_code == 200
+    (row,) = page.context["cl"].result_list
+    assert row.workflow_id == "person_profile" and row.gap == DemoSize(SCALE).figures()["people_only_in_extracted"]
