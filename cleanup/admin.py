@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from cleanup import services
 from cleanup.kinds import KINDS
 from cleanup.kinds.base import JobParamsError
-from cleanup.models import BatchJob, GapSnapshot
+from cleanup.models import BatchJob, GapAlert, GapSnapshot
 
 
 class StartJobForm(forms.Form):
@@ -125,4 +125,17 @@ class GapSnapshotAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: GapSnapshot | None = None) -> bool:
+        return False
+
+
+@admin.register(GapAlert)
+class GapAlertAdmin(admin.ModelAdmin):
+    list_display = ["workflow", "opened_at", "resolved_at", "threshold", "gap_at_open", "last_gap", "notify_error"]
+    list_filter = [("resolved_at", admin.EmptyFieldListFilter), "workflow"]
+    list_select_related = ["workflow"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: GapAlert | None = None) -> bool:
         return False

@@ -94,3 +94,29 @@ class GapSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow_id} gap {self.gap} at {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class GapAlert(models.Model):
+    """A workflow whose gap exceeded its registry threshold; open until the gap is back under it."""
+
+    workflow = models.ForeignKey("registry.Workflow", on_delete=models.CASCADE, to_field="workflow_name",
+                                 db_column="workflow_name", related_name="gap_alerts")
+    threshold = models.IntegerField()
+    gap_at_open = models.IntegerField()
+    last_gap = models.IntegerField()
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    notify_error = models.TextField(blank=True, default="", help_text="why the last notification failed, if it did")
+
+    class Meta:
+        db_table = "cleanup_gap_alerts"
+        ordering = ["-opened_at"]
+        constraints = [
+            # At most one open alert per workflow: a check that races another cannot open a second.
+            models.UniqueConstraint(fields=["workflow"], condition=models.Q(resolved_at__isnull=True),
+                                    name="gap_alerts_one_open_per_workflow"),
+        ]
+
+    def __str__(self) -> str:
+        state = "open" if self.resolved_at is None else "resolved"
+        return f"{self.workflow_id}: gap {self.last_gap} over {self.threshold} ({state})"

@@ -109,6 +109,12 @@ Q_CLUSTER = {
 # Requests per API key (django-ninja throttle, counted per process in the local cache).
 API_RATE_PER_KEY = env_str("ENRICHHUB_API_RATE", "6000/m", environ=os.environ)
 
+# Where gap alerts go (manage.py check_gaps): email addresses and a Slack-compatible webhook.
+ALERT_EMAILS = env_list("ENRICHHUB_ALERT_EMAILS", [], environ=os.environ)
+ALERT_WEBHOOK_URL = env_str("ENRICHHUB_ALERT_WEBHOOK_URL", "", environ=os.environ)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "enrichhub@localhost", environ=os.environ)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend", environ=os.environ)
+
 ADMIN_USERNAME = env_str("ENRICHHUB_ADMIN_USER", "admin", environ=os.environ)
 ADMIN_PASSWORD_FILE = VAR_DIR / "admin-password.txt"
 

@@ -2,11 +2,12 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from cleanup.alerts import alerts_evaluate
 from cleanup.gaps import gaps_check
 
 
 class Command(BaseCommand):
-    help = "Count, per active workflow, the entities in extracted that core lacks; store a snapshot."
+    help = "Count, per active workflow, the entities in extracted that core lacks; store a snapshot, alert."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--workflow", action="append", dest="workflows", help="only these (repeatable)")
@@ -15,6 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, workflows: list[str] | None, format: str, no_store: bool, **options) -> None:
         gaps = gaps_check(workflow_names=workflows, store=not no_store)
+        changes = alerts_evaluate(gaps=gaps) if not no_store else None
         if format == "json":
             self.stdout.write(json.dumps([vars(g) for g in gaps], indent=2))
             return
@@ -23,3 +25,8 @@ class Command(BaseCommand):
             core = "-" if g.keys_in_core is None else f"{g.keys_in_core:,}"
             note = g.error or ("" if g.coalesces_to_core else "  (does not coalesce: stays in extracted)")
             self.stdout.write(f"{g.workflow:<40} {g.keys_in_extracted:>10,} {core:>10} {g.gap:>10,}{note}")
+        if changes:
+            for alert in changes.opened:
+                self.stdout.write(f"alert opened: {alert}")
+            for alert in changes.resolved:
+                self.stdout.write(f"alert resolved: {alert}")

@@ -1,0 +1,101 @@
+"""Gap alerts: opened when a workflow's gap exceeds its registry threshold, resolved when it
+falls back, never duplicated while open; sent by email and to a Slack-compatible webhook.
+A notification that cannot be delivered is retried, then recorded on the alert: alerting
+never breaks the gap check."""
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from cleanup.gaps import Gap
+from cleanup.models import GapAlert
+from registry.models import Workflow
+
+WEBHOOK_TIMEOUT_S = 5.0
+WEBHOOK_ATTEMPTS = 3
+WEBHOOK_BACKOFF_S = 0.5
+logger = logging.getLogger("enrichhub.alerts")
+
+
+@dataclass
+class AlertChanges:
+    opened: list[GapAlert] = field(default_factory=list)
+    resolved: list[GapAlert] = field(default_factory=list)
+
+
+def alerts_evaluate(*, gaps: list[Gap]) -> AlertChanges:
+    """Open, update and resolve alerts from a check's gaps; notify what opened or resolved."""
+    thresholds = dict(Workflow.objects.exclude(gap_alert_threshold=None).values_list("workflow_name",
+                                                                                     "gap_alert_threshold"))
+    changes = AlertChanges()
+    for gap in gaps:
+        if gap.error is None and gap.workflow in thresholds:
+            _evaluate(gap, thresholds[gap.workflow], changes)
+    for alert in changes.opened:
+        _notify(alert, f"Coalescing gap alert: {alert.workflow_id} has {alert.last_gap:,} entities in extracted "
+                       f"that core lacks (threshold {alert.threshold:,}).")
+    for alert in changes.resolved:
+        _notify(alert, f"Resolved: {alert.workflow_id}'s gap is down to {alert.last_gap:,} "
+                       f"(threshold {alert.threshold:,}).")
+    return changes
+
+
+def _evaluate(gap: Gap, threshold: int, changes: AlertChanges) -> None:
+    now = timezone.now()
+    open_alert = GapAlert.objects.filter(workflow_id=gap.workflow, resolved_at=None).first()
+    if gap.gap > threshold and open_alert is None:
+        try:
+            with transaction.atomic():
+                changes.opened.append(GapAlert.objects.create(
+                    workflow_id=gap.workflow, threshold=threshold, gap_at_open=gap.gap, last_gap=gap.gap,
+                    opened_at=now))
+        except IntegrityError:
+            pass  # another check opened it a moment ago
+    elif open_alert is not None:
+        open_alert.last_gap = gap.gap
+        if gap.gap <= threshold:
+            open_alert.resolved_at = now
+            changes.resolved.append(open_alert)
+        open_alert.save(update_fields=["last_gap", "resolved_at"])
+
+
+def _notify(alert: GapAlert, text: str) -> None:
+    errors = []
+    if settings.ALERT_EMAILS:
+        try:
+            send_mail(subject=text[:120], message=text, from_email=None, recipient_list=settings.ALERT_EMAILS)
+        except Exception as exc:  # any mail backend failure is recorded, not raised
+            errors.append(f"email: {exc}")
+    if settings.ALERT_WEBHOOK_URL:
+        error = _webhook_post(settings.ALERT_WEBHOOK_URL, {"text": text})
+        if error:
+            errors.append(f"webhook: {error}")
+    if errors:
+        logger.warning("alert %s not fully delivered: %s", alert.pk, "; ".join(errors))
+    GapAlert.objects.filter(pk=alert.pk).update(notify_error="; ".join(errors))
+
+
+def _webhook_post(url: str, payload: dict) -> str | None:
+    """POST with retries and backoff; returns the last error, or None when delivered."""
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                     headers={"Content-Type": "application/json"})
+    error = None
+    for attempt in range(WEBHOOK_ATTEMPTS):
+        try:
+            with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S):
+                return None
+        except urllib.error.HTTPError as exc:
+            error = f"HTTP {exc.code} {exc.reason}"
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            error = str(getattr(exc, "reason", exc))
+        if attempt + 1 < WEBHOOK_ATTEMPTS:
+            time.sleep(WEBHOOK_BACKOFF_S * 2 ** attempt)
+    return error
