@@ -3,9 +3,11 @@
 from django.conf import settings
 from django_q.tasks import async_task
 
+from cleanup.alerts import alerts_evaluate
 from cleanup.engine import job_run
+from cleanup.gaps import gaps_check
 from cleanup.models import BatchJob
-from cleanup.services import job_create, job_enqueue
+from cleanup.services import JobRefused, job_create, job_enqueue
 
 # Stop well inside the q2 timeout so the checkpoint is saved by us, not lost to a kill.
 BUDGET_MARGIN_S = 60
@@ -24,3 +26,19 @@ def job_start_task(kind: str, params: dict | None = None) -> int:
     job = job_create(kind=kind, params=params or {})
     job_enqueue(job=job)
     return job.pk
+
+
+def job_start_if_idle_task(kind: str, params: dict | None = None) -> str:
+    """For frequent schedules: start a job unless one of its kind is still active."""
+    try:
+        job_id = job_start_task(kind, params)
+    except JobRefused as exc:
+        return f"skipped: {exc}"
+    return f"started job #{job_id}"
+
+
+def gaps_check_task() -> dict:
+    """Hourly: measure the gaps, keep a snapshot, open or resolve alerts."""
+    gaps = gaps_check()
+    changes = alerts_evaluate(gaps=gaps)
+    return {"workflows": len(gaps), "opened": len(changes.opened), "resolved": len(changes.resolved)}

@@ -60,6 +60,7 @@ class Command(BaseCommand):
             self.stdout.write("DATABASE_URL is a real warehouse: demo shape and data left alone")
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("database migrated")
+        call_command("setup_schedules")
         if demo_warehouse and not demo_data_present():
             call_command("seed_demo", scale=scale)
             # The seed is the TODO's starting point (16 of 53 registered); the demo shows the
