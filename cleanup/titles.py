@@ -59,3 +59,22 @@ def title_match(raw: str | None, *, mapping: dict[str, tuple[str, str]]) -> Titl
     function = next((name for pattern, name in FUNCTION_RULES if re.search(pattern, words)), None)
     seniority = next((name for pattern, name in SENIORITY_RULES if re.search(pattern, words)), DEFAULT_SENIORITY)
     return TitleMatch(function, seniority, by_rule=True)
+
+
+@dataclass(frozen=True)
+class UnmappedTitle:
+    raw_title: str
+    rows: int
+    suggested_function: str | None
+    suggested_seniority: str | None
+
+
+def unmapped_titles_list() -> list[UnmappedTitle]:
+    """Titles ops should add to reference.job_title_mapping, with what the rules guess today."""
+    from cleanup.sql.coalesce import unmapped_titles
+
+    suggestions = []
+    for raw, rows in unmapped_titles():
+        guess = title_match(raw, mapping={})
+        suggestions.append(UnmappedTitle(raw, rows, guess.job_function, guess.seniority))
+    return suggestions

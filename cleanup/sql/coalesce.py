@@ -101,3 +101,17 @@ def pending_count(*, after_id: int) -> tuple[int, int]:
     with connection.cursor() as cursor:
         cursor.execute(_PENDING, {"after": after_id})
         return cursor.fetchone()
+
+
+_UNMAPPED = """
+SELECT e.title, count(*) FROM extracted.person_experience e
+WHERE e.title IS NOT NULL AND btrim(e.title) <> ''
+  AND NOT EXISTS (SELECT 1 FROM reference.job_title_mapping m WHERE m.raw_title = btrim(e.title))
+GROUP BY e.title ORDER BY count(*) DESC, e.title"""
+
+
+def unmapped_titles() -> list[tuple[str, int]]:
+    """(raw title, rows) of extracted titles the mapping table lacks, most frequent first."""
+    with connection.cursor() as cursor:
+        cursor.execute(_UNMAPPED)
+        return cursor.fetchall()

@@ -44,3 +44,25 @@ def test_any_title_gets_a_known_seniority_or_none_and_never_raises(raw):
 @given(st.text(max_size=80))
 def test_title_words_is_idempotent(raw):
     assert title_words(title_words(raw)) == title_words(raw)
+
+
+@pytest.mark.django_db
+def test_unmapped_titles_are_listed_with_counts_and_the_rules_guess(demo):
+    import csv
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from warehouse.demo.vocabulary import UNMAPPED_TITLES
+
+    out = StringIO()
+    call_command("unmapped_titles", stdout=out)
+    rows = list(csv.DictReader(StringIO(out.getvalue())))
+    assert {row["raw_title"] for row in rows} == set(UNMAPPED_TITLES)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM extracted.person_experience WHERE title = 'Growth Ninja'")
+        expected = cursor.fetchone()[0]
+    ninja = next(row for row in rows if row["raw_title"] == "Growth Ninja")
+    assert (int(ninja["rows"]), ninja["suggested_function"]) == (expected, "Marketing")
+    assert [int(row["rows"]) for row in rows] == sorted((int(row["rows"]) for row in rows), reverse=True)

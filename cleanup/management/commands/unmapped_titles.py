@@ -1,0 +1,15 @@
+import csv
+
+from django.core.management.base import BaseCommand
+
+from cleanup.titles import unmapped_titles_list
+
+
+class Command(BaseCommand):
+    help = "List job titles the mapping table lacks, most frequent first, with the rules' guess (CSV)."
+
+    def handle(self, *args, **options) -> None:
+        writer = csv.writer(self.stdout)
+        writer.writerow(["raw_title", "rows", "suggested_function", "suggested_seniority"])
+        for title in unmapped_titles_list():
+            writer.writerow([title.raw_title, title.rows, title.suggested_function or "", title.suggested_seniority])
