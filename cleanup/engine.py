@@ -36,10 +36,6 @@ Progress = Callable[[BatchJob], None]
 _PROGRESS_FIELDS = ["checkpoint", "rows_done", "batches", "longest_batch_ms", "estimated_total", "updated_at"]
 
 
-class JobInterrupted(Exception):
-    """The caller asked the runner to stop between batches (SIGTERM, a time budget)."""
-
-
 def job_run(*, job_id: int, budget_s: float | None = None, progress: Progress | None = None,
             should_stop: Callable[[], bool] = lambda: False) -> str:
     """Run batches until the job completes, is paused or cancelled, fails, the budget is

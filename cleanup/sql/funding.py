@@ -76,13 +76,6 @@ def staged_count(*, job_id: int) -> int:
         return cursor.fetchone()[0]
 
 
-def discovery_rows_with_range() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM extracted.company_discovery WHERE total_funding_amount_range_usd "
-                       "IS NOT NULL")
-        return cursor.fetchone()[0]
-
-
 def funded_domains() -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT domain FROM core.company_funding")
