@@ -114,7 +114,8 @@ def run() -> str:
                                  " WHERE is_active").fetchone()[0]
     return "\n".join([
         f"- command: `make bench BENCH=status` — gunicorn ({WORKERS} sync workers) on the scale-1 "
-        f"demo data, {workflows} active workflows, {runs:,} runs; {ENTITIES:,} entities (half companies, half "
+        f"demo data, {workflows} active workflows, {runs:,} runs, key-function indexes from "
+        f"`registry_indexes --create`; {ENTITIES:,} entities (half companies, half "
         f"people, keys as stored in core) cycled by wrk with {CLIENTS} concurrent keep-alive connections for "
         f"{DURATION_SECONDS} s per row; wrk, gunicorn and PostgreSQL share the 2 cores",
         "",

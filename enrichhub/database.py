@@ -10,6 +10,10 @@ from enrichhub.embedded_db import DatabaseSetupError, data_dir_from, embedded_se
 # Managed enrichhub tables are created with bare names and then moved into their schema
 # by migrations; Django's introspection only sees tables on the search_path.
 SEARCH_PATH = "public,core,extracted,reference"
+# Only statements enrichhub prepares on the server itself are affected (Django binds
+# client-side): the status statement's custom plan was re-planned on every execution,
+# about 0.8 ms of its 1.2 ms, while its generic plan fits every batch size.
+SESSION_SETTINGS = f"-c search_path={SEARCH_PATH} -c plan_cache_mode=force_generic_plan"
 POSTGRES_ENGINE = "django.db.backends.postgresql"
 
 
@@ -21,7 +25,7 @@ def database_settings(*, environ: Mapping[str, str]) -> tuple[dict[str, Any], bo
         url = embedded_server_start(data_dir=data_dir_from(environ))
     config = _parse_url(url)
     options = config.setdefault("OPTIONS", {})
-    options.setdefault("options", f"-c search_path={SEARCH_PATH}")
+    options.setdefault("options", SESSION_SETTINGS)
     options.setdefault("application_name", "enrichhub")
     options.setdefault("connect_timeout", 5)
     return config, embedded

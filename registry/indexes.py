@@ -1,10 +1,17 @@
-"""Key columns that enrichhub looks entities up by, and whether an index serves them."""
+"""Key columns that enrichhub looks entities up by, and whether indexes serve them.
 
+Each registered key column wants two indexes: a plain one (jobs and exact lookups) and
+one on the SQL key function of its key type (runs.keys), which lets the status API find
+an entity under any stored spelling with a single probe.
+"""
+
+import hashlib
 from dataclasses import dataclass
 
 from registry import sql
 from registry.catalog import catalog_load
 from registry.models import Workflow
+from runs.keys import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS
 
 MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names, which would make them collide
 
@@ -14,26 +21,49 @@ class KeyIndexNeed:
     table: str
     column: str
     workflows: tuple[str, ...]
+    function: str | None = None  # None: a plain index on the column
 
     @property
     def index_name(self) -> str:
-        return f"{self.table.split('.')[1]}_{self.column}_key_idx"[-MAX_IDENTIFIER:]
+        suffix = f"{self.function}_idx" if self.function else "key_idx"
+        name = f"{self.table.split('.')[1]}_{self.column}_{suffix}"
+        if len(name) <= MAX_IDENTIFIER:
+            return name
+        # Shortened names stay distinct and readable from the front.
+        digest = hashlib.md5(name.encode(), usedforsecurity=False).hexdigest()[:8]
+        return f"{name[:MAX_IDENTIFIER - 9]}_{digest}"
+
+    @property
+    def indexed(self) -> str:
+        return f"{KEY_FUNCTION_SCHEMA}.{self.function}({self.column})" if self.function else self.column
+
+
+def key_function_indexes() -> frozenset[tuple[str, str, str]]:
+    """(table, column, function) of the valid indexes on a key function."""
+    return sql.key_function_indexes(schema=KEY_FUNCTION_SCHEMA, functions=list(KEY_FUNCTIONS.values()))
 
 
 def key_indexes_missing() -> list[KeyIndexNeed]:
-    """(table, column) pairs of registered extracted and core tables without an index leading
-    with the key column: the status API and the jobs look rows up by exactly these."""
+    """Indexes that registered extracted and core key columns lack: a plain index leading
+    with the column, and an index on the key function of the workflow's key type."""
     catalog = catalog_load()
-    users: dict[tuple[str, str], list[str]] = {}
+    users: dict[tuple[str, str, str | None], list[str]] = {}
     for workflow in Workflow.objects.order_by("workflow_name"):
+        function = KEY_FUNCTIONS.get(workflow.key_type)
         for table, column in ((workflow.extracted_table, workflow.key_column),
                               (workflow.core_table, workflow.core_lookup_column)):
             if table and column and catalog.has_column(table, column):
-                users.setdefault((table, column), []).append(workflow.workflow_name)
-    present = sql.key_indexes_present(pairs=list(users)) if users else {}
-    return [KeyIndexNeed(table, column, tuple(names)) for (table, column), names in sorted(users.items())
-            if not present[(table, column)]]
+                users.setdefault((table, column, None), []).append(workflow.workflow_name)
+                if function:
+                    users.setdefault((table, column, function), []).append(workflow.workflow_name)
+    plain = [(table, column) for table, column, function in users if function is None]
+    present = sql.key_indexes_present(pairs=plain) if plain else {}
+    present.update({(table, column, function): True for table, column, function in key_function_indexes()})
+    needs = [KeyIndexNeed(table, column, tuple(names), function)
+             for (table, column, function), names in users.items()
+             if not present.get((table, column) if function is None else (table, column, function))]
+    return sorted(needs, key=lambda need: (need.table, need.column, need.function or ""))
 
 
 def key_index_create(*, need: KeyIndexNeed) -> None:
-    sql.key_index_create(table=need.table, column=need.column, index_name=need.index_name)
+    sql.key_index_create(table=need.table, column=need.column, index_name=need.index_name, function=need.function)

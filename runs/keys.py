@@ -8,7 +8,7 @@ normalised raises InvalidEntityKey with a message fit to show the caller.
 
 import re
 import unicodedata
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 MAX_KEY_LENGTH = 2048
 COMPANY, PERSON = "company", "person"
@@ -87,6 +87,30 @@ def _prepare(raw: object, *, what: str) -> str:
     return text
 
 
+# The SQL twins of the normalisers (runs migration 0002), for expression indexes that find a
+# key under any of its spellings with one probe.
+KEY_FUNCTIONS = {COMPANY: "company_key_v1", PERSON: "person_key_v1"}
+KEY_FUNCTION_SCHEMA = "reference"
+
+
+def index_probes(*, entity_type: str, key: str) -> list[str]:
+    """What the SQL key function may return for rows stored under this normalised key.
+
+    The SQL functions lower-case but cannot decode punycode or percent-escapes, so a
+    unicode host and an escaped profile name are probed in both forms.
+    """
+    if entity_type == COMPANY:
+        forms = [key]
+        if "xn--" in key:
+            try:
+                forms.append(key.encode("ascii").decode("idna").lower())
+            except UnicodeError:
+                pass
+        return list(dict.fromkeys(forms))
+    slug = key.removeprefix(PROFILE_PREFIX)
+    return list(dict.fromkeys([key, PROFILE_PREFIX + quote(slug, safe="-_.~").lower()]))
+
+
 def stored_variants(*, entity_type: str, key: str) -> list[str]:
     """Spellings under which a normalised key is commonly stored raw in warehouse tables.
 
@@ -96,8 +120,6 @@ def stored_variants(*, entity_type: str, key: str) -> list[str]:
         return [prefix + host + suffix for prefix in ("", "www.", "http://", "http://www.", "https://", "https://www.")
                 for host in dict.fromkeys([key, key.capitalize(), key.title()]) for suffix in ("", "/")]
     slug = key.removeprefix(PROFILE_PREFIX)
-    from urllib.parse import quote
-
     encoded = quote(slug, safe="-_.~")
     variants = []
     for name in dict.fromkeys([slug, encoded]):

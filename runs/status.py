@@ -10,8 +10,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from registry.catalog import catalog_load
+from registry.indexes import key_function_indexes
 from runs import status_sql
-from runs.keys import normalise_entity_key, stored_variants
+from runs.keys import index_probes, normalise_entity_key, stored_variants
 
 NOT_RUN = "not_run"
 _IN_FLIGHT = {"pending", "running"}
@@ -81,18 +82,14 @@ def entity_statuses_get(*, entities: list[tuple[str, str]]) -> list[EntityStatus
 
 def _registry_reload() -> tuple[str, list[status_sql.WorkflowSpec]]:
     digest, specs = status_sql.specs_fetch()
+    _plans.clear()  # plans of an older registry are dead weight
     _registry.update(digest=digest, specs=specs)
     return digest, specs
 
 
 def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.WorkflowSpec]) -> str:
     """Fill the statuses of one entity type; returns the registry digest the counts saw."""
-    variants, owners = [], []
-    for owner, status in enumerate(statuses):
-        for variant in stored_variants(entity_type=kind, key=status.entity_key):
-            variants.append(variant)
-            owners.append(owner)
-    plan, (digest, counts) = _counts_with_current_plan(specs, variants, owners)
+    plan, (digest, counts) = _counts_with_current_plan(specs, kind, [status.entity_key for status in statuses])
     runs = status_sql.runs_fetch(entity_type=kind, keys=[s.entity_key for s in statuses])
     now = timezone.now()
     for owner, status in enumerate(statuses):
@@ -100,7 +97,7 @@ def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.Workfl
     return digest
 
 
-def _counts_with_current_plan(specs, variants, owners):
+def _counts_with_current_plan(specs, kind: str, keys: list[str]):
     """Run the cached statement; if a table vanished since it was built, rebuild it from
     today's catalog once (the workflow then reports the missing table) instead of failing."""
     fingerprint = tuple(specs)
@@ -112,15 +109,23 @@ def _counts_with_current_plan(specs, variants, owners):
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
         with guard:
-            return plan, status_sql.counts_fetch(plan=plan, variants=variants, owners=owners)
+            return plan, _counts_fetch(plan, kind, keys)
     except status_sql.StalePlan:
         plan = _plan_build(fingerprint, specs)
-        return plan, status_sql.counts_fetch(plan=plan, variants=variants, owners=owners)
+        return plan, _counts_fetch(plan, kind, keys)
+
+
+def _counts_fetch(plan: status_sql.StatusPlan, kind: str, keys: list[str]):
+    probes = [(probe, owner) for owner, key in enumerate(keys)
+              for probe in index_probes(entity_type=kind, key=key)]
+    spellings = [(spelling, owner) for owner, key in enumerate(keys)
+                 for spelling in stored_variants(entity_type=kind, key=key)] if plan.uses_spellings else []
+    return status_sql.counts_fetch(plan=plan, probes=probes, spellings=spellings)
 
 
 def _plan_build(fingerprint: tuple, specs) -> status_sql.StatusPlan:
-    plan = status_sql.plan_compile(workflows=list(specs), catalog=catalog_load())
-    _plans.clear()  # one registry is current; older plans are dead weight
+    plan = status_sql.plan_compile(workflows=list(specs), catalog=catalog_load(),
+                                   key_function_indexes=key_function_indexes())
     _plans[fingerprint] = (plan, time.monotonic())
     return plan
 

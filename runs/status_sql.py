@@ -1,8 +1,8 @@
 """The one statement that counts an entity's rows in every workflow's tables.
 
 Built from the registry with psycopg.sql: table and column names go in only as
-Identifier, and only after registry.catalog confirmed them in the live catalog; workflow
-names and keys are bound parameters. The composed statement is cached per registry
+Identifier, and only after registry.catalog confirmed them in the live catalog; keys are
+bound parameters. The composed statement is cached per registry
 fingerprint, so it is rebuilt exactly when the registry (or the catalog it was checked
 against) changes, and psycopg can prepare it on the server after a few executions.
 """
@@ -14,12 +14,19 @@ from django.db import connection
 from psycopg import sql
 
 from registry.catalog import Catalog
+from runs.keys import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS
 
-# A raw key may hit several spellings; each is one row of this CTE (variant, which entity).
-_VARIANTS = sql.SQL("variants(variant, owner) AS MATERIALIZED "
-                    "(SELECT * FROM unnest(%(variants)s::text[], %(owners)s::integer[]))")
-_BRANCH = sql.SQL("SELECT {workflow}::text, v.owner, {extracted}::bigint, {core}::bigint FROM {table} t "
-                  "JOIN variants v ON t.{column} = v.variant GROUP BY v.owner")
+# Each entity's lookup values are rows of these CTEs, tagged with which entity they are for:
+# probes are compared with an expression index on the SQL key function (one per entity),
+# spellings with a plain index on the raw column (a few dozen per entity).
+_LOOKUPS = sql.SQL("probes(probe, owner) AS MATERIALIZED "
+                   "(SELECT * FROM unnest(%(probes)s::text[], %(probe_owners)s::integer[])), "
+                   "spellings(spelling, owner) AS MATERIALIZED "
+                   "(SELECT * FROM unnest(%(spellings)s::text[], %(spelling_owners)s::integer[]))")
+_PROBE_BRANCH = sql.SQL("SELECT {branch}, p.owner, count(*), NULL::text FROM {table} t "
+                        "JOIN probes p ON {function}(t.{column}) = p.probe GROUP BY p.owner")
+_SPELLING_BRANCH = sql.SQL("SELECT {branch}, s.owner, count(*), NULL::text FROM {table} t "
+                           "JOIN spellings s ON t.{column} = s.spelling GROUP BY s.owner")
 # What the status depends on in the registry, reduced to one value: the count statement
 # carries it, so a process notices a registry change without an extra query per request.
 _SPEC_COLUMNS = sql.SQL("workflow_name, key_type, extracted_table, key_column, core_table, core_key_column, "
@@ -54,31 +61,42 @@ class StatusPlan:
     # Rendered once when the plan is built: composing ~70 identifiers into text on every
     # request cost more than the prepared statement's execution.
     statement: str
-    workflow_params: dict[str, str]
+    # branch number -> the (workflow, "extracted" | "core") counts that branch answers;
+    # a table shared by several workflows is counted once.
+    branch_users: dict[int, list[tuple[str, str]]]
     table_errors: dict[str, str]  # workflow -> why its rows cannot be counted
+    uses_spellings: bool
 
 
-def plan_compile(*, workflows: list[WorkflowSpec], catalog: Catalog) -> StatusPlan:
-    branches, params, errors = [], {}, {}
-    for index, spec in enumerate(workflows):
-        placeholder = sql.Placeholder(f"w{index}")
-        params[f"w{index}"] = spec.name
-        for table, column, is_core in ((spec.extracted_table, spec.key_column, False),
-                                       (spec.core_table, spec.core_column, True)):
+def plan_compile(*, workflows: list[WorkflowSpec], catalog: Catalog,
+                 key_function_indexes: frozenset[tuple[str, str, str]] = frozenset()) -> StatusPlan:
+    """`key_function_indexes` holds (table, column, function) of valid expression indexes on
+    a key function of runs.keys; tables without one are looked up by spellings."""
+    branch_of: dict[tuple[str, str], int] = {}
+    users: dict[int, list[tuple[str, str]]] = {}
+    branches, errors, uses_spellings = [], {}, False
+    for spec in workflows:
+        function = KEY_FUNCTIONS[spec.key_type]
+        for table, column, side in ((spec.extracted_table, spec.key_column, "extracted"),
+                                    (spec.core_table, spec.core_column, "core")):
             if not table or not column:
                 continue
             if not catalog.has_column(table, column):
                 errors[spec.name] = f"table {table} or its column {column} does not exist"
                 continue
-            branches.append(_BRANCH.format(
-                workflow=placeholder, table=sql.Identifier(*table.split(".")), column=sql.Identifier(column),
-                extracted=sql.SQL("0") if is_core else sql.SQL("count(*)"),
-                core=sql.SQL("count(*)") if is_core else sql.SQL("0")))
-    branches.insert(0, sql.SQL("SELECT {digest}, -1, 0::bigint, 0::bigint").format(digest=_DIGEST_NOW))
-    statement = sql.SQL("WITH {variants} SELECT w, owner, sum(e), sum(c) FROM ({branches}) AS counts(w, owner, e, c)"
-                        " GROUP BY w, owner").format(variants=_VARIANTS,
-                                                      branches=sql.SQL(" UNION ALL ").join(branches))
-    return StatusPlan(statement.as_string(), params, errors)
+            if (table, column) not in branch_of:
+                branch = branch_of[table, column] = len(branch_of)
+                by_probe = (table, column, function) in key_function_indexes
+                uses_spellings |= not by_probe
+                template = _PROBE_BRANCH if by_probe else _SPELLING_BRANCH
+                branches.append(template.format(
+                    branch=sql.Literal(branch), table=sql.Identifier(*table.split(".")),
+                    column=sql.Identifier(column), function=sql.Identifier(KEY_FUNCTION_SCHEMA, function)))
+            users.setdefault(branch_of[table, column], []).append((spec.name, side))
+    branches.insert(0, sql.SQL("SELECT -1, -1, 0::bigint, {digest}").format(digest=_DIGEST_NOW))
+    statement = sql.SQL("WITH {lookups} {branches}").format(
+        lookups=_LOOKUPS, branches=sql.SQL(" UNION ALL ").join(branches))
+    return StatusPlan(statement.as_string(), users, errors, uses_spellings)
 
 
 def specs_fetch() -> tuple[str, list[WorkflowSpec]]:
@@ -91,12 +109,23 @@ def specs_fetch() -> tuple[str, list[WorkflowSpec]]:
 
 
 def counts_fetch(
-    *, plan: StatusPlan, variants: list[str], owners: list[int]
+    *, plan: StatusPlan, probes: list[tuple[str, int]], spellings: list[tuple[str, int]]
 ) -> tuple[str, dict[tuple[str, int], tuple[int, int]]]:
-    """The registry digest now, and (workflow, entity index) -> (rows in extracted, in core)."""
-    rows = _prepared_fetch(plan.statement, {**plan.workflow_params, "variants": variants, "owners": owners})
-    digest = next(workflow for workflow, owner, _, _ in rows if owner == -1)
-    return digest, {(w, owner): (int(e), int(c)) for w, owner, e, c in rows if owner != -1}
+    """The registry digest now, and (workflow, entity index) -> (rows in extracted, in core).
+    `probes` and `spellings` are (value, entity index) pairs."""
+    rows = _prepared_fetch(plan.statement, {
+        "probes": [p for p, _ in probes], "probe_owners": [o for _, o in probes],
+        "spellings": [s for s, _ in spellings], "spelling_owners": [o for _, o in spellings]})
+    counts: dict[tuple[str, int], list[int]] = {}
+    digest = ""
+    for branch, owner, found, branch_digest in rows:
+        if branch == -1:
+            digest = branch_digest
+            continue
+        for workflow, side in plan.branch_users[branch]:
+            pair = counts.setdefault((workflow, owner), [0, 0])
+            pair[side == "core"] += found
+    return digest, {key: (extracted, core) for key, (extracted, core) in counts.items()}
 
 
 def runs_fetch(*, entity_type: str, keys: list[str]) -> dict[tuple[str, str], tuple]:

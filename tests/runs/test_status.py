@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from runs import status
+from runs.keys import normalise_domain
 from runs.services import run_events_record
 from tests.factories import WorkflowFactory
 
@@ -98,6 +99,30 @@ def test_profile_urls_stored_in_other_spellings_are_counted(registry):
                                                        "linkedin.com/in/jürgen-m", "https://LinkedIn.com/in/other"])
     (item,) = status.entity_status_get(entity_type="person", entity_key="linkedin.com/in/Jürgen-M").enrichments
     assert item.records_in_extracted == 2
+
+
+def test_tables_with_a_key_function_index_are_probed_once_per_key_and_find_every_spelling(registry):
+    from registry.indexes import key_function_indexes, key_indexes_missing
+
+    status._plans.clear()
+    spellings = ["https://www.Ironclad.com/", "HTTPS://WWW.IRONCLAD.COM:443/about", "ironclad.com.", "ironclad.com",
+                 "user@ironclad.com", "https://ironclad.company/", "notironclad.com"]
+    _insert("extracted.company_customers", "domain", spellings)
+    _insert("extracted.person_email", "linkedin_url", ["HTTPS://UK.LinkedIn.com/IN/Jane-Doe?trk=x",
+                                                       "linkedin.com/in/jane-doe/details/", "linkedin.com/in/jane"])
+    for need in key_indexes_missing():
+        if need.function:  # built in the test's transaction: no CONCURRENTLY here
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE INDEX ON {need.table} (reference.{need.function}({need.column}))")
+    assert {(t, f) for t, _, f in key_function_indexes()} >= {
+        ("extracted.company_customers", "company_key_v1"), ("extracted.person_email", "person_key_v1")}
+    company, person = status.entity_statuses_get(entities=[("company", "ironclad.com"),
+                                                           ("person", "linkedin.com/in/jane-doe")])
+    assert not any(plan.uses_spellings for plan, _ in status._plans.values())
+    counts = {item.workflow_name: item.records_in_extracted for item in company.enrichments + person.enrichments}
+    oracle = sum(normalise_domain(spelling) == "ironclad.com" for spelling in spellings)
+    assert counts["company_customers"] == oracle == 5
+    assert counts["person_email"] == 2
 
 
 def test_the_number_of_queries_does_not_grow_with_the_number_of_workflows(registry, monkeypatch):

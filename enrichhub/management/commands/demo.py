@@ -66,6 +66,7 @@ class Command(BaseCommand):
             # The seed is the TODO's starting point (16 of 53 registered); the demo shows the
             # system after Phase 1, with runs backfilled from history by the q2 cluster.
             call_command("complete_demo_registry")
+            call_command("registry_indexes", create=True)
             call_command("backfill_runs", enqueue=True)
         elif demo_warehouse:
             self.stdout.write("demo data already present; left as it is")

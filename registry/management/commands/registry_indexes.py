@@ -6,7 +6,8 @@ from registry.indexes import key_index_create, key_indexes_missing
 
 
 class Command(BaseCommand):
-    help = "List key columns of registered tables without an index; --create builds them CONCURRENTLY."
+    help = ("List key columns of registered tables without their plain or key-function index; "
+            "--create builds them CONCURRENTLY.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--create", action="store_true", help="create the missing indexes")
@@ -17,7 +18,7 @@ class Command(BaseCommand):
             self.stdout.write("every registered key column has an index")
             return
         for need in missing:
-            self.stdout.write(f"{need.table} ({need.column}) has no index; used by {', '.join(need.workflows)}")
+            self.stdout.write(f"{need.table} has no index on {need.indexed}; used by {', '.join(need.workflows)}")
             if create:
                 began = time.monotonic()
                 key_index_create(need=need)

@@ -1,0 +1,80 @@
+"""The SQL key functions (runs migration 0002) against the Python normaliser they mirror."""
+
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from runs.keys import index_probes, normalise_domain, normalise_linkedin_url, stored_variants
+from tests.runs.test_keys import domains, slugs
+
+# Each example is one query on the test transaction; the fixture is the same for all of them.
+per_example = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+ascii_slugs = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,30}", fullmatch=True)
+
+
+def sql_key(function: str, raw: str) -> str | None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT reference.{function}(%s)", [raw])
+        return cursor.fetchone()[0]
+
+
+@per_example
+@given(domains, st.sampled_from(["", "http://", "https://", "HTTPS://", "  "]), st.sampled_from(["", "www.", "WWW."]),
+       st.sampled_from(["", "/", "/about", "/?utm=1", ":443/", "#top", ".", " \t"]), st.booleans())
+@example("ironclad.com", "https://", "", "/", True)
+def test_the_sql_company_key_of_a_stored_spelling_is_the_normalised_domain(db, domain, scheme, www, tail, upper):
+    spelled = f"{scheme}{www}{domain.upper() if upper else domain}{tail}"
+    assert sql_key("company_key_v1", spelled) == normalise_domain(spelled) == domain
+
+
+@per_example
+@given(ascii_slugs, st.sampled_from(["", "https://", "http://", "HTTPS://"]),
+       st.sampled_from(["linkedin.com", "www.linkedin.com", "LinkedIn.com", "uk.linkedin.com", "www.uk.linkedin.com"]),
+       st.sampled_from(["", "/", "/?trk=public_profile", "/details/experience/", "#about"]),
+       st.sampled_from(["in", "IN"]))
+def test_the_sql_person_key_of_a_stored_spelling_is_the_normalised_url(db, slug, scheme, host, tail, section):
+    spelled = f"{scheme}{host}/{section}/{slug}{tail}"
+    assert sql_key("person_key_v1", spelled) == normalise_linkedin_url(spelled)
+
+
+@per_example
+@given(slugs)
+def test_every_spelling_the_lookup_used_to_probe_is_found_by_one_index_probe(db, slug):
+    """The expression index finds at least what the list of spellings found."""
+    key = normalise_linkedin_url(f"linkedin.com/in/{slug}")
+    found = {sql_key("person_key_v1", variant) for variant in stored_variants(entity_type="person", key=key)}
+    assert found <= set(index_probes(entity_type="person", key=key))
+
+
+@per_example
+@given(domains)
+def test_every_domain_spelling_the_lookup_used_to_probe_is_found_by_one_index_probe(db, domain):
+    found = {sql_key("company_key_v1", v) for v in stored_variants(entity_type="company", key=domain)}
+    assert found == {domain} == set(index_probes(entity_type="company", key=domain))
+
+
+@pytest.mark.parametrize("stored, key", [
+    ("https://www.linkedin.com/in/j%C3%BCrgen-m/", "linkedin.com/in/jürgen-m"),
+    ("linkedin.com/in/Jürgen-M", "linkedin.com/in/jürgen-m"),
+    ("https://münchen.de/", "xn--mnchen-3ya.de"),
+    ("xn--mnchen-3ya.de", "xn--mnchen-3ya.de"),
+])
+def test_escaped_and_unicode_keys_are_probed_in_both_forms(db, stored, key):
+    function = "person_key_v1" if key.startswith("linkedin.com") else "company_key_v1"
+    assert sql_key(function, stored) in index_probes(entity_type="person" if "linkedin" in key else "company", key=key)
+
+
+@per_example
+@given(st.text(max_size=200).map(lambda text: text.replace("\x00", "")))
+@example("https://www.linkedin.com/in/")
+@example("://")
+def test_the_sql_key_functions_never_fail_on_any_text(db, raw):
+    """An index expression that raised would make the table refuse the row."""
+    sql_key("company_key_v1", raw)
+    sql_key("person_key_v1", raw)
+
+
+def test_a_profile_url_of_another_site_has_no_person_key(db):
+    assert sql_key("person_key_v1", "https://example.com/in/johndoe") is None
+    assert sql_key("person_key_v1", "https://linkedin.com/company/acme") is None
