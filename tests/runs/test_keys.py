@@ -105,3 +105,27 @@ def test_things_that_are_not_profiles_are_refused_with_the_reason(raw, reason):
 def test_an_unknown_entity_type_is_refused():
     with pytest.raises(InvalidEntityKey, match="unknown entity_type 'account'"):
         normalise_entity_key(entity_type="account", raw="ironclad.com")
+
+
+def _key_or_none(normalise, raw: str) -> str | None:
+    try:
+        return normalise(raw)
+    except InvalidEntityKey:
+        return None
+
+
+@given(st.one_of(domains, st.from_regex(r"[a-z0-9.-]{1,80}", fullmatch=True), st.text(max_size=80)))
+@example("www.ironclad.com")
+@example("a.123")
+@example("-a.com")
+@example("a-.com")
+def test_the_fast_path_for_normal_domains_agrees_with_the_full_parse(raw):
+    # Surrounding spaces are never normal form: they force the full parse.
+    assert _key_or_none(normalise_domain, raw) == _key_or_none(normalise_domain, f" {raw} ")
+
+
+@given(st.one_of(slugs, st.text(min_size=1, max_size=40)).map(lambda slug: f"linkedin.com/in/{slug}"))
+@example("linkedin.com/in/a[b")
+@example("linkedin.com/in/\u212b")  # the angstrom sign: lower-case-less, but not NFC
+def test_the_fast_path_for_normal_profile_urls_agrees_with_the_full_parse(raw):
+    assert _key_or_none(normalise_linkedin_url, raw) == _key_or_none(normalise_linkedin_url, f" {raw} ")
