@@ -10,9 +10,9 @@ against) changes, and psycopg can prepare it on the server after a few execution
 from dataclasses import dataclass
 
 import psycopg
-from django.db import connection
 from psycopg import sql
 
+from enrichhub.pg import server_bound_fetch
 from registry.catalog import Catalog
 from runs.keys import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS
 
@@ -139,25 +139,9 @@ class StalePlan(Exception):
 
 
 def _prepared_fetch(statement: str, params: dict) -> list[tuple]:
-    """Execute as a server-side prepared statement on Django's own connection.
-
-    Django binds parameters client-side and disables preparation (prepare_threshold None),
-    but planning the count statement, a UNION ALL with a branch per table, costs as much as
-    running it. A plain psycopg cursor on the same connection, and so the same transaction,
-    binds server-side; psycopg keeps each prepared statement per connection, keyed by its
-    text. The threshold is only raised so that explicit prepare=True takes effect: Django's
-    client-side cursors never prepare, whatever it is.
-    """
-    connection.ensure_connection()
-    raw = connection.connection
-    if raw.prepare_threshold is None:
-        raw.prepare_threshold = _ONLY_WHEN_ASKED
+    """Prepared on the server: planning the count statement, a UNION ALL with a branch per
+    table, costs as much as running it."""
     try:
-        with psycopg.Cursor(raw) as cursor:
-            cursor.execute(statement, params, prepare=True)
-            return cursor.fetchall()
+        return server_bound_fetch(statement, params, prepare=True)
     except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
         raise StalePlan(str(exc)) from exc
-
-
-_ONLY_WHEN_ASKED = 2**31 - 1

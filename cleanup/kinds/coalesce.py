@@ -13,10 +13,13 @@ from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase
 from cleanup.models import BatchJob
 from cleanup.sql import coalesce as sql
 from cleanup.titles import title_match
+from registry.indexes import key_function_indexes
 from runs.keys import (
     COMPANY,
+    KEY_FUNCTIONS,
     PERSON,
     InvalidEntityKey,
+    index_probes,
     normalise_domain,
     normalise_entity_key,
     normalise_linkedin_url,
@@ -106,21 +109,29 @@ class CoalescePersonExperience(KindBase):
 
 def _core_ids(table: str, column: str, entity_type: str, keys: set[str]) -> dict[str, int]:
     """Normalised key -> id in a core table, whatever spelling core stores it under. Core
-    mostly stores the normalised key: one probe each, the other spellings only for misses."""
+    mostly stores the normalised key: one probe each; for misses, one probe on the key
+    function's index where there is one, else the usual spellings."""
     found: dict[str, int] = {}
-    for attempt in ("exact", "spellings"):
-        missing = keys - found.keys()
-        if not missing:
-            break
-        spellings = list(missing) if attempt == "exact" else [
-            v for key in missing for v in stored_variants(entity_type=entity_type, key=key)]
-        for row_id, stored in sql.ids_by_stored_key(table=table, column=column, keys=spellings):
+    for row_id, stored in sql.ids_by_stored_key(table=table, column=column, keys=list(keys)):
+        found.setdefault(normalise_entity_key(entity_type=entity_type, raw=stored), row_id)
+    missing = keys - found.keys()
+    if not missing:
+        return found
+    if (table, column, KEY_FUNCTIONS[entity_type]) in key_function_indexes():
+        lookup = dict(by_key_function=True, keys=[p for key in missing for p in index_probes(entity_type=entity_type,
+                                                                                             key=key)])
+    else:
+        lookup = dict(keys=[v for key in missing for v in stored_variants(entity_type=entity_type, key=key)])
+    for row_id, stored in sql.ids_by_stored_key(table=table, column=column, **lookup):
+        try:
             found.setdefault(normalise_entity_key(entity_type=entity_type, raw=stored), row_id)
+        except InvalidEntityKey:
+            continue
     return found
 
 
 def _coalesced(row: tuple, mapping: dict) -> dict | None:
-    row_id, url, company_name, domain, title, start, end, current = row
+    row_id, url, domain, title = row
     try:
         key = normalise_linkedin_url(url)
     except InvalidEntityKey:
@@ -130,6 +141,5 @@ def _coalesced(row: tuple, mapping: dict) -> dict | None:
     except InvalidEntityKey:
         company = None
     match = title_match(title, mapping=mapping)
-    return {"id": row_id, "url": key, "domain": company, "company_name": company_name, "title": title,
-            "job_function": match.job_function, "seniority": match.seniority, "start_date": start, "end_date": end,
-            "is_current": current, "by_rule": int(match.by_rule)}
+    return {"id": row_id, "url": key, "domain": company, "job_function": match.job_function,
+            "seniority": match.seniority, "by_rule": int(match.by_rule)}

@@ -1,18 +1,26 @@
 """Coalescing extracted.person_experience into core.person_work_history."""
 
 from django.db import connection
+from psycopg import sql
+
+from enrichhub.pg import server_bound_fetch
+from runs.keys import KEY_FUNCTION_SCHEMA
 
 SOURCE = "extracted.person_experience"
 
-_BATCH = """SELECT id, linkedin_url, company_name, company_domain, title, start_date, end_date, is_current
+# Only what Python normalises or maps; the upsert copies the other columns in SQL.
+_BATCH = """SELECT id, linkedin_url, company_domain, title
             FROM extracted.person_experience WHERE id > %(after)s ORDER BY id LIMIT %(limit)s"""
 # A window of ids, not a row count: with the anti-join, a stretch of rows that all reached
 # core would otherwise be scanned to its end inside one batch.
 _MISSING_IN_WINDOW = """
-SELECT e.id, e.linkedin_url, e.company_name, e.company_domain, e.title, e.start_date, e.end_date, e.is_current
+SELECT e.id, e.linkedin_url, e.company_domain, e.title
 FROM extracted.person_experience e
 WHERE e.id > %(after)s AND e.id <= %(upto)s
-  AND NOT EXISTS (SELECT 1 FROM core.person_work_history w WHERE w.source_record_id = e.id)
+  AND NOT EXISTS (SELECT 1 FROM core.person_work_history w WHERE w.source_record_id = e.id
+                  -- Redundant, but it bounds the planner's merge anti-join to the window;
+                  -- without it the scan of core's index starts at its first entry.
+                  AND w.source_record_id > %(after)s AND w.source_record_id <= %(upto)s)
 ORDER BY e.id LIMIT %(limit)s"""
 # Keyed by source_record_id, the extracted row's id: replaying a batch changes nothing, and a
 # row whose extracted fields changed is updated in place. A company link someone made stays.
@@ -20,13 +28,13 @@ _UPSERT = """
 INSERT INTO core.person_work_history AS w
     (person_id, linkedin_url, company_id, company_domain, company_name, title, matched_job_function,
      matched_seniority, start_date, end_date, is_current, source, source_record_id)
-SELECT e.person_id, e.url, e.company_id, e.domain, e.company_name, e.title, e.job_function, e.seniority,
+SELECT u.person_id, u.url, u.company_id, u.domain, e.company_name, e.title, u.job_function, u.seniority,
        e.start_date, e.end_date, e.is_current, %(source)s, e.id
 FROM unnest(%(ids)s::bigint[], %(people)s::bigint[], %(urls)s::text[], %(company_ids)s::bigint[],
-            %(domains)s::text[], %(companies)s::text[], %(titles)s::text[], %(functions)s::text[],
-            %(seniorities)s::text[], %(starts)s::date[], %(ends)s::date[], %(current)s::boolean[])
-     AS e(id, person_id, url, company_id, domain, company_name, title, job_function, seniority, start_date,
-          end_date, is_current)
+            %(domains)s::text[], %(functions)s::text[], %(seniorities)s::text[])
+     AS u(id, person_id, url, company_id, domain, job_function, seniority)
+-- The columns copied as they are come straight from the extracted row, not through Python.
+JOIN extracted.person_experience e ON e.id = u.id
 ON CONFLICT (source_record_id) DO UPDATE SET
     person_id = coalesce(EXCLUDED.person_id, w.person_id), linkedin_url = EXCLUDED.linkedin_url,
     company_id = coalesce(w.company_id, EXCLUDED.company_id), company_domain = EXCLUDED.company_domain,
@@ -76,24 +84,27 @@ def work_history_upsert(*, rows: list[dict]) -> tuple[int, int]:
     if not rows:
         return 0, 0
     fields = {"ids": "id", "people": "person_id", "urls": "url", "company_ids": "company_id", "domains": "domain",
-              "companies": "company_name", "titles": "title", "functions": "job_function", "seniorities": "seniority",
-              "starts": "start_date", "ends": "end_date", "current": "is_current"}
+              "functions": "job_function", "seniorities": "seniority"}
     params = {name: [row[field] for row in rows] for name, field in fields.items()}
-    with connection.cursor() as cursor:
-        cursor.execute(_UPSERT, {**params, "source": SOURCE})
-        flags = [row[0] for row in cursor.fetchall()]
+    flags = [row[0] for row in server_bound_fetch(_UPSERT, {**params, "source": SOURCE})]
     return sum(flags), len(flags) - sum(flags)
 
 
-def ids_by_stored_key(*, table: str, column: str, keys: list[str]) -> list[tuple[int, str]]:
-    """(id, key as stored) of core.people / core.companies rows stored under any of `keys`."""
-    queries = {
-        ("core.people", "linkedin_url"): "SELECT id, linkedin_url FROM core.people WHERE linkedin_url = ANY(%s)",
-        ("core.companies", "domain"): "SELECT id, domain FROM core.companies WHERE domain = ANY(%s)",
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(queries[(table, column)], [keys])
-        return cursor.fetchall()
+_CORE_KEYS = {("core.people", "linkedin_url"): ("core", "people", "person_key_v1"),
+              ("core.companies", "domain"): ("core", "companies", "company_key_v1")}
+
+
+def ids_by_stored_key(*, table: str, column: str, keys: list[str], by_key_function: bool = False
+                      ) -> list[tuple[int, str]]:
+    """(id, key as stored) of core.people / core.companies rows stored under any of `keys`, or,
+    by_key_function, whose SQL key function (runs.keys) gives one of them."""
+    schema, name, function = _CORE_KEYS[(table, column)]
+    looked_up = sql.Identifier(column)
+    if by_key_function:
+        looked_up = sql.SQL("{}({})").format(sql.Identifier(KEY_FUNCTION_SCHEMA, function), looked_up)
+    query = sql.SQL("SELECT id, {column} FROM {table} WHERE {looked_up} = ANY(%(keys)s)").format(
+        column=sql.Identifier(column), table=sql.Identifier(schema, name), looked_up=looked_up)
+    return server_bound_fetch(query.as_string(), {"keys": keys})
 
 
 def pending_count(*, after_id: int) -> tuple[int, int]:

@@ -1,0 +1,28 @@
+"""Statements bound on the server, on Django's own connection (and so in its transaction).
+
+Django's psycopg cursors bind parameters client-side, quoting every array element into the
+statement text in Python, and never prepare. For large array parameters (a batch's rows)
+and for statements whose planning costs as much as running them, a plain psycopg cursor on
+the same connection is cheaper.
+"""
+
+import psycopg
+from django.db import connection
+
+_ONLY_WHEN_ASKED = 2**31 - 1
+
+
+def server_bound_fetch(statement: str, params: dict, *, prepare: bool = False) -> list[tuple]:
+    """Rows of the statement (none for a statement without RETURNING).
+
+    With prepare=True psycopg keeps the statement prepared on this connection, keyed by its
+    text. Django sets prepare_threshold to None, which would ignore the request; raising it
+    only makes explicit requests take effect, as Django's own cursors never ask.
+    """
+    connection.ensure_connection()
+    raw = connection.connection
+    if prepare and raw.prepare_threshold is None:
+        raw.prepare_threshold = _ONLY_WHEN_ASKED
+    with psycopg.Cursor(raw) as cursor:
+        cursor.execute(statement, params, prepare=prepare or None)
+        return cursor.fetchall() if cursor.description else []
