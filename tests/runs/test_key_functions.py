@@ -10,6 +10,7 @@ from tests.runs.test_keys import domains, slugs
 
 # Each example is one query on the test transaction; the fixture is the same for all of them.
 per_example = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+normal_domains = domains.filter(lambda domain: not domain.startswith("www."))  # www. is never part of a key
 ascii_slugs = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_-]{0,30}", fullmatch=True)
 
 
@@ -20,7 +21,7 @@ def sql_key(function: str, raw: str) -> str | None:
 
 
 @per_example
-@given(domains, st.sampled_from(["", "http://", "https://", "HTTPS://", "  "]), st.sampled_from(["", "www.", "WWW."]),
+@given(normal_domains, st.sampled_from(["", "http://", "https://", "HTTPS://", "  "]), st.sampled_from(["", "www.", "WWW."]),
        st.sampled_from(["", "/", "/about", "/?utm=1", ":443/", "#top", ".", " \t"]), st.booleans())
 @example("ironclad.com", "https://", "", "/", True)
 def test_the_sql_company_key_of_a_stored_spelling_is_the_normalised_domain(db, domain, scheme, www, tail, upper):
@@ -48,7 +49,7 @@ def test_every_spelling_the_lookup_used_to_probe_is_found_by_one_index_probe(db,
 
 
 @per_example
-@given(domains)
+@given(normal_domains)
 def test_every_domain_spelling_the_lookup_used_to_probe_is_found_by_one_index_probe(db, domain):
     found = {sql_key("company_key_v1", v) for v in stored_variants(entity_type="company", key=domain)}
     assert found == {domain} == set(index_probes(entity_type="company", key=domain))
