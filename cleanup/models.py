@@ -97,7 +97,12 @@ class GapSnapshot(models.Model):
 
 
 class GapAlert(models.Model):
-    """A workflow whose gap exceeded its registry threshold; open until the gap is back under it."""
+    """A workflow whose gap exceeded its registry threshold, or grew check after check; open
+    until neither holds."""
+
+    class Reason(models.TextChoices):
+        THRESHOLD = "threshold", "over its threshold"
+        GROWING = "growing", "growing check after check"
 
     workflow = models.ForeignKey("registry.Workflow", on_delete=models.CASCADE, to_field="workflow_name",
                                  db_column="workflow_name", related_name="gap_alerts")
@@ -107,6 +112,7 @@ class GapAlert(models.Model):
     opened_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     notify_error = models.TextField(blank=True, default="", help_text="why the last notification failed, if it did")
+    reason = models.TextField(choices=Reason.choices, default=Reason.THRESHOLD)
 
     class Meta:
         db_table = "cleanup_gap_alerts"
@@ -120,3 +126,40 @@ class GapAlert(models.Model):
     def __str__(self) -> str:
         state = "open" if self.resolved_at is None else "resolved"
         return f"{self.workflow_id}: gap {self.last_gap} over {self.threshold} ({state})"
+
+
+class CoalesceMapping(models.Model):
+    """How a simple workflow's extracted rows reach its core table, as data: which core column
+    takes which extracted column (or field of a jsonb column), matched on the normalised key.
+    Adding such a workflow needs its registry row and this mapping, no code."""
+
+    workflow = models.OneToOneField("registry.Workflow", on_delete=models.CASCADE, to_field="workflow_name",
+                                    db_column="workflow_name", related_name="coalesce_mapping", primary_key=True)
+    columns = models.JSONField(help_text='core column -> extracted column, or "payload.field" for a field of a '
+                                         'jsonb column, e.g. {"cleaned_name": "payload.company"}')
+    create_missing = models.BooleanField(
+        default=False, help_text="insert core rows for keys core lacks (the core key column must be unique); "
+                                 "otherwise only existing core rows are filled")
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "cleanup_coalesce_mappings"
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} -> {', '.join(self.columns)}"
+
+
+class CoalesceTrigger(models.Model):
+    """Per coalescing workflow, up to when completed runs were already handed to a coalescing
+    job: the next trigger takes the runs completed since."""
+
+    workflow = models.OneToOneField("registry.Workflow", on_delete=models.CASCADE, to_field="workflow_name",
+                                    db_column="workflow_name", primary_key=True, related_name="+")
+    runs_seen_until = models.DateTimeField()
+
+    class Meta:
+        db_table = "cleanup_coalesce_triggers"
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id}: runs seen until {self.runs_seen_until:%Y-%m-%d %H:%M:%S}"

@@ -8,10 +8,12 @@ an entity under any stored spelling with a single probe.
 import hashlib
 from dataclasses import dataclass
 
+from psycopg import sql as psycopg_sql
+
 from registry import sql
 from registry.catalog import catalog_load
 from registry.models import Workflow
-from runs.keys import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS
+from runs.keys import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS, index_probes, stored_variants
 
 MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names, which would make them collide
 
@@ -67,3 +69,26 @@ def key_indexes_missing() -> list[KeyIndexNeed]:
 
 def key_index_create(*, need: KeyIndexNeed) -> None:
     sql.key_index_create(table=need.table, column=need.column, index_name=need.index_name, function=need.function)
+
+
+@dataclass(frozen=True)
+class KeyLookup:
+    """A condition finding a table's rows stored under any spelling of some normalised keys:
+    `condition` refers to the values as %(lookup_values)s."""
+
+    condition: psycopg_sql.Composable
+    values: list[str]
+
+
+def key_lookup(*, table: str, column: str, entity_type: str, keys: list[str], alias: str | None = None) -> KeyLookup:
+    """One probe per key on the key function's index where the table has one; otherwise the
+    usual spellings on the column's plain index. `table` and `column` were checked against
+    the catalog by the caller."""
+    function = KEY_FUNCTIONS[entity_type]
+    column_ref = psycopg_sql.Identifier(alias, column) if alias else psycopg_sql.Identifier(column)
+    if (table, column, function) in key_function_indexes():
+        condition = psycopg_sql.SQL("{}({}) = ANY(%(lookup_values)s)").format(
+            psycopg_sql.Identifier(KEY_FUNCTION_SCHEMA, function), column_ref)
+        return KeyLookup(condition, [p for key in keys for p in index_probes(entity_type=entity_type, key=key)])
+    condition = psycopg_sql.SQL("{} = ANY(%(lookup_values)s)").format(column_ref)
+    return KeyLookup(condition, [v for key in keys for v in stored_variants(entity_type=entity_type, key=key)])

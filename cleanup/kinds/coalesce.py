@@ -9,22 +9,12 @@ titles mapped through reference.job_title_mapping with the rule fallback. A refr
 every row and upserts it: for extracted rows changed in place, or after the mapping grew.
 """
 
+from cleanup.core_keys import core_ids
 from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase
 from cleanup.models import BatchJob
 from cleanup.sql import coalesce as sql
 from cleanup.titles import title_match
-from registry.indexes import key_function_indexes
-from runs.keys import (
-    COMPANY,
-    KEY_FUNCTIONS,
-    PERSON,
-    InvalidEntityKey,
-    index_probes,
-    normalise_domain,
-    normalise_entity_key,
-    normalise_linkedin_url,
-    stored_variants,
-)
+from runs.keys import COMPANY, PERSON, InvalidEntityKey, normalise_domain, normalise_linkedin_url
 
 MODES = ("sweep", "reconcile", "refresh")
 # A reconciliation batch looks at this many ids per row the batch may write.
@@ -98,36 +88,13 @@ class CoalescePersonExperience(KindBase):
                 continue
             state["by_rule"] += item.pop("by_rule")
             coalesced.append(item)
-        people = _core_ids("core.people", "linkedin_url", PERSON, {item["url"] for item in coalesced})
-        companies = _core_ids("core.companies", "domain", COMPANY, {i["domain"] for i in coalesced if i["domain"]})
+        people = core_ids(entity_type=PERSON, keys={item["url"] for item in coalesced})
+        companies = core_ids(entity_type=COMPANY, keys={item["domain"] for item in coalesced if item["domain"]})
         for item in coalesced:
             item["person_id"], item["company_id"] = people.get(item["url"]), companies.get(item["domain"])
         inserted, updated = sql.work_history_upsert(rows=coalesced)
         state.update(inserted=state["inserted"] + inserted, updated=state["updated"] + updated)
         return inserted + updated
-
-
-def _core_ids(table: str, column: str, entity_type: str, keys: set[str]) -> dict[str, int]:
-    """Normalised key -> id in a core table, whatever spelling core stores it under. Core
-    mostly stores the normalised key: one probe each; for misses, one probe on the key
-    function's index where there is one, else the usual spellings."""
-    found: dict[str, int] = {}
-    for row_id, stored in sql.ids_by_stored_key(table=table, column=column, keys=list(keys)):
-        found.setdefault(normalise_entity_key(entity_type=entity_type, raw=stored), row_id)
-    missing = keys - found.keys()
-    if not missing:
-        return found
-    if (table, column, KEY_FUNCTIONS[entity_type]) in key_function_indexes():
-        lookup = dict(by_key_function=True, keys=[p for key in missing for p in index_probes(entity_type=entity_type,
-                                                                                             key=key)])
-    else:
-        lookup = dict(keys=[v for key in missing for v in stored_variants(entity_type=entity_type, key=key)])
-    for row_id, stored in sql.ids_by_stored_key(table=table, column=column, **lookup):
-        try:
-            found.setdefault(normalise_entity_key(entity_type=entity_type, raw=stored), row_id)
-        except InvalidEntityKey:
-            continue
-    return found
 
 
 def _coalesced(row: tuple, mapping: dict) -> dict | None:

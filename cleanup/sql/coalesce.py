@@ -1,10 +1,8 @@
 """Coalescing extracted.person_experience into core.person_work_history."""
 
 from django.db import connection
-from psycopg import sql
 
 from enrichhub.pg import server_bound_fetch
-from runs.keys import KEY_FUNCTION_SCHEMA
 
 SOURCE = "extracted.person_experience"
 
@@ -88,23 +86,6 @@ def work_history_upsert(*, rows: list[dict]) -> tuple[int, int]:
     params = {name: [row[field] for row in rows] for name, field in fields.items()}
     flags = [row[0] for row in server_bound_fetch(_UPSERT, {**params, "source": SOURCE})]
     return sum(flags), len(flags) - sum(flags)
-
-
-_CORE_KEYS = {("core.people", "linkedin_url"): ("core", "people", "person_key_v1"),
-              ("core.companies", "domain"): ("core", "companies", "company_key_v1")}
-
-
-def ids_by_stored_key(*, table: str, column: str, keys: list[str], by_key_function: bool = False
-                      ) -> list[tuple[int, str]]:
-    """(id, key as stored) of core.people / core.companies rows stored under any of `keys`, or,
-    by_key_function, whose SQL key function (runs.keys) gives one of them."""
-    schema, name, function = _CORE_KEYS[(table, column)]
-    looked_up = sql.Identifier(column)
-    if by_key_function:
-        looked_up = sql.SQL("{}({})").format(sql.Identifier(KEY_FUNCTION_SCHEMA, function), looked_up)
-    query = sql.SQL("SELECT id, {column} FROM {table} WHERE {looked_up} = ANY(%(keys)s)").format(
-        column=sql.Identifier(column), table=sql.Identifier(schema, name), looked_up=looked_up)
-    return server_bound_fetch(query.as_string(), {"keys": keys})
 
 
 def pending_count(*, after_id: int) -> tuple[int, int]:

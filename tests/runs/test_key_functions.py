@@ -21,7 +21,8 @@ def sql_key(function: str, raw: str) -> str | None:
 
 
 @per_example
-@given(normal_domains, st.sampled_from(["", "http://", "https://", "HTTPS://", "  "]), st.sampled_from(["", "www.", "WWW."]),
+@given(normal_domains, st.sampled_from(["", "http://", "https://", "HTTPS://", "  "]),
+       st.sampled_from(["", "www.", "WWW."]),
        st.sampled_from(["", "/", "/about", "/?utm=1", ":443/", "#top", ".", " \t"]), st.booleans())
 @example("ironclad.com", "https://", "", "/", True)
 def test_the_sql_company_key_of_a_stored_spelling_is_the_normalised_domain(db, domain, scheme, www, tail, upper):
