@@ -24,9 +24,14 @@ def job_create(*, kind: str, params: dict | None = None, batch_size: int = 1000,
         raise JobRefused(f"{kind} deletes or moves warehouse data: it needs the 'run destructive jobs' permission")
     cleaned = job_kind.clean_params(params or {})
     with transaction.atomic():
-        active = BatchJob.objects.select_for_update().filter(kind=kind, status__in=ACTIVE).first()
-        if active:
-            raise JobRefused(f"{kind} job #{active.pk} is {active.status}; finish, resume or cancel it first")
+        active = BatchJob.objects.select_for_update().filter(kind=kind, status__in=ACTIVE)
+        exclusive = getattr(job_kind, "exclusive_param", None)
+        if exclusive:
+            active = active.filter(**{f"params__{exclusive}": cleaned[exclusive]})
+        if blocking := active.first():
+            scope = f" for {exclusive} {cleaned[exclusive]}" if exclusive else ""
+            raise JobRefused(f"{kind} job #{blocking.pk}{scope} is {blocking.status}; finish, resume or cancel it "
+                             "first")
         job = BatchJob.objects.create(kind=kind, params=cleaned, batch_size=batch_size, sleep_ms=sleep_ms,
                                       started_by=user if user is not None and user.is_authenticated else None)
         report = job_dry_run(job=job)

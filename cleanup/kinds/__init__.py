@@ -4,12 +4,13 @@ from cleanup.kinds.base import JobKind, JobParamsError
 from cleanup.kinds.coalesce import CoalescePersonExperience
 from cleanup.kinds.companies import DeleteCompaniesMissingLocation, RestoreCompaniesMissingLocation
 from cleanup.kinds.funding import FundingBackfill
+from cleanup.kinds.mapped import CoalesceMapped
 from cleanup.kinds.reference_tables import DropReferenceTable, RestoreReferenceTable
 from cleanup.kinds.tenure import TenureBackfill
 
 KINDS: dict[str, JobKind] = {kind.name: kind for kind in (
     DeleteCompaniesMissingLocation(), RestoreCompaniesMissingLocation(), FundingBackfill(), TenureBackfill(),
-    DropReferenceTable(), RestoreReferenceTable(), CoalescePersonExperience(),
+    DropReferenceTable(), RestoreReferenceTable(), CoalescePersonExperience(), CoalesceMapped(),
 )}
 
 

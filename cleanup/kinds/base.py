@@ -53,6 +53,8 @@ class KindBase:
     destructive = False
     target_batch_ms = 50  # the engine sizes batches to take about this long
     max_batch_rows = 20_000
+    # A parameter that tells jobs of this kind apart: one active job per value, not per kind.
+    exclusive_param: str | None = None
 
     def clean_params(self, params: dict) -> dict:
         return no_params(params)

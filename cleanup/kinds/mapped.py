@@ -1,0 +1,108 @@
+"""Coalescing by declarative mapping (cleanup.mapping): one kind serves every simple workflow.
+
+A sweep starts at the workflow's high-water mark (the extracted id the last completed sweep
+reached) and fills core from the rows after it; `refresh` walks every row; `keys` takes only
+the rows of the given entities (a run reported completed, or a gap being repaired). Within a
+batch the newest row of a key wins, and later batches hold newer rows, so core ends with
+each key's latest values. Writes are idempotent: an unchanged core row is not touched.
+"""
+
+from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase
+from cleanup.mapping import MappingInvalid, active_mapping_plan
+from cleanup.models import BatchJob
+from cleanup.sql import mapped as sql
+from registry.indexes import key_lookup
+from runs.keys import InvalidEntityKey, normalise_entity_key
+
+MODES = ("sweep", "refresh", "keys")
+MAX_KEYS = 10_000
+
+
+class CoalesceMapped(KindBase):
+    name = "coalesce_mapped"
+    description = "Fill a workflow's core table from extracted rows through its declarative coalesce mapping"
+    exclusive_param = "workflow"  # one active job per workflow, not per kind
+
+    def clean_params(self, params: dict) -> dict:
+        workflow = params.get("workflow")
+        try:
+            active_mapping_plan(workflow)
+        except MappingInvalid as exc:
+            raise JobParamsError(f"workflow: {exc.args[0]}") from None
+        mode = params.get("mode", "keys" if params.get("keys") else "sweep")
+        if mode not in MODES:
+            raise JobParamsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        cleaned = {"workflow": workflow, "mode": mode}
+        if mode == "keys":
+            cleaned["keys"] = keys_clean(params.get("keys"), entity_type=active_mapping_plan(workflow).key_type)
+        return cleaned
+
+    def prepare(self, job: BatchJob) -> None:
+        if "after_id" not in job.checkpoint:
+            plan = active_mapping_plan(job.params["workflow"])
+            job.checkpoint = {"after_id": self._start(job), "until": sql.extracted_max_id(plan=plan), "written": 0,
+                              "invalid": 0}
+
+    def _start(self, job: BatchJob) -> int:
+        if job.params.get("mode") != "sweep":
+            return 0
+        last = (BatchJob.objects.filter(kind=self.name, status=BatchJob.Status.COMPLETED,
+                                        params__workflow=job.params["workflow"], params__mode="sweep")
+                .exclude(pk=job.pk).order_by("-finished_at").values_list("checkpoint", flat=True).first())
+        return (last or {}).get("after_id", 0)
+
+    def estimate(self, job: BatchJob) -> int | None:
+        if job.params.get("mode") == "keys":
+            return None
+        return sql.extracted_count_after(plan=active_mapping_plan(job.params["workflow"]),
+                                         after_id=job.checkpoint.get("after_id", 0))
+
+    def dry_run(self, job: BatchJob) -> DryRun:
+        plan = active_mapping_plan(job.params["workflow"])
+        target = f"{plan.core_table} ({', '.join(plan.targets)})"
+        if job.params.get("mode") == "keys":
+            keys = job.params["keys"]
+            return DryRun(would_change=len(keys), summary=f"would coalesce the extracted rows of {len(keys):,} "
+                                                          f"{plan.key_type} keys into {target}",
+                          details={"keys": len(keys)})
+        start = self._start(job)
+        rows = sql.extracted_count_after(plan=plan, after_id=start)
+        return DryRun(would_change=rows, summary=f"would read {rows:,} rows of {plan.extracted_table} after id "
+                                                 f"{start:,} into {target}", details={"start_after_id": start})
+
+    def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
+        plan = active_mapping_plan(job.params["workflow"])
+        state = dict(job.checkpoint)
+        lookup = None
+        if job.params.get("mode") == "keys":
+            lookup = key_lookup(table=plan.extracted_table, column=plan.key_column, entity_type=plan.key_type,
+                                keys=job.params["keys"])
+        rows = sql.extracted_rows(plan=plan, after_id=state["after_id"], limit=limit, lookup=lookup)
+        if not rows:
+            return Batch(rows=0, checkpoint=state, done=True)
+        latest: dict[str, dict] = {}
+        for _id, raw_key, *values in rows:
+            try:
+                key = normalise_entity_key(entity_type=plan.key_type, raw=raw_key)
+            except InvalidEntityKey:
+                state["invalid"] += 1
+                continue
+            latest[key] = {plan.core_key_column: key, **dict(zip(plan.targets, values, strict=True))}
+        written = sql.core_write(plan=plan, rows=list(latest.values()))
+        state.update(after_id=rows[-1][0], written=state["written"] + written)
+        return Batch(rows=written, checkpoint=state)
+
+
+def keys_clean(keys: object, *, entity_type: str) -> list[str]:
+    """Normalised, de-duplicated keys; names the first bad one."""
+    if not isinstance(keys, list) or not keys:
+        raise JobParamsError("keys must be a non-empty list of entity keys")
+    if len(keys) > MAX_KEYS:
+        raise JobParamsError(f"keys holds {len(keys):,} entities; at most {MAX_KEYS:,} per job (run a sweep instead)")
+    cleaned = []
+    for index, raw in enumerate(keys):
+        try:
+            cleaned.append(normalise_entity_key(entity_type=entity_type, raw=raw))
+        except InvalidEntityKey as exc:
+            raise JobParamsError(f"keys[{index}]: {exc}") from None
+    return sorted(set(cleaned))

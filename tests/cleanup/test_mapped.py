@@ -1,0 +1,117 @@
+"""Declarative coalescing: a mapping, no code, fills core from a workflow's extracted rows."""
+
+import json
+
+import pytest
+from django.db import connection
+
+from cleanup.engine import job_run
+from cleanup.kinds.base import JobParamsError
+from cleanup.mapping import mapping_problems
+from cleanup.models import BatchJob, CoalesceMapping
+from cleanup.services import JobRefused, job_create
+from tests.cleanup.conftest import column
+from tests.factories import WorkflowFactory
+
+EXTRACTED = "extracted.company_cleaned_name"
+
+
+def _execute(query: str, params=None) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+
+
+def _extracted(domain: str, **payload) -> None:
+    _execute(f"INSERT INTO {EXTRACTED} (domain, payload) VALUES (%s, %s)", [domain, json.dumps(payload)])
+
+
+def _cleaned_names() -> dict[str, str | None]:
+    return dict(zip(column("SELECT domain FROM core.companies ORDER BY id"),
+                    column("SELECT cleaned_name FROM core.companies ORDER BY id"), strict=True))
+
+
+def _run(**params) -> BatchJob:
+    job = job_create(kind="coalesce_mapped", params={"workflow": "company_cleaned_name", **params}, batch_size=2,
+                     sleep_ms=0)
+    assert job_run(job_id=job.pk) == "completed", BatchJob.objects.get(pk=job.pk).last_error
+    job.refresh_from_db()
+    return job
+
+
+@pytest.fixture
+def mapping(db):
+    workflow = WorkflowFactory(workflow_name="company_cleaned_name", raw_table=None, extracted_table=EXTRACTED,
+                               core_table="core.companies", coalesces_to_core=True)
+    for company_id, domain in enumerate(["ironclad.com", "acme.io", "globex.de"], start=1):
+        _execute("INSERT INTO core.companies (id, domain, cleaned_name) VALUES (%s, %s, %s)",
+                 [company_id, domain, "Kept" if domain == "globex.de" else None])
+    return CoalesceMapping.objects.create(workflow=workflow, columns={"cleaned_name": "payload.company"})
+
+
+def test_a_sweep_fills_core_with_each_keys_latest_value_under_any_spelling(mapping):
+    _extracted("https://www.Ironclad.com/", company="Ironclad (old)")
+    _extracted("ironclad.com", company="Ironclad")
+    _extracted("ACME.io", company="Acme")
+    _extracted("globex.de")  # no value: core keeps what it has
+    _extracted("unknown.org", company="Not in core")  # core lacks it and the mapping only fills
+    _extracted("not a domain", company="Bad")
+    job = _run()
+    assert _cleaned_names() == {"ironclad.com": "Ironclad", "acme.io": "Acme", "globex.de": "Kept"}
+    assert (job.rows_done, job.checkpoint["invalid"]) == (2, 1)
+    assert _run().rows_done == 0  # nothing new after the high-water mark
+    assert _run(mode="refresh").rows_done == 0  # everything read again: nothing changes
+
+
+@pytest.mark.parametrize("key_function_index", [False, True])
+def test_a_keys_job_coalesces_exactly_those_entities(mapping, key_function_index):
+    _extracted("ironclad.com", company="Ironclad")
+    _extracted("http://www.acme.io/", company="Acme")
+    if key_function_index:  # then any spelling is found, not only the usual ones
+        _execute(f"CREATE INDEX ON {EXTRACTED} (reference.company_key_v1(domain))")
+        _extracted("HTTP://ACME.IO:80/about", company="Acme Corp")
+    job = _run(keys=["https://ACME.io"])
+    assert job.params == {"workflow": "company_cleaned_name", "mode": "keys", "keys": ["acme.io"]}
+    assert _cleaned_names()["acme.io"] == ("Acme Corp" if key_function_index else "Acme")
+    assert _cleaned_names()["ironclad.com"] is None
+
+
+def test_creating_rows_inserts_the_keys_core_lacks(db):
+    workflow = WorkflowFactory(workflow_name="company_funding_mapped", raw_table=None,
+                               extracted_table="extracted.company_discovery", core_table="core.company_funding",
+                               coalesces_to_core=True)
+    mapping = CoalesceMapping.objects.create(workflow=workflow, create_missing=True, columns={
+        "raw_funding_range": "total_funding_amount_range_usd", "source": "industry"})
+    assert mapping_problems(mapping) == {}
+    _execute("INSERT INTO extracted.company_discovery (domain, total_funding_amount_range_usd, industry)"
+             " VALUES ('www.Acme.io', '$1M - $5M', 'clay'), ('beta.ai', NULL, 'clay')")
+    job = job_create(kind="coalesce_mapped", params={"workflow": "company_funding_mapped"}, sleep_ms=0)
+    assert job_run(job_id=job.pk) == "completed"
+    assert column("SELECT domain || ' ' || coalesce(raw_funding_range, '-') FROM core.company_funding"
+                  " ORDER BY domain") == ["acme.io $1M - $5M", "beta.ai -"]
+
+
+@pytest.mark.parametrize("columns, create_missing, problem", [
+    ({"no_such_column": "payload.company"}, False, "core column core.companies.no_such_column does not exist"),
+    ({"cleaned_name": "nope"}, False, "source column extracted.company_cleaned_name.nope does not exist"),
+    ({"cleaned_name": "domain.part"}, False, "domain.part: domain is not a json column"),
+    ({"domain": "payload.company"}, False, "domain is the core key"),
+    ({"cleaned_name": "payload;drop"}, False, "'payload;drop' is not a column name or column.field"),
+    ({}, False, "columns must map core columns to sources"),
+    ({"cleaned_name": "payload.company"}, True, "creating rows needs a value for id (NOT NULL, no default)"),
+])
+def test_a_mapping_that_does_not_fit_the_catalog_is_refused_with_the_reason(mapping, columns, create_missing,
+                                                                            problem):
+    mapping.columns, mapping.create_missing = columns, create_missing
+    problems = mapping_problems(mapping)
+    assert any(problem in message for messages in problems.values() for message in messages), problems
+
+
+def test_jobs_are_exclusive_per_workflow_and_unknown_workflows_are_refused(mapping):
+    job_create(kind="coalesce_mapped", params={"workflow": "company_cleaned_name"})
+    with pytest.raises(JobRefused, match="for workflow company_cleaned_name is queued"):
+        job_create(kind="coalesce_mapped", params={"workflow": "company_cleaned_name"})
+    with pytest.raises(JobParamsError, match="'nope' has no active coalesce mapping"):
+        job_create(kind="coalesce_mapped", params={"workflow": "nope"})
+    with pytest.raises(JobParamsError, match=r"keys\[1\]: "):
+        job_create(kind="coalesce_mapped", params={"workflow": "company_cleaned_name", "mode": "keys",
+                                                   "keys": ["a.com", "not a domain"]})
