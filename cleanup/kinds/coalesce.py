@@ -11,12 +11,14 @@ every row and upserts it: for extracted rows changed in place, or after the mapp
 
 from cleanup.core_keys import core_ids
 from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase
+from cleanup.kinds.mapped import keys_clean
 from cleanup.models import BatchJob
 from cleanup.sql import coalesce as sql
 from cleanup.titles import title_match
+from registry.indexes import key_lookup
 from runs.keys import COMPANY, PERSON, InvalidEntityKey, normalise_domain, normalise_linkedin_url
 
-MODES = ("sweep", "reconcile", "refresh")
+MODES = ("sweep", "reconcile", "refresh", "keys")
 # A reconciliation batch looks at this many ids per row the batch may write.
 RECONCILE_WINDOW_PER_ROW = 8
 
@@ -31,9 +33,11 @@ class CoalescePersonExperience(KindBase):
     max_batch_rows = 1_000
 
     def clean_params(self, params: dict) -> dict:
-        mode = params.get("mode", "sweep")
+        mode = params.get("mode", "keys" if params.get("keys") else "sweep")
         if mode not in MODES:
             raise JobParamsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        if mode == "keys":
+            return {"mode": mode, "keys": keys_clean(params.get("keys"), entity_type=PERSON)}
         return {"mode": mode}
 
     def prepare(self, job: BatchJob) -> None:
@@ -42,16 +46,23 @@ class CoalescePersonExperience(KindBase):
                               "updated": 0, "by_rule": 0, "invalid": 0}
 
     def _start(self, job: BatchJob) -> int:
-        if job.params.get("mode") in ("reconcile", "refresh"):
+        if job.params.get("mode") != "sweep":
             return 0
-        last = (BatchJob.objects.filter(kind=self.name, status=BatchJob.Status.COMPLETED).exclude(pk=job.pk)
+        last = (BatchJob.objects.filter(kind=self.name, status=BatchJob.Status.COMPLETED, params__mode="sweep")
+                .exclude(pk=job.pk)
                 .order_by("-finished_at").values_list("checkpoint", flat=True).first())
         return (last or {}).get("after_id", 0)
 
-    def estimate(self, job: BatchJob) -> int:
+    def estimate(self, job: BatchJob) -> int | None:
+        if job.params.get("mode") == "keys":
+            return None
         return sql.pending_count(after_id=job.checkpoint.get("after_id", 0))[0]
 
     def dry_run(self, job: BatchJob) -> DryRun:
+        if job.params.get("mode") == "keys":
+            keys = job.params["keys"]
+            return DryRun(would_change=len(keys), details={"keys": len(keys)},
+                          summary=f"would coalesce the experience of {len(keys):,} people into work history")
         start = self._start(job)
         rows, never = sql.pending_count(after_id=start)
         return DryRun(would_change=never,
@@ -70,7 +81,11 @@ class CoalescePersonExperience(KindBase):
             # A full batch may have left missing rows in the window: continue right after it.
             state["after_id"] = rows[-1][0] if len(rows) == limit else upto
             return Batch(rows=written, checkpoint=state)
-        rows = sql.experience_batch(after_id=state["after_id"], limit=limit)
+        if job.params.get("mode") == "keys":
+            lookup = key_lookup(table=sql.SOURCE, column="linkedin_url", entity_type=PERSON, keys=job.params["keys"])
+            rows = sql.experience_batch_for_keys(after_id=state["after_id"], limit=limit, lookup=lookup)
+        else:
+            rows = sql.experience_batch(after_id=state["after_id"], limit=limit)
         if not rows:
             return Batch(rows=0, checkpoint=state, done=True)
         written = self._write(state, rows)

@@ -1,6 +1,7 @@
 """Coalescing extracted.person_experience into core.person_work_history."""
 
 from django.db import connection
+from psycopg import sql as psycopg_sql
 
 from enrichhub.pg import server_bound_fetch
 
@@ -62,6 +63,14 @@ def experience_batch(*, after_id: int, limit: int) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(_BATCH, {"after": after_id, "limit": limit})
         return cursor.fetchall()
+
+
+def experience_batch_for_keys(*, after_id: int, limit: int, lookup) -> list[tuple]:
+    """Like experience_batch, only the rows a registry.indexes.KeyLookup finds."""
+    query = psycopg_sql.SQL("SELECT id, linkedin_url, company_domain, title FROM extracted.person_experience"
+                            " WHERE id > %(after)s AND {} ORDER BY id LIMIT %(limit)s").format(lookup.condition)
+    return server_bound_fetch(query.as_string(), {"after": after_id, "limit": limit,
+                                                  "lookup_values": lookup.values})
 
 
 def experience_missing(*, after_id: int, upto_id: int, limit: int) -> list[tuple]:

@@ -93,3 +93,16 @@ def test_a_changed_extracted_row_is_updated_by_a_refresh(demo):
     job = _run("refresh")
     assert job.checkpoint["updated"] == 1
     assert _coalesced()[row_id][4:7] == ("VP Sales", "Sales", "VP")
+
+
+def test_a_keys_job_coalesces_the_experience_of_exactly_those_people(demo):
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core.person_work_history WHERE source_record_id IS NOT NULL")
+    urls = [url for (url,) in _rows("SELECT DISTINCT linkedin_url FROM extracted.person_experience ORDER BY 1 LIMIT 2")]
+    wanted = {normalise_linkedin_url(url) for url in urls}
+    job = job_create(kind="coalesce_person_experience", params={"keys": [url.upper() for url in urls]},
+                     batch_size=50, sleep_ms=0)
+    assert job.params["keys"] == sorted(wanted)
+    assert job_run(job_id=job.pk) == "completed"
+    expected = {row_id: row for row_id, row in _oracle().items() if row[1] in wanted}
+    assert expected and _coalesced() == expected

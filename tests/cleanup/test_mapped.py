@@ -22,7 +22,8 @@ def _execute(query: str, params=None) -> None:
 
 
 def _extracted(domain: str, **payload) -> None:
-    _execute(f"INSERT INTO {EXTRACTED} (domain, payload) VALUES (%s, %s)", [domain, json.dumps(payload)])
+    _execute("INSERT INTO extracted.company_cleaned_name (domain, payload) VALUES (%s, %s)",
+             [domain, json.dumps(payload)])
 
 
 def _cleaned_names() -> dict[str, str | None]:
@@ -67,7 +68,7 @@ def test_a_keys_job_coalesces_exactly_those_entities(mapping, key_function_index
     _extracted("ironclad.com", company="Ironclad")
     _extracted("http://www.acme.io/", company="Acme")
     if key_function_index:  # then any spelling is found, not only the usual ones
-        _execute(f"CREATE INDEX ON {EXTRACTED} (reference.company_key_v1(domain))")
+        _execute("CREATE INDEX ON extracted.company_cleaned_name (reference.company_key_v1(domain))")
         _extracted("HTTP://ACME.IO:80/about", company="Acme Corp")
     job = _run(keys=["https://ACME.io"])
     assert job.params == {"workflow": "company_cleaned_name", "mode": "keys", "keys": ["acme.io"]}
