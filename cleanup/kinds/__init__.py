@@ -5,12 +5,14 @@ from cleanup.kinds.coalesce import CoalescePersonExperience
 from cleanup.kinds.companies import DeleteCompaniesMissingLocation, RestoreCompaniesMissingLocation
 from cleanup.kinds.funding import FundingBackfill
 from cleanup.kinds.mapped import CoalesceMapped
+from cleanup.kinds.profile import CoalescePersonProfile
 from cleanup.kinds.reference_tables import DropReferenceTable, RestoreReferenceTable
 from cleanup.kinds.tenure import TenureBackfill
 
 KINDS: dict[str, JobKind] = {kind.name: kind for kind in (
     DeleteCompaniesMissingLocation(), RestoreCompaniesMissingLocation(), FundingBackfill(), TenureBackfill(),
     DropReferenceTable(), RestoreReferenceTable(), CoalescePersonExperience(), CoalesceMapped(),
+    CoalescePersonProfile(),
 )}
 
 

@@ -75,6 +75,17 @@ def id_keyset_batch(job: BatchJob, step: Callable[[int], tuple[int, int | None]]
     return Batch(rows=rows, checkpoint={"after_id": last})
 
 
+def sweep_start(job: BatchJob, *, kind: str, **same_params) -> int:
+    """Where a sweep starts: the extracted id the last completed sweep of this kind (and these
+    params) reached. Other modes start at the beginning."""
+    if job.params.get("mode") != "sweep":
+        return 0
+    filters = {f"params__{name}": value for name, value in same_params.items()}
+    last = (BatchJob.objects.filter(kind=kind, status=BatchJob.Status.COMPLETED, params__mode="sweep", **filters)
+            .exclude(pk=job.pk).order_by("-finished_at").values_list("checkpoint", flat=True).first())
+    return (last or {}).get("after_id", 0)
+
+
 def require_int(params: dict, name: str) -> int:
     value = params.get(name)
     if isinstance(value, str) and value.isdigit():

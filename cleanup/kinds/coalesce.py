@@ -10,7 +10,7 @@ every row and upserts it: for extracted rows changed in place, or after the mapp
 """
 
 from cleanup.core_keys import core_ids
-from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase
+from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, sweep_start
 from cleanup.kinds.mapped import keys_clean
 from cleanup.models import BatchJob
 from cleanup.sql import coalesce as sql
@@ -42,16 +42,8 @@ class CoalescePersonExperience(KindBase):
 
     def prepare(self, job: BatchJob) -> None:
         if "after_id" not in job.checkpoint:
-            job.checkpoint = {"after_id": self._start(job), "until": sql.experience_max_id(), "inserted": 0,
-                              "updated": 0, "by_rule": 0, "invalid": 0}
-
-    def _start(self, job: BatchJob) -> int:
-        if job.params.get("mode") != "sweep":
-            return 0
-        last = (BatchJob.objects.filter(kind=self.name, status=BatchJob.Status.COMPLETED, params__mode="sweep")
-                .exclude(pk=job.pk)
-                .order_by("-finished_at").values_list("checkpoint", flat=True).first())
-        return (last or {}).get("after_id", 0)
+            job.checkpoint = {"after_id": sweep_start(job, kind=self.name), "until": sql.experience_max_id(),
+                              "inserted": 0, "updated": 0, "by_rule": 0, "invalid": 0}
 
     def estimate(self, job: BatchJob) -> int | None:
         if job.params.get("mode") == "keys":
@@ -63,7 +55,7 @@ class CoalescePersonExperience(KindBase):
             keys = job.params["keys"]
             return DryRun(would_change=len(keys), details={"keys": len(keys)},
                           summary=f"would coalesce the experience of {len(keys):,} people into work history")
-        start = self._start(job)
+        start = sweep_start(job, kind=self.name)
         rows, never = sql.pending_count(after_id=start)
         return DryRun(would_change=never,
                       summary=f"would read {rows:,} extracted rows after id {start:,}; {never:,} have never reached "

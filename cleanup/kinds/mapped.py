@@ -7,7 +7,7 @@ batch the newest row of a key wins, and later batches hold newer rows, so core e
 each key's latest values. Writes are idempotent: an unchanged core row is not touched.
 """
 
-from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase
+from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, sweep_start
 from cleanup.mapping import MappingInvalid, active_mapping_plan
 from cleanup.models import BatchJob
 from cleanup.sql import mapped as sql
@@ -40,16 +40,9 @@ class CoalesceMapped(KindBase):
     def prepare(self, job: BatchJob) -> None:
         if "after_id" not in job.checkpoint:
             plan = active_mapping_plan(job.params["workflow"])
-            job.checkpoint = {"after_id": self._start(job), "until": sql.extracted_max_id(plan=plan), "written": 0,
+            start = sweep_start(job, kind=self.name, workflow=job.params["workflow"])
+            job.checkpoint = {"after_id": start, "until": sql.extracted_max_id(plan=plan), "written": 0,
                               "invalid": 0}
-
-    def _start(self, job: BatchJob) -> int:
-        if job.params.get("mode") != "sweep":
-            return 0
-        last = (BatchJob.objects.filter(kind=self.name, status=BatchJob.Status.COMPLETED,
-                                        params__workflow=job.params["workflow"], params__mode="sweep")
-                .exclude(pk=job.pk).order_by("-finished_at").values_list("checkpoint", flat=True).first())
-        return (last or {}).get("after_id", 0)
 
     def estimate(self, job: BatchJob) -> int | None:
         if job.params.get("mode") == "keys":
@@ -65,7 +58,7 @@ class CoalesceMapped(KindBase):
             return DryRun(would_change=len(keys), summary=f"would coalesce the extracted rows of {len(keys):,} "
                                                           f"{plan.key_type} keys into {target}",
                           details={"keys": len(keys)})
-        start = self._start(job)
+        start = sweep_start(job, kind=self.name, workflow=job.params["workflow"])
         rows = sql.extracted_count_after(plan=plan, after_id=start)
         return DryRun(would_change=rows, summary=f"would read {rows:,} rows of {plan.extracted_table} after id "
                                                  f"{start:,} into {target}", details={"start_after_id": start})
