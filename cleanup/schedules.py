@@ -1,16 +1,18 @@
 """The recurring work of enrichhub as django-q2 Schedules, created or updated in place.
 
-New runs reach core through a frequent coalescing sweep rather than a task per reported
-run: a sweep with nothing new costs a few milliseconds, bursts of events are batched for
-free, and the runs app stays unaware of the jobs (dependencies point cleanup -> runs).
+Reported runs reach core through a tick every minute that gives each coalescing workflow one
+job for the entities completed since the last tick (cleanup.coalescing), rather than a task
+per event: bursts are batched for free and the runs app stays unaware of the jobs
+(dependencies point cleanup -> runs). A sweep every five minutes catches rows that arrived
+without a report; a daily reconciliation proves older rows were not left behind.
 """
 
 from django_q.models import Schedule
 
 SCHEDULES = [
     # name, function, args, schedule type, minutes between runs
-    ("enrichhub: coalescing sweep", "cleanup.tasks.job_start_if_idle_task", "'coalesce_person_experience'",
-     Schedule.MINUTES, 5),
+    ("enrichhub: coalesce reported runs", "cleanup.tasks.coalesce_reported_runs_task", "", Schedule.MINUTES, 1),
+    ("enrichhub: coalescing sweep", "cleanup.tasks.coalescing_sweeps_task", "", Schedule.MINUTES, 5),
     ("enrichhub: coalescing reconciliation", "cleanup.tasks.job_start_if_idle_task",
      "'coalesce_person_experience', {'mode': 'reconcile'}", Schedule.DAILY, None),
     ("enrichhub: gap check and alerts", "cleanup.tasks.gaps_check_task", "", Schedule.HOURLY, None),

@@ -4,6 +4,7 @@ from django.conf import settings
 from django_q.tasks import async_task
 
 from cleanup.alerts import alerts_evaluate
+from cleanup.coalescing import coalescing_job_params, coalescing_workflows, reported_runs_coalesce
 from cleanup.engine import job_run
 from cleanup.gaps import gaps_check
 from cleanup.models import BatchJob
@@ -35,6 +36,21 @@ def job_start_if_idle_task(kind: str, params: dict | None = None) -> str:
     except JobRefused as exc:
         return f"skipped: {exc}"
     return f"started job #{job_id}"
+
+
+def coalesce_reported_runs_task() -> dict[str, str]:
+    """Every minute: the entities whose runs completed since the last tick, one job per workflow."""
+    return reported_runs_coalesce()
+
+
+def coalescing_sweeps_task() -> dict[str, str]:
+    """Every few minutes: a sweep of every coalescing workflow from its high-water mark, for rows
+    that arrived without a run report. A workflow with an active job is left to it."""
+    outcome = {}
+    for workflow in coalescing_workflows():
+        kind, params = coalescing_job_params(workflow)
+        outcome[workflow] = job_start_if_idle_task(kind, params)
+    return outcome
 
 
 def gaps_check_task() -> dict:

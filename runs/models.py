@@ -56,6 +56,8 @@ class Run(models.Model):
             models.Index(fields=["entity_type", "entity_key"], name="idx_enrichment_runs_entity"),
             # The admin's per-workflow counts and the jobs that pick runs by state.
             models.Index(fields=["workflow", "status"], name="idx_enrichment_runs_workflow"),
+            # Coalescing picks up the runs completed since its last look.
+            models.Index(fields=["workflow", "status", "updated_at"], name="idx_enrichment_runs_changed"),
         ]
 
     def __str__(self) -> str:

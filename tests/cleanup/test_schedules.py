@@ -17,7 +17,9 @@ def test_setup_schedules_is_idempotent(db):
     assert out.getvalue().count("created:") == len(SCHEDULES)
     assert out.getvalue().count("up to date:") == len(SCHEDULES)
     sweep = Schedule.objects.get(name="enrichhub: coalescing sweep")
-    assert (sweep.func, sweep.minutes) == ("cleanup.tasks.job_start_if_idle_task", 5)
+    assert (sweep.func, sweep.minutes) == ("cleanup.tasks.coalescing_sweeps_task", 5)
+    tick = Schedule.objects.get(name="enrichhub: coalesce reported runs")
+    assert (tick.func, tick.minutes) == ("cleanup.tasks.coalesce_reported_runs_task", 1)
 
 
 def test_the_scheduled_tasks_start_work_or_skip_while_a_job_is_active(demo, django_capture_on_commit_callbacks):

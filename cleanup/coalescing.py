@@ -1,0 +1,88 @@
+"""Which job kind brings a workflow's extracted rows to core, and starting it for exactly
+some entities: when runs are reported completed, or when ops repair a gap.
+
+Completed runs are picked up by a frequent q2 schedule rather than a task per event: the
+runs app stays unaware of jobs (dependencies point cleanup -> runs), and however many
+events arrive between two ticks, each workflow gets one job for all their entities.
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from cleanup.models import BatchJob, CoalesceMapping, CoalesceTrigger
+from cleanup.services import JobRefused, job_create, job_enqueue
+from registry.models import Workflow
+from runs.models import Run
+
+# Workflows whose coalescing is code (several core tables, title mapping); others coalesce
+# through their declarative mapping.
+CODE_COALESCERS = {"person_experience": "coalesce_person_experience", "person_profile": "coalesce_person_profile"}
+MAPPED_KIND = "coalesce_mapped"
+MAX_KEYS_PER_JOB = 10_000
+# Runs are read up to this long ago: an event's transaction that started before the read but
+# commits after it still has an updated_at inside a later read's window.
+SETTLE = timedelta(seconds=5)
+FIRST_LOOK_BACK = timedelta(minutes=10)
+
+
+class NoCoalescer(Exception):
+    """The workflow has no coalescing job: neither code nor an active mapping."""
+
+
+def coalescer_kind(workflow_name: str) -> str:
+    if workflow_name in CODE_COALESCERS:
+        return CODE_COALESCERS[workflow_name]
+    if CoalesceMapping.objects.filter(workflow_id=workflow_name, is_active=True).exists():
+        return MAPPED_KIND
+    raise NoCoalescer(f"{workflow_name} has no coalescing job: add a coalesce mapping for it")
+
+
+def coalescing_job_params(workflow_name: str, *, keys: list[str] | None = None) -> tuple[str, dict]:
+    """(kind, params) of a job coalescing the workflow: exactly `keys`, or a sweep when there
+    are none or too many for one job (a sweep reads every new row anyway)."""
+    kind = coalescer_kind(workflow_name)
+    params = {"mode": "keys", "keys": keys} if keys and len(keys) <= MAX_KEYS_PER_JOB else {"mode": "sweep"}
+    if kind == MAPPED_KIND:
+        params["workflow"] = workflow_name
+    return kind, params
+
+
+def coalesce_keys_start(workflow_name: str, *, keys: list[str], user=None) -> BatchJob:
+    """Create and enqueue the job; raises JobRefused / JobParamsError with the reason."""
+    kind, params = coalescing_job_params(workflow_name, keys=keys)
+    with transaction.atomic():
+        job = job_create(kind=kind, params=params, user=user)
+        job_enqueue(job=job)
+    return job
+
+
+def coalescing_workflows() -> list[str]:
+    """Active workflows that coalesce to core and have a job that does it."""
+    names = Workflow.objects.filter(is_active=True, coalesces_to_core=True).order_by("workflow_name")
+    mapped = set(CoalesceMapping.objects.filter(is_active=True).values_list("workflow_id", flat=True))
+    return [name for name in names.values_list("workflow_name", flat=True) if name in CODE_COALESCERS or name in mapped]
+
+
+def reported_runs_coalesce(*, now=None) -> dict[str, str]:
+    """For every coalescing workflow: the entities whose runs completed since the last call go
+    to one job. A workflow whose job cannot start now (another is active) keeps its mark and
+    is tried again on the next call. Returns workflow -> what happened."""
+    until = (now or timezone.now()) - SETTLE
+    return {workflow: _trigger(workflow, until) for workflow in coalescing_workflows()}
+
+
+def _trigger(workflow: str, until) -> str:
+    trigger, _ = CoalesceTrigger.objects.get_or_create(workflow_id=workflow,
+                                                       defaults={"runs_seen_until": until - FIRST_LOOK_BACK})
+    keys = sorted(set(Run.objects.filter(workflow_id=workflow, status=Run.Status.COMPLETED,
+                                         updated_at__gt=trigger.runs_seen_until, updated_at__lte=until)
+                      .values_list("entity_key", flat=True)[:MAX_KEYS_PER_JOB + 1]))
+    if keys:
+        try:
+            job = coalesce_keys_start(workflow, keys=keys)
+        except JobRefused as exc:
+            return f"waiting: {exc}"
+    CoalesceTrigger.objects.filter(pk=trigger.pk).update(runs_seen_until=until)
+    return f"job #{job.pk} for {len(keys):,} entities" if keys else "nothing new"
