@@ -45,17 +45,35 @@ def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True) -
 
 def _gap(workflow: Workflow, catalog, cache: dict) -> Gap:
     began = time.monotonic()
-    if not catalog.has_column(workflow.extracted_table, workflow.key_column):
-        return Gap(workflow.workflow_name, workflow.coalesces_to_core, 0, None, 0, 0, 0.0,
-                   error=f"{workflow.extracted_table}.{workflow.key_column} does not exist")
-    extracted, invalid = _keys(workflow.extracted_table, workflow.key_column, workflow.key_type, cache)
-    core_keys = None
-    column = workflow.core_lookup_column
-    if workflow.core_table and column and catalog.has_column(workflow.core_table, column):
-        core_keys, _ = _keys(workflow.core_table, column, workflow.key_type, cache)
+    try:
+        extracted, core_keys, invalid = _key_sets(workflow, catalog, cache)
+    except GapUnknown as exc:
+        return Gap(workflow.workflow_name, workflow.coalesces_to_core, 0, None, 0, 0, 0.0, error=str(exc))
     missing = len(extracted - core_keys) if core_keys is not None else len(extracted)
     return Gap(workflow.workflow_name, workflow.coalesces_to_core, len(extracted),
                len(core_keys) if core_keys is not None else None, missing, invalid, time.monotonic() - began)
+
+
+class GapUnknown(Exception):
+    """The workflow's extracted key column is not in the catalog."""
+
+
+def gap_missing_keys(*, workflow_name: str) -> list[str]:
+    """The normalised keys in the workflow's extracted table that its core table lacks, sorted."""
+    workflow = Workflow.objects.get(workflow_name=workflow_name)
+    extracted, core_keys, _ = _key_sets(workflow, catalog_load(), {})
+    return sorted(extracted - (core_keys or set()))
+
+
+def _key_sets(workflow: Workflow, catalog, cache: dict) -> tuple[set[str], set[str] | None, int]:
+    """(keys in extracted, keys in core or None without a core table, invalid extracted keys)."""
+    if not catalog.has_column(workflow.extracted_table, workflow.key_column):
+        raise GapUnknown(f"{workflow.extracted_table}.{workflow.key_column} does not exist")
+    extracted, invalid = _keys(workflow.extracted_table, workflow.key_column, workflow.key_type, cache)
+    column = workflow.core_lookup_column
+    if workflow.core_table and column and catalog.has_column(workflow.core_table, column):
+        return extracted, _keys(workflow.core_table, column, workflow.key_type, cache)[0], invalid
+    return extracted, None, invalid
 
 
 def _keys(table: str, column: str, entity_type: str, cache: dict) -> tuple[set[str], int]:
