@@ -1,5 +1,5 @@
-"""Gap alerts: opened when a workflow's gap exceeds its registry threshold, resolved when it
-falls back, never duplicated while open; sent by email and to a Slack-compatible webhook.
+"""Gap alerts: opened when a workflow's gap exceeds its registry threshold or keeps growing,
+resolved when neither holds any more, never duplicated while open; sent by email and to a Slack-compatible webhook.
 A notification that cannot be delivered is retried, then recorded on the alert: alerting
 never breaks the gap check."""
 
@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -16,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cleanup.gaps import Gap
-from cleanup.models import GapAlert
+from cleanup.models import GapAlert, GapSnapshot
 from registry.models import Workflow
 
 WEBHOOK_TIMEOUT_S = 5.0
@@ -32,39 +33,54 @@ class AlertChanges:
 
 
 def alerts_evaluate(*, gaps: list[Gap]) -> AlertChanges:
-    """Open, update and resolve alerts from a check's gaps; notify what opened or resolved."""
-    thresholds = dict(Workflow.objects.exclude(gap_alert_threshold=None).values_list("workflow_name",
-                                                                                     "gap_alert_threshold"))
+    """Open, update and resolve alerts from a check's gaps; notify what opened or resolved.
+    A workflow is alarming while its gap is over its threshold, or (for one that coalesces)
+    has grown at each of the last settings.GAP_GROWTH_CHECKS checks."""
+    thresholds = dict(Workflow.objects.values_list("workflow_name", "gap_alert_threshold"))
     changes = AlertChanges()
     for gap in gaps:
         if gap.error is None and gap.workflow in thresholds:
             _evaluate(gap, thresholds[gap.workflow], changes)
     for alert in changes.opened:
+        cause = (f"threshold {alert.threshold:,}" if alert.reason == GapAlert.Reason.THRESHOLD
+                 else f"it grew at each of the last {settings.GAP_GROWTH_CHECKS} checks")
         _notify(alert, f"Coalescing gap alert: {alert.workflow_id} has {alert.last_gap:,} entities in extracted "
-                       f"that core lacks (threshold {alert.threshold:,}).")
+                       f"that core lacks ({cause}).")
     for alert in changes.resolved:
-        _notify(alert, f"Resolved: {alert.workflow_id}'s gap is down to {alert.last_gap:,} "
-                       f"(threshold {alert.threshold:,}).")
+        _notify(alert, f"Resolved: {alert.workflow_id}'s gap is down to {alert.last_gap:,} and no longer growing.")
     return changes
 
 
-def _evaluate(gap: Gap, threshold: int, changes: AlertChanges) -> None:
+def _evaluate(gap: Gap, threshold: int | None, changes: AlertChanges) -> None:
     now = timezone.now()
+    over = threshold is not None and gap.gap > threshold
+    reason = GapAlert.Reason.THRESHOLD if over else GapAlert.Reason.GROWING if _growing(gap) else None
     open_alert = GapAlert.objects.filter(workflow_id=gap.workflow, resolved_at=None).first()
-    if gap.gap > threshold and open_alert is None:
+    if reason and open_alert is None:
         try:
             with transaction.atomic():
                 changes.opened.append(GapAlert.objects.create(
                     workflow_id=gap.workflow, threshold=threshold, gap_at_open=gap.gap, last_gap=gap.gap,
-                    opened_at=now))
+                    opened_at=now, reason=reason))
         except IntegrityError:
             pass  # another check opened it a moment ago
     elif open_alert is not None:
         open_alert.last_gap = gap.gap
-        if gap.gap <= threshold:
+        if reason is None:
             open_alert.resolved_at = now
             changes.resolved.append(open_alert)
         open_alert.save(update_fields=["last_gap", "resolved_at"])
+
+
+def _growing(gap: Gap) -> bool:
+    """Grew at each of the last N checks: N + 1 snapshots, each gap larger than the one before.
+    Only for workflows that coalesce: the others' gap is all their data, and grows by design."""
+    checks = settings.GAP_GROWTH_CHECKS
+    if not gap.coalesces_to_core or checks < 1:
+        return False
+    recent = list(GapSnapshot.objects.filter(workflow_id=gap.workflow).order_by("-checked_at")
+                  .values_list("gap", flat=True)[:checks + 1])
+    return len(recent) == checks + 1 and all(newer > older for newer, older in pairwise(recent))
 
 
 def _notify(alert: GapAlert, text: str) -> None:

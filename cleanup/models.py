@@ -106,7 +106,7 @@ class GapAlert(models.Model):
 
     workflow = models.ForeignKey("registry.Workflow", on_delete=models.CASCADE, to_field="workflow_name",
                                  db_column="workflow_name", related_name="gap_alerts")
-    threshold = models.IntegerField()
+    threshold = models.IntegerField(null=True, blank=True, help_text="the workflow's threshold when it opened")
     gap_at_open = models.IntegerField()
     last_gap = models.IntegerField()
     opened_at = models.DateTimeField()
@@ -125,7 +125,7 @@ class GapAlert(models.Model):
 
     def __str__(self) -> str:
         state = "open" if self.resolved_at is None else "resolved"
-        return f"{self.workflow_id}: gap {self.last_gap} over {self.threshold} ({state})"
+        return f"{self.workflow_id}: gap {self.last_gap}, {self.get_reason_display()} ({state})"
 
 
 class CoalesceMapping(models.Model):

@@ -112,6 +112,8 @@ API_RATE_PER_KEY = env_str("ENRICHHUB_API_RATE", "6000/m", environ=os.environ)
 # Where gap alerts go (manage.py check_gaps): email addresses and a Slack-compatible webhook.
 ALERT_EMAILS = env_list("ENRICHHUB_ALERT_EMAILS", [], environ=os.environ)
 ALERT_WEBHOOK_URL = env_str("ENRICHHUB_ALERT_WEBHOOK_URL", "", environ=os.environ)
+# A coalescing workflow whose gap grew at each of this many checks in a row opens an alert (0: never).
+GAP_GROWTH_CHECKS = env_int("ENRICHHUB_GAP_GROWTH_CHECKS", 3, environ=os.environ, minimum=0)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "enrichhub@localhost", environ=os.environ)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend", environ=os.environ)
 

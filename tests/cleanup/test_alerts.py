@@ -90,3 +90,19 @@ def test_a_failing_webhook_is_retried_then_recorded_without_breaking_the_check(p
 def test_no_threshold_means_no_alert(demo, receiver):
     demo_registry_complete()
     assert _check().opened == [] and receiver.received == []
+
+
+def test_a_gap_that_grows_at_each_check_opens_an_alert_without_a_threshold(demo, receiver, settings):
+    settings.GAP_GROWTH_CHECKS = 3
+    demo_registry_complete()
+    for grown in range(4):
+        if grown:
+            with connection.cursor() as cursor:
+                cursor.execute("INSERT INTO extracted.person_profile (linkedin_url) VALUES (%s)",
+                               [f"linkedin.com/in/newcomer-{grown}"])
+        changes = _check()
+        assert (changes.opened != []) is (grown == 3)  # three growths in a row: the fourth check alarms
+    alert = GapAlert.objects.get()
+    assert (alert.reason, alert.threshold, alert.gap_at_open) == ("growing", None, 103)
+    assert "grew at each of the last 3 checks" in receiver.received[0]["text"]
+    assert _check().resolved == [alert]  # the same gap again: no longer growing
