@@ -116,3 +116,16 @@ def test_jobs_are_exclusive_per_workflow_and_unknown_workflows_are_refused(mappi
     with pytest.raises(JobParamsError, match=r"keys\[1\]: "):
         job_create(kind="coalesce_mapped", params={"workflow": "company_cleaned_name", "mode": "keys",
                                                    "keys": ["a.com", "not a domain"]})
+
+
+def test_the_demo_mapping_fits_the_demo_warehouse(demo):
+    from cleanup.demo import demo_mappings_ensure
+    from registry.demo import demo_registry_complete
+
+    demo_registry_complete()
+    assert demo_mappings_ensure() == 1 and demo_mappings_ensure() == 0
+    assert mapping_problems(CoalesceMapping.objects.get()) == {}
+    job = job_create(kind="coalesce_mapped", params={"workflow": "company_cleaned_name"}, sleep_ms=0)
+    assert job_run(job_id=job.pk) == "completed"
+    job.refresh_from_db()
+    assert job.rows_done > 0

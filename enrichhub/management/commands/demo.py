@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from cleanup.demo import demo_mappings_ensure
 from enrichhub.embedded_db import data_dir_from, embedded_server_stop
 from enrichhub.services import demo_api_key_ensure
 from warehouse.sql import demo_data_present
@@ -66,6 +67,7 @@ class Command(BaseCommand):
             # The seed is the TODO's starting point (16 of 53 registered); the demo shows the
             # system after Phase 1, with runs backfilled from history by the q2 cluster.
             call_command("complete_demo_registry")
+            demo_mappings_ensure()
             call_command("registry_indexes", create=True)
             call_command("backfill_runs", enqueue=True)
         elif demo_warehouse:
