@@ -15,6 +15,8 @@ from runs.keys import (
 labels = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
 domains = st.builds(lambda parts, tld: ".".join([*parts, tld]), st.lists(labels, min_size=1, max_size=3),
                     st.sampled_from(["com", "io", "co.uk", "de", "ai"]))
+# "www." is never the start of a normalised domain: the normaliser strips it.
+normal_domains = domains.filter(lambda domain: not domain.startswith("www."))
 slugs = st.text(alphabet=st.characters(whitelist_categories=("Ll", "Lu", "Nd"), whitelist_characters="-_"),
                 min_size=1, max_size=40)
 
@@ -32,7 +34,7 @@ def test_normalising_any_text_returns_a_key_or_raises_the_clear_error(raw):
             assert normalise(key) == key  # idempotent
 
 
-@given(domains, st.sampled_from(["", "http://", "https://", "HTTPS://"]), st.sampled_from(["", "www.", "WWW."]),
+@given(normal_domains, st.sampled_from(["", "http://", "https://", "HTTPS://"]), st.sampled_from(["", "www.", "WWW."]),
        st.sampled_from(["", "/", "/about", "/?utm=1", ":443/", "#top"]), st.booleans())
 def test_every_spelling_of_a_domain_gives_the_same_key(domain, scheme, www, tail, upper):
     spelled = f"{scheme}{www}{domain.upper() if upper else domain}{tail}"
@@ -49,7 +51,7 @@ def test_every_spelling_of_a_profile_url_gives_the_same_key(slug, scheme, host, 
     assert key.startswith("linkedin.com/in/") and key == key.lower()
 
 
-@given(domains)
+@given(normal_domains)
 def test_stored_variants_of_a_domain_all_normalise_back_to_it(domain):
     assert {normalise_domain(v) for v in stored_variants(entity_type="company", key=domain)} == {domain}
 
