@@ -106,3 +106,12 @@ def test_a_keys_job_coalesces_the_experience_of_exactly_those_people(demo):
     assert job_run(job_id=job.pk) == "completed"
     expected = {row_id: row for row_id, row in _oracle().items() if row[1] in wanted}
     assert expected and _coalesced() == expected
+
+
+def test_a_sweep_starts_where_a_reconciliation_ended_but_not_where_a_keys_job_did(demo):
+    url = _rows("SELECT linkedin_url FROM extracted.person_experience ORDER BY id DESC LIMIT 1")[0][0]
+    keys_job = job_create(kind="coalesce_person_experience", params={"keys": [url]}, sleep_ms=0)
+    assert job_run(job_id=keys_job.pk) == "completed"
+    assert _run().estimated_total == scalar("SELECT count(*) FROM extracted.person_experience")
+    _run("reconcile")
+    assert _run().estimated_total == 0
