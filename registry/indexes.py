@@ -6,6 +6,7 @@ an entity under any stored spelling with a single probe.
 """
 
 import hashlib
+import time
 from dataclasses import dataclass
 
 from psycopg import sql as psycopg_sql
@@ -40,9 +41,22 @@ class KeyIndexNeed:
         return f"{KEY_FUNCTION_SCHEMA}.{self.function}({self.column})" if self.function else self.column
 
 
-def key_function_indexes() -> frozenset[tuple[str, str, str]]:
-    """(table, column, function) of the valid indexes on a key function."""
-    return sql.key_function_indexes(schema=KEY_FUNCTION_SCHEMA, functions=list(KEY_FUNCTIONS.values()))
+# Read at most this often per process: batch jobs ask before every batch. An index built
+# meanwhile is used a little later; one dropped meanwhile fails a statement, which the
+# status API rebuilds its plan for and a job retries from its checkpoint.
+KEY_FUNCTION_INDEXES_MAX_AGE_S = 30.0
+_key_function_indexes_cache: dict[str, tuple[float, frozenset]] = {}
+
+
+def key_function_indexes(*, max_age_s: float = 0.0) -> frozenset[tuple[str, str, str]]:
+    """(table, column, function) of the valid indexes on a key function; with max_age_s, a
+    copy read that recently may answer."""
+    cached = _key_function_indexes_cache.get("indexes")
+    if cached and max_age_s and time.monotonic() - cached[0] < max_age_s:
+        return cached[1]
+    found = sql.key_function_indexes(schema=KEY_FUNCTION_SCHEMA, functions=list(KEY_FUNCTIONS.values()))
+    _key_function_indexes_cache["indexes"] = (time.monotonic(), found)
+    return found
 
 
 def key_indexes_missing() -> list[KeyIndexNeed]:
@@ -86,7 +100,7 @@ def key_lookup(*, table: str, column: str, entity_type: str, keys: list[str], al
     the catalog by the caller."""
     function = KEY_FUNCTIONS[entity_type]
     column_ref = psycopg_sql.Identifier(alias, column) if alias else psycopg_sql.Identifier(column)
-    if (table, column, function) in key_function_indexes():
+    if (table, column, function) in key_function_indexes(max_age_s=KEY_FUNCTION_INDEXES_MAX_AGE_S):
         condition = psycopg_sql.SQL("{}({}) = ANY(%(lookup_values)s)").format(
             psycopg_sql.Identifier(KEY_FUNCTION_SCHEMA, function), column_ref)
         return KeyLookup(condition, [p for key in keys for p in index_probes(entity_type=entity_type, key=key)])

@@ -12,12 +12,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # API throttles count in the cache and verified keys in a process cache; a test must not
-    # inherit another test's budget or keys.
+    # API throttles count in the cache, verified keys and the indexes jobs may probe in process
+    # caches; a test must not inherit another test's budget, keys or indexes.
+    from registry.indexes import _key_function_indexes_cache
     from runs.services import api_key_cache_clear
 
     cache.clear()
     api_key_cache_clear()
+    _key_function_indexes_cache.clear()
     yield
     cache.clear()
     api_key_cache_clear()

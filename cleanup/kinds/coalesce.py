@@ -86,10 +86,10 @@ class CoalescePersonExperience(KindBase):
 
     def _write(self, state: dict, rows: list[tuple]) -> int:
         """Coalesce rows into core; updates the counters in state; returns rows written."""
-        mapping = sql.title_mapping()
+        mapping, matches = sql.title_mapping(), {}
         coalesced = []
         for row in rows:
-            item = _coalesced(row, mapping)
+            item = _coalesced(row, mapping, matches)
             if item is None:
                 state["invalid"] += 1
                 continue
@@ -104,7 +104,8 @@ class CoalescePersonExperience(KindBase):
         return inserted + updated
 
 
-def _coalesced(row: tuple, mapping: dict) -> dict | None:
+def _coalesced(row: tuple, mapping: dict, matches: dict) -> dict | None:
+    """`matches` caches title matches within a batch: titles repeat."""
     row_id, url, domain, title = row
     try:
         key = normalise_linkedin_url(url)
@@ -114,6 +115,8 @@ def _coalesced(row: tuple, mapping: dict) -> dict | None:
         company = normalise_domain(domain) if domain else None
     except InvalidEntityKey:
         company = None
-    match = title_match(title, mapping=mapping)
+    match = matches.get(title)
+    if match is None:
+        match = matches[title] = title_match(title, mapping=mapping)
     return {"id": row_id, "url": key, "domain": company, "job_function": match.job_function,
             "seniority": match.seniority, "by_rule": int(match.by_rule)}

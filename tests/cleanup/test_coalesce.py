@@ -1,5 +1,6 @@
 """Coalescing extracted.person_experience against an oracle computed in Python."""
 
+import pytest
 from django.db import connection
 
 from cleanup.engine import job_run
@@ -43,11 +44,34 @@ def _coalesced() -> dict[int, tuple]:
         " FROM core.person_work_history WHERE source_record_id IS NOT NULL")}
 
 
-def test_every_extracted_experience_reaches_work_history_with_mapped_titles(demo):
+@pytest.fixture(params=["spellings", "key functions"])
+def core_lookup(request, demo):
+    """Core people and companies found by the usual spellings in Python, or in the upsert by
+    the key functions' indexes."""
+    if request.param == "key functions":
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE INDEX ON core.people (reference.person_key_v1(linkedin_url))")
+            cursor.execute("CREATE INDEX ON core.companies (reference.company_key_v1(domain))")
+            # Some of core's keys stored as they came: found only by the key function.
+            cursor.execute("UPDATE core.people SET linkedin_url = 'https://www.' || linkedin_url || '/'"
+                           " WHERE id % 7 = 0 AND linkedin_url LIKE 'linkedin.com/in/%'")
+            cursor.execute("UPDATE core.companies SET domain = 'WWW.' || upper(domain)"
+                           " WHERE id % 5 = 0 AND domain ~ '^[a-z0-9.-]+$'")
+    return request.param
+
+
+def test_every_extracted_experience_reaches_work_history_with_mapped_titles(core_lookup):
     never = scalar("SELECT count(*) FROM extracted.person_experience e WHERE NOT EXISTS"
                    " (SELECT 1 FROM core.person_work_history w WHERE w.source_record_id = e.id)")
     before = scalar("SELECT count(*) FROM core.person_work_history")
+    synced = {row_id for (row_id,) in _rows("SELECT source_record_id FROM core.person_work_history")}
     job = _run()
+    companies = {normalise_domain(domain): cid for domain, cid in _rows("SELECT domain, id FROM core.companies")}
+    linked = {row_id: (normalise_domain(domain) if domain else None, cid) for row_id, domain, cid in _rows(
+        "SELECT w.source_record_id, e.company_domain, w.company_id FROM core.person_work_history w"
+        " JOIN extracted.person_experience e ON e.id = w.source_record_id")}
+    assert {row_id: cid for row_id, (_, cid) in linked.items() if row_id not in synced} == {
+        row_id: companies.get(domain) for row_id, (domain, _) in linked.items() if row_id not in synced}
     assert job.checkpoint["inserted"] == never == 600
     assert scalar("SELECT count(*) FROM core.person_work_history") == before + never
     assert _coalesced() == _oracle()
