@@ -26,10 +26,13 @@ def job_create(*, kind: str, params: dict | None = None, batch_size: int = 1000,
     with transaction.atomic():
         active = BatchJob.objects.select_for_update().filter(kind=kind, status__in=ACTIVE)
         exclusive = getattr(job_kind, "exclusive_param", None)
-        if exclusive:
+        scope = ""
+        if exclusive and exclusive in cleaned:
             active = active.filter(**{f"params__{exclusive}": cleaned[exclusive]})
+            scope = f" for {exclusive} {cleaned[exclusive]}"
+        elif exclusive:
+            active = active.exclude(params__has_key=exclusive)
         if blocking := active.first():
-            scope = f" for {exclusive} {cleaned[exclusive]}" if exclusive else ""
             raise JobRefused(f"{kind} job #{blocking.pk}{scope} is {blocking.status}; finish, resume or cancel it "
                              "first")
         job = BatchJob.objects.create(kind=kind, params=cleaned, batch_size=batch_size, sleep_ms=sleep_ms,

@@ -77,13 +77,13 @@ def id_keyset_batch(job: BatchJob, step: Callable[[int], tuple[int, int | None]]
 
 def sweep_start(job: BatchJob, *, kind: str, **same_params) -> int:
     """Where a sweep starts: the extracted id the last completed whole-table job of this kind
-    (and these params) reached: a sweep, reconciliation or refresh, not a job for some keys.
-    Other modes start at the beginning."""
+    (and these params) reached: a sweep, reconciliation or refresh, not a job for some keys or
+    for a part of the id range. Other modes start at the beginning."""
     if job.params.get("mode") != "sweep":
         return 0
     filters = {f"params__{name}": value for name, value in same_params.items()}
     last = (BatchJob.objects.filter(kind=kind, status=BatchJob.Status.COMPLETED, **filters)
-            .exclude(pk=job.pk).exclude(params__mode="keys").order_by("-finished_at")
+            .exclude(pk=job.pk).exclude(params__mode="keys").exclude(params__has_key="part").order_by("-finished_at")
             .values_list("checkpoint", flat=True).first())
     return (last or {}).get("after_id", 0)
 

@@ -32,12 +32,20 @@ class CoalescePersonExperience(KindBase):
     target_batch_ms = 150
     max_batch_rows = 1_000
 
+    # Reconciliations of different parts of the rows (id % n) may run side by side, one per q2
+    # worker; every other job of this kind excludes the others.
+    exclusive_param = "part"
+
     def clean_params(self, params: dict) -> dict:
         mode = params.get("mode", "keys" if params.get("keys") else "sweep")
         if mode not in MODES:
             raise JobParamsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         if mode == "keys":
             return {"mode": mode, "keys": keys_clean(params.get("keys"), entity_type=PERSON)}
+        if "part" in params:
+            if mode != "reconcile":
+                raise JobParamsError("part splits a reconciliation only: use it with mode reconcile")
+            return {"mode": mode, "part": _part_clean(params["part"])}
         return {"mode": mode}
 
     def prepare(self, job: BatchJob) -> None:
@@ -48,7 +56,7 @@ class CoalescePersonExperience(KindBase):
     def estimate(self, job: BatchJob) -> int | None:
         if job.params.get("mode") == "keys":
             return None
-        return sql.pending_count(after_id=job.checkpoint.get("after_id", 0))[0]
+        return sql.pending_count(after_id=job.checkpoint.get("after_id", 0), **_part(job))[0]
 
     def dry_run(self, job: BatchJob) -> DryRun:
         if job.params.get("mode") == "keys":
@@ -56,10 +64,11 @@ class CoalescePersonExperience(KindBase):
             return DryRun(would_change=len(keys), details={"keys": len(keys)},
                           summary=f"would coalesce the experience of {len(keys):,} people into work history")
         start = sweep_start(job, kind=self.name)
-        rows, never = sql.pending_count(after_id=start)
+        rows, never = sql.pending_count(after_id=start, **_part(job))
+        share = f" (part {job.params['part']}: ids with the same remainder)" if "part" in job.params else ""
         return DryRun(would_change=never,
-                      summary=f"would read {rows:,} extracted rows after id {start:,}; {never:,} have never reached "
-                              "core.person_work_history (changed ones are updated too)",
+                      summary=f"would read {rows:,} extracted rows after id {start:,}{share}; {never:,} have never "
+                              "reached core.person_work_history (changed ones are updated too)",
                       details={"start_after_id": start, "rows": rows, "never_coalesced": never})
 
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
@@ -68,7 +77,7 @@ class CoalescePersonExperience(KindBase):
             if state["after_id"] >= state["until"]:
                 return Batch(rows=0, checkpoint=state, done=True)
             upto = min(state["after_id"] + limit * RECONCILE_WINDOW_PER_ROW, state["until"])
-            rows = sql.experience_missing(after_id=state["after_id"], upto_id=upto, limit=limit)
+            rows = sql.experience_missing(after_id=state["after_id"], upto_id=upto, limit=limit, **_part(job))
             written = self._write(state, rows)
             # A full batch may have left missing rows in the window: continue right after it.
             state["after_id"] = rows[-1][0] if len(rows) == limit else upto
@@ -102,6 +111,25 @@ class CoalescePersonExperience(KindBase):
         inserted, updated = sql.work_history_upsert(rows=coalesced)
         state.update(inserted=state["inserted"] + inserted, updated=state["updated"] + updated)
         return inserted + updated
+
+
+def _part_clean(part: object) -> str:
+    """"k/n": the k-th of n shares of the rows (1-based)."""
+    try:
+        index, count = (int(number) for number in str(part).split("/"))
+    except ValueError:
+        raise JobParamsError(f"part must look like 1/2 (the first of two shares), got {part!r}") from None
+    if not 1 <= index <= count <= 64:
+        raise JobParamsError(f"part {part!r}: need 1 <= k <= n <= 64")
+    return f"{index}/{count}"
+
+
+def _part(job: BatchJob) -> dict[str, int]:
+    """A part "k/n" takes the rows with id % n == k - 1; no part takes them all."""
+    if "part" not in job.params:
+        return {"parts": 1, "remainder": 0}
+    index, count = (int(number) for number in job.params["part"].split("/"))
+    return {"parts": count, "remainder": index - 1}
 
 
 def _coalesced(row: tuple, mapping: dict, matches: dict) -> dict | None:

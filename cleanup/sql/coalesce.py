@@ -15,7 +15,7 @@ _BATCH = """SELECT id, linkedin_url, company_domain, title
 _MISSING_IN_WINDOW = """
 SELECT e.id, e.linkedin_url, e.company_domain, e.title
 FROM extracted.person_experience e
-WHERE e.id > %(after)s AND e.id <= %(upto)s
+WHERE e.id > %(after)s AND e.id <= %(upto)s AND e.id %% %(parts)s = %(remainder)s
   AND NOT EXISTS (SELECT 1 FROM core.person_work_history w WHERE w.source_record_id = e.id
                   -- Redundant, but it bounds the planner's merge anti-join to the window;
                   -- without it the scan of core's index starts at its first entry.
@@ -50,7 +50,8 @@ WHERE (w.linkedin_url, w.company_domain, w.company_name, w.title, w.matched_job_
 RETURNING (xmax = 0)"""
 _PENDING = """SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (
                   SELECT 1 FROM core.person_work_history w WHERE w.source_record_id = e.id))
-              FROM extracted.person_experience e WHERE e.id > %(after)s"""
+              FROM extracted.person_experience e
+              WHERE e.id > %(after)s AND e.id %% %(parts)s = %(remainder)s"""
 
 
 def title_mapping() -> dict[str, tuple[str, str]]:
@@ -73,10 +74,13 @@ def experience_batch_for_keys(*, after_id: int, limit: int, lookup) -> list[tupl
                                                   "lookup_values": lookup.values})
 
 
-def experience_missing(*, after_id: int, upto_id: int, limit: int) -> list[tuple]:
-    """Up to `limit` rows with after_id < id <= upto_id that never reached core, by id."""
+def experience_missing(*, after_id: int, upto_id: int, limit: int, parts: int = 1, remainder: int = 0
+                       ) -> list[tuple]:
+    """Up to `limit` rows with after_id < id <= upto_id that never reached core, by id; only
+    those with id % parts == remainder."""
     with connection.cursor() as cursor:
-        cursor.execute(_MISSING_IN_WINDOW, {"after": after_id, "upto": upto_id, "limit": limit})
+        cursor.execute(_MISSING_IN_WINDOW, {"after": after_id, "upto": upto_id, "limit": limit, "parts": parts,
+                                            "remainder": remainder})
         return cursor.fetchall()
 
 
@@ -97,10 +101,10 @@ def work_history_upsert(*, rows: list[dict]) -> tuple[int, int]:
     return sum(flags), len(flags) - sum(flags)
 
 
-def pending_count(*, after_id: int) -> tuple[int, int]:
-    """(extracted rows after the mark, of which never coalesced)."""
+def pending_count(*, after_id: int, parts: int = 1, remainder: int = 0) -> tuple[int, int]:
+    """(extracted rows after the mark with id % parts == remainder, of which never coalesced)."""
     with connection.cursor() as cursor:
-        cursor.execute(_PENDING, {"after": after_id})
+        cursor.execute(_PENDING, {"after": after_id, "parts": parts, "remainder": remainder})
         return cursor.fetchone()
 
 

@@ -4,8 +4,9 @@ import pytest
 from django.db import connection
 
 from cleanup.engine import job_run
+from cleanup.kinds.base import JobParamsError
 from cleanup.models import BatchJob
-from cleanup.services import job_create
+from cleanup.services import JobRefused, job_create
 from cleanup.titles import title_match
 from runs.keys import normalise_domain, normalise_linkedin_url
 from tests.cleanup.conftest import scalar
@@ -139,3 +140,23 @@ def test_a_sweep_starts_where_a_reconciliation_ended_but_not_where_a_keys_job_di
     assert _run().estimated_total == scalar("SELECT count(*) FROM extracted.person_experience")
     _run("reconcile")
     assert _run().estimated_total == 0
+
+
+def test_a_reconciliation_in_two_parts_side_by_side_writes_each_row_once(demo):
+    synced = {row_id for (row_id,) in _rows("SELECT source_record_id FROM core.person_work_history")}
+    first = job_create(kind="coalesce_person_experience", params={"mode": "reconcile", "part": "1/2"}, sleep_ms=0)
+    second = job_create(kind="coalesce_person_experience", params={"mode": "reconcile", "part": "2/2"}, sleep_ms=0)
+    assert "part 1/2" in first.dry_run_report["summary"]
+    with pytest.raises(JobRefused, match="for part 1/2 is queued"):
+        job_create(kind="coalesce_person_experience", params={"mode": "reconcile", "part": "1/2"})
+    with pytest.raises(JobParamsError, match="part splits a reconciliation only"):
+        job_create(kind="coalesce_person_experience", params={"mode": "refresh", "part": "1/2"})
+    with pytest.raises(JobParamsError, match="need 1 <= k <= n"):
+        job_create(kind="coalesce_person_experience", params={"mode": "reconcile", "part": "3/2"})
+    assert job_run(job_id=first.pk) == job_run(job_id=second.pk) == "completed"
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.checkpoint["inserted"] + second.checkpoint["inserted"] == 600
+    assert first.checkpoint["inserted"] > 0 and second.checkpoint["inserted"] > 0
+    new = {row_id: row for row_id, row in _coalesced().items() if row_id not in synced}
+    assert new == {row_id: row for row_id, row in _oracle().items() if row_id not in synced}
