@@ -38,6 +38,9 @@ class Run(models.Model):
     error = models.TextField(blank=True, default="", db_default="")
     attempts = models.PositiveIntegerField(default=1, db_default=1)
     credits_spent = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    credits_wasted = models.DecimalField(
+        max_digits=14, decimal_places=4, default=0, db_default=0,
+        help_text="credits of re-enrichments reported while the last completion was still fresh")
     # When the event that last changed this row happened: older events are ignored.
     last_event_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())

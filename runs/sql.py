@@ -37,6 +37,13 @@ ON CONFLICT (workflow_name, entity_key) DO UPDATE SET
     error = EXCLUDED.error,
     credits_spent = CASE WHEN EXCLUDED.credits_spent IS NULL THEN r.credits_spent
                          ELSE coalesce(r.credits_spent, 0) + EXCLUDED.credits_spent END,
+    -- paid again while the last completion was inside the workflow's freshness window
+    credits_wasted = r.credits_wasted + CASE
+        WHEN EXCLUDED.credits_spent IS NOT NULL AND EXCLUDED.last_event_at <
+             r.completed_at + make_interval(days => (SELECT w.refresh_after_days
+                                                     FROM reference.enrichment_workflow_registry w
+                                                     WHERE w.workflow_name = r.workflow_name))
+        THEN EXCLUDED.credits_spent ELSE 0 END,
     last_event_at = EXCLUDED.last_event_at,
     updated_at = now()
 WHERE (r.last_event_at, {old_rank}) < (EXCLUDED.last_event_at, {new_rank})

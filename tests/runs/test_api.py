@@ -120,3 +120,14 @@ def test_the_openapi_document_describes_the_events_body(client):
     body = schema["paths"]["/api/enrichment/runs"]["post"]["requestBody"]["content"]["application/json"]
     assert {"one event", "a batch"} <= set(body["examples"])
     assert "RunEventIn" in schema["components"]["schemas"]
+
+
+def test_credits_paid_again_inside_the_freshness_window_are_counted_as_wasted(report):
+    report(event(at="2026-01-01T00:00:00Z", credits_spent="1"))  # the first enrichment: not a waste
+    report(event(status="running", at="2026-01-10T00:00:00Z"))
+    report(event(at="2026-01-11T00:00:00Z", credits_spent="2"))  # 10 days later, the window is 90
+    run = Run.objects.get()
+    assert (str(run.credits_spent), str(run.credits_wasted), run.attempts) == ("3.0000", "2.0000", 2)
+    report(event(at="2026-06-01T00:00:00Z", credits_spent="4"))  # the completion had gone stale
+    run.refresh_from_db()
+    assert (str(run.credits_spent), str(run.credits_wasted)) == ("7.0000", "2.0000")
