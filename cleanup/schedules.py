@@ -16,6 +16,7 @@ SCHEDULES = [
     ("enrichhub: coalescing reconciliation", "cleanup.tasks.job_start_if_idle_task",
      "'coalesce_person_experience', {'mode': 'reconcile'}", Schedule.DAILY, None),
     ("enrichhub: gap check and alerts", "cleanup.tasks.gaps_check_task", "", Schedule.HOURLY, None),
+    ("enrichhub: dashboard figures", "dashboard.tasks.dashboard_refresh_task", "", Schedule.MINUTES, 5),
 ]
 
 

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.humanize",
     "django_q",
     "simple_history",
     "enrichhub",
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "registry",
     "runs",
     "cleanup",
+    "dashboard",
 ]
 
 MIDDLEWARE = [

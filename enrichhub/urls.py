@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
+from dashboard.views import dashboard_refresh_view, dashboard_view, hidden_leads_csv
 from enrichhub.api import api
 
 admin.site.site_header = "enrichhub"
@@ -10,6 +11,10 @@ admin.site.index_title = "Lead warehouse control"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="dashboard"),
+    path("admin/dashboard/refresh/", admin.site.admin_view(dashboard_refresh_view), name="dashboard_refresh"),
+    path("admin/dashboard/hidden/<str:entity>.csv", admin.site.admin_view(hidden_leads_csv),
+         name="dashboard_hidden_csv"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

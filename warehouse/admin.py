@@ -1,10 +1,12 @@
 """Read-only views of the warehouse tables: ops inspect here and change data through jobs."""
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
+from dashboard.hidden import hidden_queryset, missing_combinations
 from warehouse import models
 
 
@@ -37,10 +39,40 @@ class WarehouseAdmin(admin.ModelAdmin):
         return False
 
 
+class HiddenLeadFilter(admin.SimpleListFilter):
+    """Rows the product hides because exactly these required fields are missing (the
+    dashboard's drill-down)."""
+
+    title = "hidden: missing"
+    parameter_name = "missing"
+    entity = ""
+
+    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+        return [(",".join(combo), " + ".join(combo)) for combo in missing_combinations(self.entity)]
+
+    def queryset(self, request: HttpRequest, queryset):
+        if not self.value():
+            return queryset
+        missing = tuple(self.value().split(","))
+        try:
+            return queryset & hidden_queryset(entity=self.entity, missing=missing)
+        except ValueError as exc:
+            raise IncorrectLookupParameters(str(exc)) from exc
+
+
+class HiddenCompanyFilter(HiddenLeadFilter):
+    entity = "company"
+
+
+class HiddenPersonFilter(HiddenLeadFilter):
+    entity = "person"
+
+
 @admin.register(models.Company)
 class CompanyAdmin(WarehouseAdmin):
     list_display = ["id", "domain", "company_name", "company_country", "discovery_location", "salesnav_location"]
     search_fields = ["=domain"]
+    list_filter = [HiddenCompanyFilter]
 
 
 @admin.register(models.Person)
@@ -48,6 +80,7 @@ class PersonAdmin(WarehouseAdmin):
     list_display = ["id", "linkedin_url", "full_name", "person_country", "matched_job_function",
                     "matched_seniority"]
     search_fields = ["=linkedin_url"]
+    list_filter = [HiddenPersonFilter]
 
 
 @admin.register(models.PersonWorkHistory)

@@ -1,0 +1,133 @@
+"""Computing the dashboard's figures (scheduled) and assembling a page from them (per view).
+
+A refresh aggregates the runs table and scans core.companies and core.people once each, and
+stores the result; a page view reads that row, the small gap-snapshot table, active jobs
+and open alerts. So a page stays fast however large the warehouse grows, and says how old
+its figures are.
+"""
+
+import time
+from collections import defaultdict
+from datetime import datetime
+
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from cleanup.models import BatchJob, GapAlert, GapSnapshot
+from cleanup.services import ACTIVE
+from dashboard import sql
+from dashboard.hidden import REQUIRED_FIELDS
+from dashboard.models import DashboardSnapshot
+from registry.models import Workflow
+
+STATUSES = ("completed", "pending", "running", "failed")
+TREND_POINTS = 30
+
+
+def dashboard_refresh() -> DashboardSnapshot:
+    began = time.monotonic()
+    figures = figures_compute()
+    completed = {w["name"]: w["runs"]["completed"] for w in figures["workflows"]}
+    return DashboardSnapshot.objects.create(taken_at=timezone.now(), seconds=time.monotonic() - began,
+                                            figures=figures, completed_by_workflow=completed)
+
+
+def figures_compute() -> dict:
+    runs: dict[str, dict] = defaultdict(lambda: {"runs": dict.fromkeys(STATUSES, 0), "last_run_at": None,
+                                                 "credits": 0.0, "wasted": 0.0})
+    for workflow, status, count, last, credits, wasted in sql.runs_by_status():
+        entry = runs[workflow]
+        entry["runs"][status] = count
+        entry["last_run_at"] = max(filter(None, [entry["last_run_at"], last.isoformat() if last else None]),
+                                   default=None)
+        entry["credits"] += float(credits)
+        entry["wasted"] += float(wasted)
+    workflows = [{"name": w.workflow_name, "key_type": w.key_type, "vendor": w.vendor or "", "active": w.is_active,
+                  "coalesces_to_core": w.coalesces_to_core, **runs[w.workflow_name]}
+                 for w in Workflow.objects.order_by("workflow_name")]
+    hidden = {}
+    for entity in REQUIRED_FIELDS:
+        total, combos = sql.hidden_counts(entity)
+        hidden[entity] = {"total": total, "hidden": sum(rows for _, rows in combos),
+                          "combinations": [{"missing": list(missing), "rows": rows} for missing, rows in combos]}
+    spend = [{"workflow": workflow, "week": week.isoformat(), "credits": float(credits), "wasted": float(wasted)}
+             for workflow, week, credits, wasted in sql.spend_by_week()]
+    return {"entity_totals": {entity: hidden[entity]["total"] for entity in hidden}, "workflows": workflows,
+            "hidden_leads": hidden, "spend_by_week": spend}
+
+
+def dashboard_page(*, entity_type: str = "", vendor: str = "") -> dict:
+    """What the page shows, filtered by entity type and vendor ("" for all)."""
+    snapshot = DashboardSnapshot.objects.defer("completed_by_workflow").first()
+    if snapshot is None:
+        return {"snapshot": None, "jobs": _active_jobs(), "alerts": _open_alerts()}
+    figures = snapshot.figures
+    totals = figures["entity_totals"]
+    workflows = [w for w in figures["workflows"] if w["active"] and (not entity_type or w["key_type"] == entity_type)
+                 and (not vendor or w["vendor"] == vendor)]
+    gaps, gap_trends = _gaps()
+    coverage_trends = _coverage_trends()
+    for workflow in workflows:
+        entities = totals.get(workflow["key_type"]) or 0
+        workflow["enriched"] = workflow["runs"]["completed"]
+        workflow["coverage_percent"] = 100.0 * workflow["enriched"] / entities if entities else 0.0
+        workflow["entities"] = entities
+        workflow["gap"] = gaps.get(workflow["name"])
+        workflow["gap_trend"] = gap_trends.get(workflow["name"], [])
+        workflow["coverage_trend"] = coverage_trends.get(workflow["name"], [])
+    names = {w["name"] for w in workflows}
+    spend = [row for row in figures["spend_by_week"] if row["workflow"] in names]
+    return {"snapshot": snapshot, "workflows": workflows, "hidden_leads": figures["hidden_leads"],
+            "spend_by_week": _weekly_totals(spend), "spend_by_workflow": _spend_by_workflow(workflows),
+            "vendors": sorted({w["vendor"] for w in figures["workflows"] if w["vendor"]}),
+            "jobs": _active_jobs(), "alerts": _open_alerts()}
+
+
+def _gaps() -> tuple[dict[str, dict], dict[str, list[int]]]:
+    """Latest gap per workflow, and its last TREND_POINTS gaps oldest first."""
+    recent = (GapSnapshot.objects.annotate(position=Window(RowNumber(), partition_by=[F("workflow_id")],
+                                                           order_by=F("checked_at").desc()))
+              .filter(position__lte=TREND_POINTS).values_list("workflow_id", "gap", "checked_at", "position"))
+    latest, trends = {}, defaultdict(list)
+    for workflow, gap, checked_at, position in sorted(recent, key=lambda row: (row[0], -row[3])):
+        trends[workflow].append(gap)
+        if position == 1:
+            latest[workflow] = {"gap": gap, "checked_at": checked_at}
+    return latest, trends
+
+
+def _coverage_trends() -> dict[str, list[int]]:
+    rows = list(DashboardSnapshot.objects.values_list("completed_by_workflow", flat=True)[:TREND_POINTS])
+    trends = defaultdict(list)
+    for completed in reversed(rows):
+        for workflow, count in completed.items():
+            trends[workflow].append(count)
+    return trends
+
+
+def _weekly_totals(rows: list[dict]) -> list[dict]:
+    weeks: dict[str, dict] = {}
+    for row in rows:
+        week = weeks.setdefault(row["week"], {"week": row["week"], "credits": 0.0, "wasted": 0.0})
+        week["credits"] += row["credits"]
+        week["wasted"] += row["wasted"]
+    return [weeks[week] for week in sorted(weeks)]
+
+
+def _spend_by_workflow(workflows: list[dict]) -> list[dict]:
+    spent = [{"name": w["name"], "vendor": w["vendor"], "credits": w["credits"], "wasted": w["wasted"]}
+             for w in workflows if w["credits"]]
+    return sorted(spent, key=lambda row: -row["credits"])
+
+
+def _active_jobs() -> list[BatchJob]:
+    return list(BatchJob.objects.filter(status__in=ACTIVE).order_by("created_at"))
+
+
+def _open_alerts() -> list[GapAlert]:
+    return list(GapAlert.objects.filter(resolved_at=None).select_related("workflow").order_by("-opened_at"))
+
+
+def snapshot_age(snapshot: DashboardSnapshot, now: datetime | None = None) -> float:
+    return ((now or timezone.now()) - snapshot.taken_at).total_seconds()

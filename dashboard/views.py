@@ -1,0 +1,67 @@
+"""The coverage dashboard page and the hidden-leads export, served inside the admin."""
+
+import csv
+from itertools import chain
+
+from django.contrib import admin
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from dashboard import charts
+from dashboard.hidden import REQUIRED_FIELDS, hidden_queryset
+from dashboard.services import dashboard_page, dashboard_refresh, snapshot_age
+
+ENTITY_TYPES = ("company", "person")
+EXPORT_FIELDS = {"company": ("id", "domain", "company_name", "company_country"),
+                 "person": ("id", "linkedin_url", "full_name", "person_country", "matched_job_function",
+                            "matched_seniority")}
+
+
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    entity_type = request.GET.get("entity_type", "")
+    entity_type = entity_type if entity_type in ENTITY_TYPES else ""
+    vendor = request.GET.get("vendor", "")
+    page = dashboard_page(entity_type=entity_type, vendor=vendor)
+    for workflow in page.get("workflows", []):
+        workflow["coverage_bar"] = charts.percent_bar(workflow["coverage_percent"])
+        workflow["gap_chart"] = charts.sparkline(workflow["gap_trend"], label=f"gap of {workflow['name']}")
+        workflow["coverage_chart"] = charts.sparkline(workflow["coverage_trend"],
+                                                      label=f"completed runs of {workflow['name']}")
+    for entity, figures in page.get("hidden_leads", {}).items():
+        for combo in figures["combinations"]:
+            query = f"?missing={','.join(combo['missing'])}"
+            combo["list_url"] = reverse(f"admin:warehouse_{entity}_changelist") + query
+            combo["csv_url"] = reverse("dashboard_hidden_csv", args=[entity]) + query
+    context = {**admin.site.each_context(request), "title": "Enrichment coverage", "page": page,
+               "entity_type": entity_type, "vendor": vendor, "entity_types": ENTITY_TYPES,
+               "spend_chart": charts.weekly_bars(page.get("spend_by_week", [])),
+               "age_seconds": snapshot_age(page["snapshot"]) if page["snapshot"] else None}
+    return TemplateResponse(request, "admin/dashboard.html", context)
+
+
+@require_POST
+def dashboard_refresh_view(request: HttpRequest) -> HttpResponse:
+    dashboard_refresh()
+    return HttpResponseRedirect(reverse("dashboard"))
+
+
+def hidden_leads_csv(request: HttpRequest, entity: str) -> HttpResponse:
+    if entity not in REQUIRED_FIELDS:
+        raise Http404(f"no hidden leads of {entity!r}")
+    missing = tuple(field for field in request.GET.get("missing", "").split(",") if field)
+    try:
+        rows = hidden_queryset(entity=entity, missing=missing).order_by("id").values_list(*EXPORT_FIELDS[entity])
+    except ValueError as exc:
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+    lines = (writer.writerow(row) for row in chain([EXPORT_FIELDS[entity]], rows.iterator(chunk_size=5000)))
+    response = StreamingHttpResponse(lines, content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="hidden-{entity}-missing-{"-".join(missing)}.csv"'
+    return response

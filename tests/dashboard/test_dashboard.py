@@ -1,0 +1,136 @@
+"""The dashboard's figures against independent SQL counts on the seeded demo."""
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from cleanup.gaps import gaps_check
+from cleanup.models import BatchJob, GapAlert
+from dashboard.models import DashboardSnapshot
+from dashboard.services import dashboard_refresh
+from registry.demo import demo_registry_complete
+from runs.services import run_events_record
+from tests.cleanup.test_admin import ops  # noqa: F401 (fixture)
+
+DASHBOARD = "/admin/dashboard/"
+
+
+def _scalar(query: str, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchone()[0]
+
+
+def _events(workflow: str, keys: list[str], status: str, *, days_ago: float, credits: str | None = None,
+            kind: str = "company") -> None:
+    at = (timezone.now() - timedelta(days=days_ago)).isoformat()
+    run_events_record(items=[{"workflow_name": workflow, "entity_key": key, "entity_type": kind, "status": status,
+                              "at": at, **({"credits_spent": credits} if credits else {})} for key in keys])
+
+
+@pytest.fixture
+def activity(demo):
+    demo_registry_complete()
+    domains = [d for (d,) in _rows("SELECT domain FROM core.companies ORDER BY id LIMIT 40")]
+    _events("company_discovery", domains[:30], "completed", days_ago=20, credits="1.5")
+    _events("company_discovery", domains[:5], "completed", days_ago=2, credits="1.5")  # fresh: paid twice
+    _events("company_discovery", domains[30:35], "failed", days_ago=1)
+    _events("company_funding", domains[:10], "pending", days_ago=1)
+    _events("person_profile", ["linkedin.com/in/ada", "linkedin.com/in/bob"], "completed", days_ago=3,
+            credits="0.25", kind="person")
+    gaps_check(workflow_names=["person_profile", "company_discovery"])
+    dashboard_refresh()
+
+
+def _rows(query: str, params=None) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall()
+
+
+def _cell(page: str, workflow: str, css: str) -> str:
+    row = re.search(rf'<tr data-workflow="{workflow}">(.*?)</tr>', page, re.S)
+    assert row, f"no row for {workflow}"
+    return re.sub(r"<[^>]+>", "", re.search(rf'<td class="num {css}">(.*?)</td>', row[1], re.S)[1]).strip()
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def test_coverage_runs_and_gaps_equal_independent_counts(client, ops, activity):  # noqa: F811
+    page = client.get(DASHBOARD).content.decode()
+    for workflow in ("company_discovery", "company_funding", "person_profile"):
+        completed = _scalar("SELECT count(*) FROM reference.enrichment_runs WHERE workflow_name = %s"
+                            " AND status = 'completed'", [workflow])
+        assert _number(_cell(page, workflow, "enriched")) == completed
+        failed = _scalar("SELECT count(*) FROM reference.enrichment_runs WHERE workflow_name = %s"
+                         " AND status = 'failed'", [workflow])
+        assert _number(_cell(page, workflow, "failed")) == failed
+    assert (_cell(page, "company_discovery", "enriched"), _cell(page, "company_discovery", "failed")) == ("30", "5")
+    companies = _scalar("SELECT count(*) FROM core.companies")
+    assert f"{companies:,}" in page
+    profile_gap = _scalar("SELECT gap FROM cleanup_gap_snapshots WHERE workflow_name = 'person_profile'")
+    assert _number(_cell(page, "person_profile", "gap")) == profile_gap == 100
+
+
+def test_hidden_leads_equal_an_independent_count_and_export_exactly_those_rows(client, ops, activity):  # noqa: F811
+    page = client.get(DASHBOARD).content.decode()
+    blank = {None, ""}
+    people = _rows("SELECT id, person_country, matched_job_function, matched_seniority FROM core.people")
+    hidden_people = [row for row in people if any((value or "").strip() == "" for value in row[1:])]
+    assert f"{len(hidden_people):,} of {len(people):,} person rows are hidden" in page
+    companies = _rows("SELECT id, company_name, company_country FROM core.companies")
+    only_country = sorted(row[0] for row in companies if (row[2] or "").strip() == "" and row[1] not in blank
+                          and row[1].strip())
+    combo = re.search(r'data-entity="company" data-missing="company_country">.*?<td class="num">([\d,]+)</td>',
+                      page, re.S)
+    assert combo and _number(combo[1]) == len(only_country) > 0
+    exported = list(csv.reader(io.StringIO(b"".join(
+        client.get("/admin/dashboard/hidden/company.csv?missing=company_country").streaming_content).decode())))
+    assert exported[0] == ["id", "domain", "company_name", "company_country"]
+    assert sorted(int(row[0]) for row in exported[1:]) == only_country
+    listed = client.get("/admin/warehouse/company/?missing=company_country").content.decode()
+    assert f"{len(only_country)} companies" in listed or f"{len(only_country)} company" in listed
+    assert client.get("/admin/dashboard/hidden/company.csv?missing=nope").status_code == 400
+
+
+def test_spend_shows_credits_and_what_fresh_re_enrichments_wasted(client, ops, activity):  # noqa: F811
+    page = client.get(DASHBOARD).content.decode()
+    spent = _scalar("SELECT sum(credits_spent) FROM reference.enrichment_runs WHERE workflow_name = "
+                    "'company_discovery'")
+    row = re.search(r'<tr data-workflow="company_discovery"><td>company_discovery</td><td>clay</td>'
+                    r'<td class="num">([\d.,]+)</td><td class="num wasted">([\d.,]+)</td>', page.replace("\n    ", ""))
+    assert row and (_number(row[1]), _number(row[2])) == (float(spent), 7.5)  # 5 companies paid twice
+    assert 'class="weekly-bars"' in page
+
+
+def test_filters_narrow_the_workflows_by_entity_type_and_vendor(client, ops, activity):  # noqa: F811
+    people = client.get(DASHBOARD + "?entity_type=person").content.decode()
+    assert 'data-workflow="person_profile"' in people and 'data-workflow="company_discovery"' not in people
+    apollo = client.get(DASHBOARD + "?vendor=apollo").content.decode()
+    assert 'data-workflow="person_apollo_new_in_role"' in apollo and 'data-workflow="person_profile"' not in apollo
+
+
+def test_panels_show_running_jobs_and_open_alerts(client, ops, activity):  # noqa: F811
+    job = BatchJob.objects.create(kind="tenure_backfill", status=BatchJob.Status.RUNNING, rows_done=25,
+                                  estimated_total=100)
+    GapAlert.objects.create(workflow_id="person_profile", threshold=50, gap_at_open=100, last_gap=100,
+                            opened_at=timezone.now())
+    page = client.get(DASHBOARD).content.decode()
+    jobs = page[page.index('id="jobs-panel"'):page.index('id="alerts-panel"')]
+    assert f"#{job.pk} tenure_backfill" in jobs and 'value="25"' in jobs and "25 / 100" in jobs
+    assert "person_profile</a>: gap 100" in page
+
+
+def test_without_figures_the_page_offers_to_compute_them(client, ops, demo):  # noqa: F811
+    page = client.get(DASHBOARD).content.decode()
+    assert "No figures yet" in page
+    assert client.post("/admin/dashboard/refresh/").status_code == 302
+    assert DashboardSnapshot.objects.count() == 1
+    assert "dashboard" in client.get("/admin/").content.decode()
