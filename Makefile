@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: install demo test lint bench bench-deps stop db-status constraints
+.PHONY: install demo test lint bench bench-deps browser-deps stop db-status constraints
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ install: $(STAMP)
 demo: install
 	$(PY) manage.py demo
 
-test: install lint
+test: install lint browser-deps
 	$(PY) -m pytest
 
 lint: install
@@ -26,6 +26,10 @@ lint: install
 
 bench: install bench-deps
 	$(PY) -m bench.run $(BENCH)
+
+# The browser tests drive Debian's chromium (no browser download by Playwright).
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
 
 # wrk drives the HTTP benchmarks; it comes from Debian's packages.
 bench-deps:

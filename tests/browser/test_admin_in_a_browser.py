@@ -1,0 +1,88 @@
+"""The admin in a real browser: log in, read the dashboard's figures, dry-run a job, and
+watch a running job's progress move. Screenshots land in test-artifacts/."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from playwright.sync_api import expect
+
+from cleanup.models import BatchJob
+from dashboard.services import dashboard_refresh
+from registry.demo import demo_registry_complete
+from runs.services import run_events_record
+from tests.browser.conftest import screenshot
+from tests.conftest import database_url
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "browser-test-only"
+
+
+@pytest.fixture
+def seeded_admin(committed_demo):  # noqa: F811
+    get_user_model().objects.create_superuser(username="ops", email="", password=PASSWORD)
+    demo_registry_complete()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT domain FROM core.companies ORDER BY id LIMIT 25")
+        domains = [domain for (domain,) in cursor.fetchall()]
+    run_events_record(items=[{"workflow_name": "company_discovery", "entity_key": domain, "entity_type": "company",
+                              "status": "completed", "credits_spent": "2"} for domain in domains])
+    dashboard_refresh()
+
+
+def _log_in(page, live_server) -> None:
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "ops")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#dashboard-link")).to_be_visible()
+
+
+def test_the_dashboard_shows_the_seeded_figures(browser_page, live_server, seeded_admin):
+    page = browser_page
+    _log_in(page, live_server)
+    page.click("#dashboard-link a")
+    row = page.locator('tr[data-workflow="company_discovery"]')
+    expect(row.locator("td.enriched")).to_have_text("25")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM core.people")
+        people = cursor.fetchone()[0]
+    expect(page.locator("#hidden-person")).to_contain_text(f"of {people:,} person rows are hidden")
+    expect(page.locator("svg.weekly-bars")).to_be_visible()
+    screenshot(page, "dashboard")
+
+
+def test_a_dry_run_from_the_admin_then_a_running_job_moves(browser_page, live_server, seeded_admin, settings):
+    page = browser_page
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/cleanup/batchjob/start/")
+    page.select_option("#id_kind", "tenure_backfill")
+    page.click("input[name=preview]")
+    expect(page.locator("#dry-run")).to_contain_text("would add")
+    screenshot(page, "dry-run")
+
+    env = {**os.environ, "DATABASE_URL": database_url(settings.DATABASES["default"])}
+    job = subprocess.Popen([sys.executable, "manage.py", "run_job", "coalesce_person_experience", "--param",
+                            "mode=refresh", "--batch-size", "100", "--sleep-ms", "1500"], cwd=PROJECT_ROOT, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not BatchJob.objects.filter(status=BatchJob.Status.RUNNING, rows_done__gt=0).exists():
+            assert time.monotonic() < deadline and job.poll() is None, "the job did not start"
+            time.sleep(0.2)
+        page.goto(f"{live_server.url}/admin/cleanup/batchjob/")
+        progress = page.locator("td.field-progress").first
+        expect(progress).not_to_have_text("0 / ?", timeout=20_000)
+        first = progress.inner_text()
+        screenshot(page, "job-running")
+        # The list refreshes itself every 5 s while a job runs: the figure moves without a click.
+        expect(progress).not_to_have_text(first, timeout=20_000)
+        screenshot(page, "job-moved")
+    finally:
+        job.terminate()
+        job.wait(timeout=30)
