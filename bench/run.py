@@ -2,7 +2,7 @@
 
 import sys
 
-from bench import coalesce, jobs, registry_audit, runs, seed_demo, status
+from bench import coalesce, dashboard, jobs, registry_audit, runs, seed_demo, status
 from bench.environment import bench_server_stop
 from bench.results import RESULTS_FILE, section_write
 
@@ -15,6 +15,7 @@ BENCHMARKS = {
     "jobs": jobs.run,
     "coalesce": coalesce.run,
     "gaps": coalesce.run_gaps,
+    "dashboard": dashboard.run,
 }
 
 

@@ -134,3 +134,17 @@ def test_without_figures_the_page_offers_to_compute_them(client, ops, demo):  # 
     assert client.post("/admin/dashboard/refresh/").status_code == 302
     assert DashboardSnapshot.objects.count() == 1
     assert "dashboard" in client.get("/admin/").content.decode()
+
+
+def test_the_demo_spend_includes_waste_and_reaches_the_dashboard(client, ops, demo):  # noqa: F811
+    from dashboard.demo import PAID, demo_spend_record
+
+    demo_registry_complete()
+    reported = demo_spend_record(per_workflow=50)
+    assert reported > 50 * len(PAID)  # some were bought twice
+    wasted = _scalar("SELECT sum(credits_wasted) FROM reference.enrichment_runs")
+    assert wasted > 0
+    dashboard_refresh()
+    page = client.get(DASHBOARD).content.decode()
+    shown = sum(_number(value) for value in re.findall(r'<td class="num wasted">([\d.,]+)</td>', page))
+    assert shown == float(wasted)

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from cleanup.demo import demo_mappings_ensure
+from dashboard.demo import demo_spend_record
 from enrichhub.embedded_db import data_dir_from, embedded_server_stop
 from enrichhub.services import demo_api_key_ensure
 from warehouse.sql import demo_data_present
@@ -70,6 +71,8 @@ class Command(BaseCommand):
             demo_mappings_ensure()
             call_command("registry_indexes", create=True)
             call_command("backfill_runs", enqueue=True)
+            demo_spend_record()
+            call_command("refresh_dashboard")
         elif demo_warehouse:
             self.stdout.write("demo data already present; left as it is")
         call_command("ensure_admin")
