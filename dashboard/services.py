@@ -80,6 +80,7 @@ def dashboard_page(*, entity_type: str = "", vendor: str = "") -> dict:
     spend = [row for row in figures["spend_by_week"] if row["workflow"] in names]
     return {"snapshot": snapshot, "workflows": workflows, "hidden_leads": figures["hidden_leads"],
             "spend_by_week": _weekly_totals(spend), "spend_by_workflow": _spend_by_workflow(workflows),
+            "spend_by_vendor": _spend_by_vendor(workflows),
             "vendors": sorted({w["vendor"] for w in figures["workflows"] if w["vendor"]}),
             "jobs": _active_jobs(), "alerts": _open_alerts()}
 
@@ -119,6 +120,16 @@ def _spend_by_workflow(workflows: list[dict]) -> list[dict]:
     spent = [{"name": w["name"], "vendor": w["vendor"], "credits": w["credits"], "wasted": w["wasted"]}
              for w in workflows if w["credits"]]
     return sorted(spent, key=lambda row: -row["credits"])
+
+
+def _spend_by_vendor(workflows: list[dict]) -> list[dict]:
+    vendors: dict[str, dict] = {}
+    for workflow in workflows:
+        if workflow["credits"]:
+            row = vendors.setdefault(workflow["vendor"], {"vendor": workflow["vendor"], "credits": 0.0, "wasted": 0.0})
+            row["credits"] += workflow["credits"]
+            row["wasted"] += workflow["wasted"]
+    return sorted(vendors.values(), key=lambda row: -row["credits"])
 
 
 def _active_jobs() -> list[BatchJob]:

@@ -108,6 +108,10 @@ def test_spend_shows_credits_and_what_fresh_re_enrichments_wasted(client, ops, a
                     r'<td class="num">([\d.,]+)</td><td class="num wasted">([\d.,]+)</td>', page.replace("\n    ", ""))
     assert row and (_number(row[1]), _number(row[2])) == (float(spent), 7.5)  # 5 companies paid twice
     assert 'class="weekly-bars"' in page
+    clay = _scalar("SELECT sum(r.credits_spent) FROM reference.enrichment_runs r JOIN"
+                   " reference.enrichment_workflow_registry w USING (workflow_name) WHERE w.provider = 'clay'")
+    vendor = re.search(r'<tr data-vendor="clay"><td>clay</td><td class="num">([\d.,]+)</td>', page)
+    assert vendor and _number(vendor[1]) == float(clay)
 
 
 def test_filters_narrow_the_workflows_by_entity_type_and_vendor(client, ops, activity):  # noqa: F811
