@@ -41,7 +41,7 @@ def _wait_for_health(base: str, demo: subprocess.Popen) -> None:
     pytest.fail("the demo server did not answer /api/health in time")
 
 
-def _admin_login(base: str, username: str, password: str) -> str:
+def _admin_login(base: str, username: str, password: str) -> tuple[str, urllib.request.OpenerDirector]:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     opener.open(f"{base}/admin/login/").read()
@@ -49,7 +49,7 @@ def _admin_login(base: str, username: str, password: str) -> str:
     form = urllib.parse.urlencode({"username": username, "password": password, "csrfmiddlewaretoken": csrf,
                                    "next": "/admin/"}).encode()
     with opener.open(f"{base}/admin/login/?next=/admin/", data=form) as response:
-        return response.read().decode()
+        return response.read().decode(), opener
 
 
 def _backfilled_runs(env: dict[str, str]) -> int:
@@ -82,7 +82,11 @@ def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(d
         _wait_for_health(base, demo)
         output = Path(log.name).read_text()
         username, password = re.search(r"admin user created: username (\S+)\s+password (\S+)", output).groups()
-        assert "Lead warehouse control" in _admin_login(base, username, password)
+        index, browser = _admin_login(base, username, password)
+        assert "Lead warehouse control" in index
+        with browser.open(f"{base}/admin/dashboard/", timeout=10) as dashboard:
+            page = dashboard.read().decode()
+        assert "Figures of" in page and 'data-workflow="company_discovery"' in page  # computed on the first run
         with urllib.request.urlopen(f"{base}/api/docs", timeout=5) as docs:
             assert docs.status == 200
         api_key = re.search(r"API key for the demo: (\S+)", output).group(1)
