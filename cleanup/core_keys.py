@@ -3,7 +3,7 @@
 from psycopg import sql
 
 from enrichhub.pg import server_bound_fetch
-from registry.indexes import key_lookup
+from runs.indexes import key_lookup
 from runs.keys import InvalidEntityKey, normalise_entity_key
 
 # The core tables coalescing links to, and their key column; fixed names, not data.

@@ -17,9 +17,9 @@ from django.utils import timezone
 from cleanup.models import BatchJob, GapAlert, GapSnapshot
 from cleanup.services import ACTIVE
 from dashboard import sql
-from dashboard.hidden import REQUIRED_FIELDS
 from dashboard.models import DashboardSnapshot
 from registry.models import Workflow
+from warehouse.hidden import REQUIRED_FIELDS
 
 STATUSES = ("completed", "pending", "running", "failed")
 TREND_POINTS = 30

@@ -3,7 +3,7 @@
 from django.db import connection
 from psycopg import sql
 
-from dashboard.hidden import REQUIRED_FIELDS
+from warehouse.hidden import REQUIRED_FIELDS
 
 _RUNS_BY_STATUS = """
 SELECT workflow_name, status, count(*), max(last_event_at), coalesce(sum(credits_spent), 0),

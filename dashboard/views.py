@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dashboard import charts
-from dashboard.hidden import REQUIRED_FIELDS, hidden_queryset
 from dashboard.services import dashboard_page, dashboard_refresh, snapshot_age
+from warehouse.hidden import REQUIRED_FIELDS, hidden_queryset
 
 ENTITY_TYPES = ("company", "person")
 EXPORT_FIELDS = {"company": ("id", "domain", "company_name", "company_country"),

@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from registry.catalog import catalog_load
-from registry.indexes import key_function_indexes
 from runs import status_sql
+from runs.indexes import key_function_indexes
 from runs.keys import index_probes, normalise_entity_key, stored_variants
 
 NOT_RUN = "not_run"

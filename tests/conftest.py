@@ -14,7 +14,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _fresh_cache():
     # API throttles count in the cache, verified keys and the indexes jobs may probe in process
     # caches; a test must not inherit another test's budget, keys or indexes.
-    from registry.indexes import _key_function_indexes_cache
+    from runs.indexes import _key_function_indexes_cache
     from runs.services import api_key_cache_clear
 
     cache.clear()

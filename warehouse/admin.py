@@ -6,8 +6,8 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
-from dashboard.hidden import hidden_queryset, missing_combinations
 from warehouse import models
+from warehouse.hidden import hidden_queryset, missing_combinations
 
 
 class CappedCountPaginator(Paginator):

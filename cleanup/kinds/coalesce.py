@@ -15,7 +15,7 @@ from cleanup.kinds.mapped import keys_clean
 from cleanup.models import BatchJob
 from cleanup.sql import coalesce as sql
 from cleanup.titles import title_match
-from registry.indexes import key_lookup
+from runs.indexes import key_lookup
 from runs.keys import COMPANY, PERSON, InvalidEntityKey, normalise_domain, normalise_linkedin_url
 
 MODES = ("sweep", "reconcile", "refresh", "keys")

@@ -11,7 +11,7 @@ from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, sweep_st
 from cleanup.mapping import MappingInvalid, active_mapping_plan
 from cleanup.models import BatchJob
 from cleanup.sql import mapped as sql
-from registry.indexes import key_lookup
+from runs.indexes import key_lookup
 from runs.keys import InvalidEntityKey, normalise_entity_key
 
 MODES = ("sweep", "refresh", "keys")

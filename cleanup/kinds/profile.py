@@ -15,7 +15,7 @@ from cleanup.models import BatchJob
 from cleanup.sql import coalesce as experience_sql
 from cleanup.sql import profile as sql
 from cleanup.titles import title_match
-from registry.indexes import key_lookup
+from runs.indexes import key_lookup
 from runs.keys import PERSON, InvalidEntityKey, normalise_domain, normalise_linkedin_url
 
 MODES = ("sweep", "refresh", "keys")

@@ -67,7 +67,7 @@ def experience_batch(*, after_id: int, limit: int) -> list[tuple]:
 
 
 def experience_batch_for_keys(*, after_id: int, limit: int, lookup) -> list[tuple]:
-    """Like experience_batch, only the rows a registry.indexes.KeyLookup finds."""
+    """Like experience_batch, only the rows a runs.indexes.KeyLookup finds."""
     query = psycopg_sql.SQL("SELECT id, linkedin_url, company_domain, title FROM extracted.person_experience"
                             " WHERE id > %(after)s AND {} ORDER BY id LIMIT %(limit)s").format(lookup.condition)
     return server_bound_fetch(query.as_string(), {"after": after_id, "limit": limit,

@@ -47,7 +47,7 @@ def columns_required(*, table: str) -> list[str]:
 
 def extracted_rows(*, plan, after_id: int, limit: int, lookup=None) -> list[tuple]:
     """(id, raw key, *source values) after an id, in id order; only rows of some keys with a
-    registry.indexes.KeyLookup."""
+    runs.indexes.KeyLookup."""
     values, params = [], {"after": after_id, "limit": limit}
     for index, source in enumerate(plan.targets.values()):
         column = sql.Identifier(source.column)

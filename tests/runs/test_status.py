@@ -102,7 +102,7 @@ def test_profile_urls_stored_in_other_spellings_are_counted(registry):
 
 
 def test_tables_with_a_key_function_index_are_probed_once_per_key_and_find_every_spelling(registry):
-    from registry.indexes import key_function_indexes, key_indexes_missing
+    from runs.indexes import key_function_indexes, key_indexes_missing
 
     status._plans.clear()
     spellings = ["https://www.Ironclad.com/", "HTTPS://WWW.IRONCLAD.COM:443/about", "ironclad.com.", "ironclad.com",

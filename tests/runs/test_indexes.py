@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from registry.indexes import key_indexes_missing
+from runs.indexes import key_indexes_missing
 from tests.factories import WorkflowFactory
 
 TABLE = "extracted.company_index_probe"

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from registry.indexes import key_index_create, key_indexes_missing
+from runs.indexes import key_index_create, key_indexes_missing
 
 
 class Command(BaseCommand):

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from psycopg import sql as psycopg_sql
 
-from registry import sql
 from registry.catalog import catalog_load
 from registry.models import Workflow
+from runs import index_sql as sql
 from runs.keys import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS, index_probes, stored_variants
 
 MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names, which would make them collide
