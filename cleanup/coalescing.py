@@ -39,11 +39,21 @@ def coalescer_kind(workflow_name: str) -> str:
     raise NoCoalescer(f"{workflow_name} has no coalescing job: add a coalesce mapping for it")
 
 
+# What covers every row when there are too many keys for one job: the work-history
+# reconciliation takes what never reached core; the others read every row again.
+WHOLE_TABLE_MODES = {"coalesce_person_experience": "reconcile"}
+
+
 def coalescing_job_params(workflow_name: str, *, keys: list[str] | None = None) -> tuple[str, dict]:
-    """(kind, params) of a job coalescing the workflow: exactly `keys`, or a sweep when there
-    are none or too many for one job (a sweep reads every new row anyway)."""
+    """(kind, params) of a job coalescing the workflow: a sweep without keys, exactly `keys`,
+    or the whole table when there are more keys than one job takes."""
     kind = coalescer_kind(workflow_name)
-    params = {"mode": "keys", "keys": keys} if keys and len(keys) <= MAX_KEYS_PER_JOB else {"mode": "sweep"}
+    if not keys:
+        params = {"mode": "sweep"}
+    elif len(keys) <= MAX_KEYS_PER_JOB:
+        params = {"mode": "keys", "keys": keys}
+    else:
+        params = {"mode": WHOLE_TABLE_MODES.get(kind, "refresh")}
     if kind == MAPPED_KIND:
         params["workflow"] = workflow_name
     return kind, params

@@ -62,6 +62,16 @@ def normalise_domain(raw: str) -> str:
     return ascii_host
 
 
+def domain_or_none(raw: str | None) -> str | None:
+    """The normalised domain of a field that may be empty or hold junk (a company column)."""
+    if not raw:
+        return None
+    try:
+        return normalise_domain(raw)
+    except InvalidEntityKey:
+        return None
+
+
 def normalise_linkedin_url(raw: str) -> str:
     """Any spelling of a profile URL -> `linkedin.com/in/<slug>`, the slug decoded and lower-case."""
     if isinstance(raw, str) and (normal := _NORMAL_PROFILE.fullmatch(raw)) and _is_normal_slug(normal[1]):

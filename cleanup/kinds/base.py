@@ -75,6 +75,14 @@ def id_keyset_batch(job: BatchJob, step: Callable[[int], tuple[int, int | None]]
     return Batch(rows=rows, checkpoint={"after_id": last})
 
 
+def mode_clean(params: dict, modes: tuple[str, ...]) -> str:
+    """The job's mode: as given, else "keys" when keys are given, else "sweep"."""
+    mode = params.get("mode", "keys" if params.get("keys") else "sweep")
+    if mode not in modes:
+        raise JobParamsError(f"mode must be one of {', '.join(modes)}, got {mode!r}")
+    return mode
+
+
 def sweep_start(job: BatchJob, *, kind: str, **same_params) -> int:
     """Where a sweep starts: the extracted id the last completed whole-table job of this kind
     (and these params) reached: a sweep, reconciliation or refresh, not a job for some keys or

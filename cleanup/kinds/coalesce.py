@@ -10,13 +10,13 @@ every row and upserts it: for extracted rows changed in place, or after the mapp
 """
 
 from cleanup.core_keys import core_ids
-from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, sweep_start
+from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, mode_clean, sweep_start
 from cleanup.kinds.mapped import keys_clean
 from cleanup.models import BatchJob
 from cleanup.sql import coalesce as sql
 from cleanup.titles import title_match
 from runs.indexes import key_lookup
-from runs.keys import COMPANY, PERSON, InvalidEntityKey, normalise_domain, normalise_linkedin_url
+from runs.keys import COMPANY, PERSON, InvalidEntityKey, domain_or_none, normalise_linkedin_url
 
 MODES = ("sweep", "reconcile", "refresh", "keys")
 # A reconciliation batch looks at this many ids per row the batch may write.
@@ -37,9 +37,7 @@ class CoalescePersonExperience(KindBase):
     exclusive_param = "part"
 
     def clean_params(self, params: dict) -> dict:
-        mode = params.get("mode", "keys" if params.get("keys") else "sweep")
-        if mode not in MODES:
-            raise JobParamsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        mode = mode_clean(params, MODES)
         if mode == "keys":
             return {"mode": mode, "keys": keys_clean(params.get("keys"), entity_type=PERSON)}
         if "part" in params:
@@ -139,10 +137,7 @@ def _coalesced(row: tuple, mapping: dict, matches: dict) -> dict | None:
         key = normalise_linkedin_url(url)
     except InvalidEntityKey:
         return None
-    try:
-        company = normalise_domain(domain) if domain else None
-    except InvalidEntityKey:
-        company = None
+    company = domain_or_none(domain)
     match = matches.get(title)
     if match is None:
         match = matches[title] = title_match(title, mapping=mapping)

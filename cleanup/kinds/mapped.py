@@ -7,7 +7,7 @@ batch the newest row of a key wins, and later batches hold newer rows, so core e
 each key's latest values. Writes are idempotent: an unchanged core row is not touched.
 """
 
-from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, sweep_start
+from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, mode_clean, sweep_start
 from cleanup.mapping import MappingInvalid, active_mapping_plan
 from cleanup.models import BatchJob
 from cleanup.sql import mapped as sql
@@ -29,9 +29,7 @@ class CoalesceMapped(KindBase):
             active_mapping_plan(workflow)
         except MappingInvalid as exc:
             raise JobParamsError(f"workflow: {exc.args[0]}") from None
-        mode = params.get("mode", "keys" if params.get("keys") else "sweep")
-        if mode not in MODES:
-            raise JobParamsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        mode = mode_clean(params, MODES)
         cleaned = {"workflow": workflow, "mode": mode}
         if mode == "keys":
             cleaned["keys"] = keys_clean(params.get("keys"), entity_type=active_mapping_plan(workflow).key_type)

@@ -9,14 +9,14 @@ coalescing kinds: sweep from the high-water mark, refresh every row, or exactly 
 """
 
 from cleanup.core_keys import core_ids
-from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, sweep_start
+from cleanup.kinds.base import Batch, DryRun, KindBase, mode_clean, sweep_start
 from cleanup.kinds.mapped import keys_clean
 from cleanup.models import BatchJob
 from cleanup.sql import coalesce as experience_sql
 from cleanup.sql import profile as sql
 from cleanup.titles import title_match
 from runs.indexes import key_lookup
-from runs.keys import PERSON, InvalidEntityKey, normalise_domain, normalise_linkedin_url
+from runs.keys import PERSON, InvalidEntityKey, domain_or_none, normalise_linkedin_url
 
 MODES = ("sweep", "refresh", "keys")
 
@@ -28,9 +28,7 @@ class CoalescePersonProfile(KindBase):
     max_batch_rows = 2_000
 
     def clean_params(self, params: dict) -> dict:
-        mode = params.get("mode", "keys" if params.get("keys") else "sweep")
-        if mode not in MODES:
-            raise JobParamsError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        mode = mode_clean(params, MODES)
         if mode == "keys":
             return {"mode": mode, "keys": keys_clean(params.get("keys"), entity_type=PERSON)}
         return {"mode": mode}
@@ -105,10 +103,7 @@ def _profile(row: tuple) -> dict | None:
         key = normalise_linkedin_url(url)
     except InvalidEntityKey:
         return None
-    try:
-        company = normalise_domain(domain) if domain else None
-    except InvalidEntityKey:
-        company = None
+    company = domain_or_none(domain)
     first, _, last = (full_name or "").strip().partition(" ")
     return {"linkedin_url": key, "full_name": full_name, "first_name": first or None, "last_name": last or None,
             "job_title": job_title, "company_domain": company, "person_country": country, "city": city}

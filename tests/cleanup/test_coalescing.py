@@ -69,7 +69,8 @@ def test_a_sweep_is_started_for_every_coalescing_workflow_and_mapped_ones_name_t
     assert coalescing_job_params("company_cleaned_name", keys=["a.com"]) == (
         "coalesce_mapped", {"mode": "keys", "keys": ["a.com"], "workflow": "company_cleaned_name"})
     assert coalescing_job_params("person_profile", keys=["x"] * 10_001) == ("coalesce_person_profile",
-                                                                            {"mode": "sweep"})
+                                                                            {"mode": "refresh"})
+    assert coalescing_job_params("person_experience", keys=["x"] * 10_001)[1] == {"mode": "reconcile"}
 
 
 @pytest.fixture
