@@ -69,23 +69,28 @@ def _key_sets(workflow: Workflow, catalog, cache: dict) -> tuple[set[str], set[s
     """(keys in extracted, keys in core or None without a core table, invalid extracted keys)."""
     if not catalog.has_column(workflow.extracted_table, workflow.key_column):
         raise GapUnknown(f"{workflow.extracted_table}.{workflow.key_column} does not exist")
-    extracted, invalid = _keys(workflow.extracted_table, workflow.key_column, workflow.key_type, cache)
+    filled = workflow.coalesce_when_filled
+    if filled and not catalog.has_column(workflow.extracted_table, filled):
+        raise GapUnknown(f"{workflow.extracted_table}.{filled} does not exist")
+    extracted, invalid = _keys(workflow.extracted_table, workflow.key_column, workflow.key_type, cache,
+                               filled=filled)
     column = workflow.core_lookup_column
     if workflow.core_table and column and catalog.has_column(workflow.core_table, column):
         return extracted, _keys(workflow.core_table, column, workflow.key_type, cache)[0], invalid
     return extracted, None, invalid
 
 
-def _keys(table: str, column: str, entity_type: str, cache: dict) -> tuple[set[str], int]:
-    if (table, column) not in cache:
+def _keys(table: str, column: str, entity_type: str, cache: dict, *, filled: str | None = None
+          ) -> tuple[set[str], int]:
+    if (table, column, filled) not in cache:
         keys, invalid = set(), 0
-        for raw in sql.distinct_keys(table=table, column=column):
+        for raw in sql.distinct_keys(table=table, column=column, filled=filled):
             try:
                 keys.add(normalise_entity_key(entity_type=entity_type, raw=raw))
             except InvalidEntityKey:
                 invalid += 1
-        cache[(table, column)] = (keys, invalid)
-    return cache[(table, column)]
+        cache[(table, column, filled)] = (keys, invalid)
+    return cache[(table, column, filled)]
 
 
 def _snapshots_store(gaps: list[Gap]) -> None:

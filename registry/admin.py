@@ -17,8 +17,8 @@ class WorkflowForm(forms.ModelForm):
     class Meta:
         model = Workflow
         fields = ["workflow_name", "description", "vendor", "is_active", "key_type", "key_column", "raw_table",
-                  "extracted_table", "coalesces_to_core", "core_table", "core_key_column", "refresh_after_days",
-                  "gap_alert_threshold"]
+                  "extracted_table", "coalesces_to_core", "core_table", "core_key_column", "coalesce_when_filled",
+                  "refresh_after_days", "gap_alert_threshold"]
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -41,7 +41,7 @@ class WorkflowAdmin(SimpleHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["workflow_name", "description", "vendor", "is_active"]}),
         ("Data flow", {"fields": ["key_type", "key_column", "raw_table", "extracted_table",
-                                  "coalesces_to_core", "core_table", "core_key_column"]}),
+                                  "coalesces_to_core", "core_table", "core_key_column", "coalesce_when_filled"]}),
         ("Operation", {"fields": ["refresh_after_days", "gap_alert_threshold", "created_at", "updated_at"]}),
     ]
 

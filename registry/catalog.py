@@ -82,6 +82,10 @@ def _check_key_columns(workflow: Workflow, catalog: Catalog, add) -> None:
         for table in key_tables:
             if not catalog.has_column(table, workflow.key_column):
                 add("key_column", f"column {workflow.key_column} is not in {table}")
+    filled = workflow.coalesce_when_filled
+    if filled and workflow.extracted_table and catalog.has_table(workflow.extracted_table):
+        if not catalog.has_column(workflow.extracted_table, filled):
+            add("coalesce_when_filled", f"column {filled} is not in {workflow.extracted_table}")
     core = workflow.core_table
     if core and catalog.has_table(core) and workflow.core_lookup_column:
         if not catalog.has_column(core, workflow.core_lookup_column):

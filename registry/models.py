@@ -26,6 +26,10 @@ class Workflow(models.Model):
     core_key_column = models.TextField(null=True, blank=True,
                                        help_text="the key's column in core_table when it is named differently")
     key_type = models.TextField(null=True, blank=True, choices=KeyType.choices)
+    coalesce_when_filled = models.TextField(
+        null=True, blank=True,
+        help_text="an extracted column: only rows where it is filled are meant for core (company_funding: "
+                  "total_funding_amount_range_usd); the gap check counts only those")
     coalesces_to_core = models.BooleanField(default=False, db_default=False)
     is_active = models.BooleanField(default=True, db_default=True)
     refresh_after_days = models.PositiveIntegerField(

@@ -20,6 +20,8 @@ class DemoWorkflow:
     registered: bool = False
     # Workflows that read another workflow's landing tables instead of their own.
     shares_tables_of: str | None = None
+    # Only extracted rows with this column filled are meant for core.
+    coalesce_when_filled: str | None = None
 
     @property
     def key_column(self) -> str:
@@ -43,8 +45,8 @@ class DemoWorkflow:
 
 
 def _company(name: str, vendor: str, core: str | None = None, registered: bool = False,
-             shares: str | None = None) -> DemoWorkflow:
-    return DemoWorkflow(name, "company", vendor, core, registered, shares)
+             shares: str | None = None, when_filled: str | None = None) -> DemoWorkflow:
+    return DemoWorkflow(name, "company", vendor, core, registered, shares, when_filled)
 
 
 def _person(name: str, vendor: str, core: str | None = None, registered: bool = False) -> DemoWorkflow:
@@ -53,7 +55,8 @@ def _person(name: str, vendor: str, core: str | None = None, registered: bool = 
 
 DEMO_WORKFLOWS: tuple[DemoWorkflow, ...] = (
     _company("company_discovery", "clay", "core.companies", registered=True),
-    _company("company_funding", "clay", "core.company_funding", registered=True, shares="company_discovery"),
+    _company("company_funding", "clay", "core.company_funding", registered=True, shares="company_discovery",
+             when_filled="total_funding_amount_range_usd"),
     _company("company_customers", "clay", registered=True),
     _company("company_firmographics", "apollo", registered=True),
     _company("company_technographics", "builtwith", registered=True),

@@ -19,6 +19,8 @@ def test_the_gap_counts_the_people_only_extracted_knows(demo):
     assert profile.gap == figures["people_only_in_extracted"]  # the generator's own figure, not a recount
     assert profile.keys_in_extracted == figures["profiles_of_known_people"] + figures["people_only_in_extracted"]
     assert gaps["company_discovery"].gap == 0 and gaps["company_discovery"].keys_in_core == figures["companies"]
+    # Only discovered companies with a funding range are meant for core.company_funding: the seed's delta.
+    assert gaps["company_funding"].gap == figures["funding_delta"]
     customers = gaps["company_customers"]
     assert customers.keys_in_core is None and customers.gap == customers.keys_in_extracted > 0
     assert GapSnapshot.objects.count() == len(gaps)

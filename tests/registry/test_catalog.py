@@ -51,6 +51,13 @@ def test_coalescing_to_core_needs_a_core_table():
 
 
 @pytest.mark.django_db
+def test_the_column_that_must_be_filled_must_exist_in_the_extracted_table():
+    assert _problems(coalesce_when_filled="payload") == {}
+    assert _problems(coalesce_when_filled="funding")["coalesce_when_filled"] == [
+        "column funding is not in extracted.company_news"]
+
+
+@pytest.mark.django_db
 def test_key_type_is_company_or_person():
     assert "not one of: company, person" in _problems(key_type="account")["key_type"][0]
 

@@ -7,6 +7,8 @@ from registry.models import Workflow
 OLD_SHAPE = {"workflow_name", "description", "provider", "created_at"}
 PHASE_ONE = {"raw_table", "extracted_table", "core_table", "key_column", "key_type", "coalesces_to_core", "is_active",
              "core_key_column", "refresh_after_days", "gap_alert_threshold", "updated_at"}
+LATEST = "0002_coalesce_when_filled"
+ADDED_SINCE = {"coalesce_when_filled"}
 
 
 def _migrate(app_label: str, migration: str | None) -> None:
@@ -33,8 +35,8 @@ def test_migrating_adopts_an_existing_registry_and_keeps_every_row():
                 "INSERT INTO reference.enrichment_workflow_registry (workflow_name, description, provider)"
                 " VALUES (%s, %s, 'clay')", [f"legacy_{n}", f"legacy workflow {n}"],
             )
-    _migrate("registry", "0001_initial")
-    assert _columns() == OLD_SHAPE | PHASE_ONE
+    _migrate("registry", LATEST)
+    assert _columns() == OLD_SHAPE | PHASE_ONE | ADDED_SINCE
     rows = Workflow.objects.order_by("workflow_name")
     assert rows.count() == 16
     first = rows.get(workflow_name="legacy_0")
@@ -49,8 +51,8 @@ def test_migrating_an_empty_database_creates_the_registry():
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE reference.enrichment_workflow_registry")
     assert _columns() == set()
-    _migrate("registry", "0001_initial")
-    assert _columns() == OLD_SHAPE | PHASE_ONE
+    _migrate("registry", LATEST)
+    assert _columns() == OLD_SHAPE | PHASE_ONE | ADDED_SINCE
     Workflow.objects.create(workflow_name="company_news", key_type="company")
     assert Workflow.objects.get().is_active is True
 
