@@ -4,6 +4,7 @@ import csv
 from itertools import chain
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -50,6 +51,8 @@ def dashboard_refresh_view(request: HttpRequest) -> HttpResponse:
 def hidden_leads_csv(request: HttpRequest, entity: str) -> HttpResponse:
     if entity not in REQUIRED_FIELDS:
         raise Http404(f"no hidden leads of {entity!r}")
+    if not request.user.has_perm(f"warehouse.view_{entity}"):
+        raise PermissionDenied(f"exporting {entity} rows needs the permission to view them")
     missing = tuple(field for field in request.GET.get("missing", "").split(",") if field)
     try:
         rows = hidden_queryset(entity=entity, missing=missing).order_by("id").values_list(*EXPORT_FIELDS[entity])

@@ -152,3 +152,12 @@ def test_the_demo_spend_includes_waste_and_reaches_the_dashboard(client, ops, de
     page = client.get(DASHBOARD).content.decode()
     shown = sum(_number(value) for value in re.findall(r'<td class="num wasted">([\d.,]+)</td>', page))
     assert shown == float(wasted)
+
+
+def test_exporting_rows_needs_the_permission_to_view_them(client, activity):
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_user(username="analyst", password="x-test-only", is_staff=True)
+    client.force_login(staff)
+    assert client.get(DASHBOARD).status_code == 200  # aggregate figures: any staff member
+    assert client.get("/admin/dashboard/hidden/person.csv?missing=person_country").status_code == 403
