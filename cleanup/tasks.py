@@ -8,7 +8,7 @@ from cleanup.coalescing import coalescing_job_params, coalescing_workflows, repo
 from cleanup.engine import job_run
 from cleanup.gaps import gaps_check
 from cleanup.models import BatchJob
-from cleanup.services import JobRefused, job_create, job_enqueue
+from cleanup.services import JobRefused, job_create, job_enqueue, job_preview
 
 # Stop well inside the q2 timeout so the checkpoint is saved by us, not lost to a kill.
 BUDGET_MARGIN_S = 60
@@ -49,7 +49,11 @@ def coalescing_sweeps_task() -> dict[str, str]:
     outcome = {}
     for workflow in coalescing_workflows():
         kind, params = coalescing_job_params(workflow)
-        outcome[workflow] = job_start_if_idle_task(kind, params)
+        # Nothing past the mark: no job at all, so the job list does not fill with empty sweeps.
+        if job_preview(kind=kind, params=params).would_change == 0:
+            outcome[workflow] = "nothing new"
+        else:
+            outcome[workflow] = job_start_if_idle_task(kind, params)
     return outcome
 
 

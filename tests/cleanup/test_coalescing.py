@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from cleanup.coalescing import SETTLE, coalescing_job_params, reported_runs_coalesce
+from cleanup.engine import job_run
 from cleanup.models import BatchJob, CoalesceMapping
 from cleanup.tasks import coalescing_sweeps_task
 from registry.demo import demo_registry_complete
@@ -66,6 +67,10 @@ def test_a_sweep_is_started_for_every_coalescing_workflow_and_mapped_ones_name_t
     outcome = coalescing_sweeps_task()
     assert set(outcome) == {"person_experience", "person_profile", "company_cleaned_name"}
     assert all(message.startswith("started job #") for message in outcome.values())
+    for job in BatchJob.objects.all():
+        assert job_run(job_id=job.pk) == "completed"
+    assert set(coalescing_sweeps_task().values()) == {"nothing new"}  # and no new job recorded
+    assert BatchJob.objects.count() == 3
     assert coalescing_job_params("company_cleaned_name", keys=["a.com"]) == (
         "coalesce_mapped", {"mode": "keys", "keys": ["a.com"], "workflow": "company_cleaned_name"})
     assert coalescing_job_params("person_profile", keys=["x"] * 10_001) == ("coalesce_person_profile",
