@@ -68,7 +68,7 @@ def test_a_dry_run_from_the_admin_then_a_running_job_moves(browser_page, live_se
 
     env = {**os.environ, "DATABASE_URL": database_url(settings.DATABASES["default"])}
     job = subprocess.Popen([sys.executable, "manage.py", "run_job", "coalesce_person_experience", "--param",
-                            "mode=refresh", "--batch-size", "100", "--sleep-ms", "1500"], cwd=PROJECT_ROOT, env=env,
+                            "mode=refresh", "--batch-size", "100", "--sleep-ms", "2000"], cwd=PROJECT_ROOT, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
