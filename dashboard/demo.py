@@ -4,9 +4,9 @@ bought while the last one was still fresh, reported through the one event path."
 import random
 from datetime import timedelta
 
-from django.db import connection
 from django.utils import timezone
 
+from dashboard import sql
 from runs.services import run_events_record
 
 # (workflow, credits per run) for a few paid workflows of the demo registry.
@@ -23,7 +23,7 @@ def demo_spend_record(*, per_workflow: int = 400, seed: int = 7) -> int:
     reported = 0
     for workflow, credits in PAID:
         kind = "person" if workflow.startswith("person_") else "company"
-        keys = _keys(kind, per_workflow)
+        keys = sql.sample_keys(entity_type=kind, count=per_workflow)
         first, again = [], []
         for key in keys:
             at = now - timedelta(days=rng.uniform(7, WEEKS * 7))
@@ -40,11 +40,3 @@ def demo_spend_record(*, per_workflow: int = 400, seed: int = 7) -> int:
 def _event(workflow: str, kind: str, key: str, at, credits: str) -> dict:
     return {"workflow_name": workflow, "entity_type": kind, "entity_key": key, "status": "completed",
             "at": at.isoformat(), "credits_spent": credits, "source": "demo"}
-
-
-def _keys(kind: str, count: int) -> list[str]:
-    query = {"company": "SELECT domain FROM core.companies ORDER BY md5(id::text) LIMIT %s",
-             "person": "SELECT linkedin_url FROM core.people ORDER BY md5(id::text) LIMIT %s"}[kind]
-    with connection.cursor() as cursor:
-        cursor.execute(query, [count])
-        return [key for (key,) in cursor.fetchall()]

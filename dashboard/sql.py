@@ -40,7 +40,7 @@ def hidden_counts(entity: str) -> tuple[int, list[tuple[tuple[str, ...], int]]]:
         sql.SQL("({0} IS NULL OR btrim({0}) = '')").format(sql.Identifier(field)) for field in fields)
     query = sql.SQL("SELECT {flags}, count(*) FROM {table} GROUP BY {positions}").format(
         flags=flags, table=sql.Identifier(*_TABLES[entity]),
-        positions=sql.SQL(", ").join(sql.Literal(i + 1) for i in range(len(fields))))
+        positions=sql.SQL(", ".join(str(position) for position in range(1, len(fields) + 1))))
     total, combos = 0, []
     for *missing_flags, rows in _rows(query):
         total += rows
@@ -48,3 +48,12 @@ def hidden_counts(entity: str) -> tuple[int, list[tuple[tuple[str, ...], int]]]:
         if missing:
             combos.append((missing, rows))
     return total, sorted(combos, key=lambda combo: -combo[1])
+
+
+_SAMPLE_KEYS = {"company": "SELECT domain FROM core.companies ORDER BY md5(id::text) LIMIT %s",
+                "person": "SELECT linkedin_url FROM core.people ORDER BY md5(id::text) LIMIT %s"}
+
+
+def sample_keys(*, entity_type: str, count: int) -> list[str]:
+    """A fixed pseudo-random sample of core keys (the demo's paid runs)."""
+    return [key for (key,) in _rows(_SAMPLE_KEYS[entity_type], [count])]

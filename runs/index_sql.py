@@ -64,3 +64,11 @@ def key_index_create(*, table: str, column: str, index_name: str, function: str 
         if function:
             # An expression index has its own statistics; until ANALYZE the planner guesses.
             cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, name)))
+
+
+def lookup_condition(*, column: str, function: str | None = None) -> sql.Composable:
+    """`column = ANY(%(lookup_values)s)`, or with a key function of runs.keys applied to it."""
+    looked_up = sql.Identifier(column)
+    if function:
+        looked_up = sql.SQL("{}({})").format(sql.Identifier(KEY_FUNCTION_SCHEMA, function), looked_up)
+    return sql.SQL("{} = ANY(%(lookup_values)s)").format(looked_up)

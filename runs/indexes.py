@@ -9,8 +9,6 @@ import hashlib
 import time
 from dataclasses import dataclass
 
-from psycopg import sql as psycopg_sql
-
 from registry.catalog import catalog_load
 from registry.models import Workflow
 from runs import index_sql as sql
@@ -88,21 +86,19 @@ def key_index_create(*, need: KeyIndexNeed) -> None:
 @dataclass(frozen=True)
 class KeyLookup:
     """A condition finding a table's rows stored under any spelling of some normalised keys:
-    `condition` refers to the values as %(lookup_values)s."""
+    `condition` (a psycopg.sql Composable) refers to the values as %(lookup_values)s."""
 
-    condition: psycopg_sql.Composable
+    condition: object
     values: list[str]
 
 
-def key_lookup(*, table: str, column: str, entity_type: str, keys: list[str], alias: str | None = None) -> KeyLookup:
+def key_lookup(*, table: str, column: str, entity_type: str, keys: list[str]) -> KeyLookup:
     """One probe per key on the key function's index where the table has one; otherwise the
     usual spellings on the column's plain index. `table` and `column` were checked against
     the catalog by the caller."""
     function = KEY_FUNCTIONS[entity_type]
-    column_ref = psycopg_sql.Identifier(alias, column) if alias else psycopg_sql.Identifier(column)
     if (table, column, function) in key_function_indexes(max_age_s=KEY_FUNCTION_INDEXES_MAX_AGE_S):
-        condition = psycopg_sql.SQL("{}({}) = ANY(%(lookup_values)s)").format(
-            psycopg_sql.Identifier(KEY_FUNCTION_SCHEMA, function), column_ref)
-        return KeyLookup(condition, [p for key in keys for p in index_probes(entity_type=entity_type, key=key)])
-    condition = psycopg_sql.SQL("{} = ANY(%(lookup_values)s)").format(column_ref)
-    return KeyLookup(condition, [v for key in keys for v in stored_variants(entity_type=entity_type, key=key)])
+        return KeyLookup(sql.lookup_condition(column=column, function=function),
+                         [p for key in keys for p in index_probes(entity_type=entity_type, key=key)])
+    return KeyLookup(sql.lookup_condition(column=column),
+                     [v for key in keys for v in stored_variants(entity_type=entity_type, key=key)])
