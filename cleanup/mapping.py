@@ -6,6 +6,7 @@ them in the catalog; a jsonb field name is a bound parameter.
 """
 
 import re
+import time
 from dataclasses import dataclass
 
 from cleanup.models import CoalesceMapping
@@ -101,9 +102,19 @@ def _check_insertable(workflow, targets: dict[str, Source]) -> None:
                              "create_missing")
 
 
-def active_mapping_plan(workflow_name: str) -> MappingPlan:
+_recent_plans: dict[str, tuple[float, MappingPlan]] = {}
+
+
+def active_mapping_plan(workflow_name: str, *, max_age_s: float = 0.0) -> MappingPlan:
+    """The workflow's active mapping checked against the catalog; with max_age_s, a plan this
+    process checked that recently may answer (a mapping edited meanwhile applies a little later)."""
+    cached = _recent_plans.get(workflow_name)
+    if cached and max_age_s and time.monotonic() - cached[0] < max_age_s:
+        return cached[1]
     mapping = (CoalesceMapping.objects.select_related("workflow")
                .filter(workflow_id=workflow_name, is_active=True).first())
     if mapping is None:
         raise MappingInvalid(f"{workflow_name!r} has no active coalesce mapping", "workflow")
-    return mapping_plan(mapping, catalog_load())
+    plan = mapping_plan(mapping, catalog_load())
+    _recent_plans[workflow_name] = (time.monotonic(), plan)
+    return plan

@@ -83,6 +83,13 @@ def mode_clean(params: dict, modes: tuple[str, ...]) -> str:
     return mode
 
 
+def keys_dry_run(job: BatchJob, *, what: str, into: str) -> DryRun:
+    """The dry run of a coalescing job for some entities: "would coalesce <what> N keys into <into>"."""
+    count = len(job.params["keys"])
+    return DryRun(would_change=count, details={"keys": count},
+                  summary=f"would coalesce {what} {count:,} {'entity' if count == 1 else 'entities'} into {into}")
+
+
 def sweep_start(job: BatchJob, *, kind: str, **same_params) -> int:
     """Where a sweep starts: the extracted id the last completed whole-table job of this kind
     (and these params) reached: a sweep, reconciliation or refresh, not a job for some keys or

@@ -10,7 +10,7 @@ every row and upserts it: for extracted rows changed in place, or after the mapp
 """
 
 from cleanup.core_keys import core_ids
-from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, mode_clean, sweep_start
+from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_dry_run, mode_clean, sweep_start
 from cleanup.kinds.mapped import keys_clean
 from cleanup.models import BatchJob
 from cleanup.sql import coalesce as sql
@@ -58,9 +58,7 @@ class CoalescePersonExperience(KindBase):
 
     def dry_run(self, job: BatchJob) -> DryRun:
         if job.params.get("mode") == "keys":
-            keys = job.params["keys"]
-            return DryRun(would_change=len(keys), details={"keys": len(keys)},
-                          summary=f"would coalesce the experience of {len(keys):,} people into work history")
+            return keys_dry_run(job, what="the experience of", into="work history")
         start = sweep_start(job, kind=self.name)
         rows, never = sql.pending_count(after_id=start, **_part(job))
         share = f" (part {job.params['part']}: ids with the same remainder)" if "part" in job.params else ""
@@ -80,11 +78,10 @@ class CoalescePersonExperience(KindBase):
             # A full batch may have left missing rows in the window: continue right after it.
             state["after_id"] = rows[-1][0] if len(rows) == limit else upto
             return Batch(rows=written, checkpoint=state)
+        lookup = None
         if job.params.get("mode") == "keys":
             lookup = key_lookup(table=sql.SOURCE, column="linkedin_url", entity_type=PERSON, keys=job.params["keys"])
-            rows = sql.experience_batch_for_keys(after_id=state["after_id"], limit=limit, lookup=lookup)
-        else:
-            rows = sql.experience_batch(after_id=state["after_id"], limit=limit)
+        rows = sql.experience_batch(after_id=state["after_id"], limit=limit, lookup=lookup)
         if not rows:
             return Batch(rows=0, checkpoint=state, done=True)
         written = self._write(state, rows)

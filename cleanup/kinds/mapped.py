@@ -7,7 +7,7 @@ batch the newest row of a key wins, and later batches hold newer rows, so core e
 each key's latest values. Writes are idempotent: an unchanged core row is not touched.
 """
 
-from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, mode_clean, sweep_start
+from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_dry_run, mode_clean, sweep_start
 from cleanup.mapping import MappingInvalid, active_mapping_plan
 from cleanup.models import BatchJob
 from cleanup.sql import mapped as sql
@@ -16,6 +16,8 @@ from runs.keys import InvalidEntityKey, normalise_entity_key
 
 MODES = ("sweep", "refresh", "keys")
 MAX_KEYS = 10_000
+# Batches reuse the checked plan this long: checking it reads the whole catalog.
+PLAN_MAX_AGE_S = 30.0
 
 
 class CoalesceMapped(KindBase):
@@ -26,13 +28,13 @@ class CoalesceMapped(KindBase):
     def clean_params(self, params: dict) -> dict:
         workflow = params.get("workflow")
         try:
-            active_mapping_plan(workflow)
+            plan = active_mapping_plan(workflow)
         except MappingInvalid as exc:
             raise JobParamsError(f"workflow: {exc.args[0]}") from None
         mode = mode_clean(params, MODES)
         cleaned = {"workflow": workflow, "mode": mode}
         if mode == "keys":
-            cleaned["keys"] = keys_clean(params.get("keys"), entity_type=active_mapping_plan(workflow).key_type)
+            cleaned["keys"] = keys_clean(params.get("keys"), entity_type=plan.key_type)
         return cleaned
 
     def prepare(self, job: BatchJob) -> None:
@@ -52,17 +54,14 @@ class CoalesceMapped(KindBase):
         plan = active_mapping_plan(job.params["workflow"])
         target = f"{plan.core_table} ({', '.join(plan.targets)})"
         if job.params.get("mode") == "keys":
-            keys = job.params["keys"]
-            return DryRun(would_change=len(keys), summary=f"would coalesce the extracted rows of {len(keys):,} "
-                                                          f"{plan.key_type} keys into {target}",
-                          details={"keys": len(keys)})
+            return keys_dry_run(job, what="the extracted rows of", into=target)
         start = sweep_start(job, kind=self.name, workflow=job.params["workflow"])
         rows = sql.extracted_count_after(plan=plan, after_id=start)
         return DryRun(would_change=rows, summary=f"would read {rows:,} rows of {plan.extracted_table} after id "
                                                  f"{start:,} into {target}", details={"start_after_id": start})
 
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
-        plan = active_mapping_plan(job.params["workflow"])
+        plan = active_mapping_plan(job.params["workflow"], max_age_s=PLAN_MAX_AGE_S)
         state = dict(job.checkpoint)
         lookup = None
         if job.params.get("mode") == "keys":

@@ -9,7 +9,7 @@ coalescing kinds: sweep from the high-water mark, refresh every row, or exactly 
 """
 
 from cleanup.core_keys import core_ids
-from cleanup.kinds.base import Batch, DryRun, KindBase, mode_clean, sweep_start
+from cleanup.kinds.base import Batch, DryRun, KindBase, keys_dry_run, mode_clean, sweep_start
 from cleanup.kinds.mapped import keys_clean
 from cleanup.models import BatchJob
 from cleanup.sql import coalesce as experience_sql
@@ -47,9 +47,7 @@ class CoalescePersonProfile(KindBase):
 
     def dry_run(self, job: BatchJob) -> DryRun:
         if job.params.get("mode") == "keys":
-            keys = job.params["keys"]
-            return DryRun(would_change=len(keys), details={"keys": len(keys)},
-                          summary=f"would coalesce the profiles of {len(keys):,} people into core.people")
+            return keys_dry_run(job, what="the profiles of", into="core.people")
         start = sweep_start(job, kind=self.name)
         rows = sql.profile_count_after(after_id=start)
         return DryRun(would_change=rows, details={"start_after_id": start},

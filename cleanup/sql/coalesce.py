@@ -8,8 +8,8 @@ from enrichhub.pg import server_bound_fetch
 SOURCE = "extracted.person_experience"
 
 # Only what Python normalises or maps; the upsert copies the other columns in SQL.
-_BATCH = """SELECT id, linkedin_url, company_domain, title
-            FROM extracted.person_experience WHERE id > %(after)s ORDER BY id LIMIT %(limit)s"""
+_BATCH = psycopg_sql.SQL("SELECT id, linkedin_url, company_domain, title FROM extracted.person_experience"
+                         " WHERE id > %(after)s {keys} ORDER BY id LIMIT %(limit)s")
 # A window of ids, not a row count: with the anti-join, a stretch of rows that all reached
 # core would otherwise be scanned to its end inside one batch.
 _MISSING_IN_WINDOW = """
@@ -60,18 +60,14 @@ def title_mapping() -> dict[str, tuple[str, str]]:
         return {title: (function, seniority) for title, function, seniority in cursor.fetchall()}
 
 
-def experience_batch(*, after_id: int, limit: int) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(_BATCH, {"after": after_id, "limit": limit})
-        return cursor.fetchall()
-
-
-def experience_batch_for_keys(*, after_id: int, limit: int, lookup) -> list[tuple]:
-    """Like experience_batch, only the rows a runs.indexes.KeyLookup finds."""
-    query = psycopg_sql.SQL("SELECT id, linkedin_url, company_domain, title FROM extracted.person_experience"
-                            " WHERE id > %(after)s AND {} ORDER BY id LIMIT %(limit)s").format(lookup.condition)
-    return server_bound_fetch(query.as_string(), {"after": after_id, "limit": limit,
-                                                  "lookup_values": lookup.values})
+def experience_batch(*, after_id: int, limit: int, lookup=None) -> list[tuple]:
+    """The next rows by id; only those a runs.indexes.KeyLookup finds, if given."""
+    params = {"after": after_id, "limit": limit}
+    keys = psycopg_sql.SQL("")
+    if lookup is not None:
+        keys = psycopg_sql.SQL("AND {}").format(lookup.condition)
+        params["lookup_values"] = lookup.values
+    return server_bound_fetch(_BATCH.format(keys=keys).as_string(), params)
 
 
 def experience_missing(*, after_id: int, upto_id: int, limit: int, parts: int = 1, remainder: int = 0
