@@ -90,6 +90,8 @@ class GapSnapshot(models.Model):
         indexes = [
             # The history of one workflow's gap, newest first (admin, alerts, trends).
             models.Index(fields=["workflow", "-checked_at"], name="gap_snapshots_workflow_time"),
+            # The dashboard's trends start from the most recent checks.
+            models.Index(fields=["-checked_at"], name="gap_snapshots_time"),
         ]
 
     def __str__(self) -> str:

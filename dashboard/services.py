@@ -87,7 +87,11 @@ def dashboard_page(*, entity_type: str = "", vendor: str = "") -> dict:
 
 def _gaps() -> tuple[dict[str, dict], dict[str, list[int]]]:
     """Latest gap per workflow, and its last TREND_POINTS gaps oldest first."""
-    recent = (GapSnapshot.objects.annotate(position=Window(RowNumber(), partition_by=[F("workflow_id")],
+    # Only the last TREND_POINTS checks: the snapshot table grows by a row per workflow and check.
+    checks = GapSnapshot.objects.order_by("-checked_at").values_list("checked_at", flat=True).distinct()
+    oldest = list(checks[:TREND_POINTS])[-1:]
+    recent = (GapSnapshot.objects.filter(checked_at__gte=oldest[0] if oldest else timezone.now())
+              .annotate(position=Window(RowNumber(), partition_by=[F("workflow_id")],
                                                            order_by=F("checked_at").desc()))
               .filter(position__lte=TREND_POINTS).values_list("workflow_id", "gap", "checked_at", "position"))
     latest, trends = {}, defaultdict(list)
