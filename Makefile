@@ -27,13 +27,18 @@ lint: install
 bench: install bench-deps
 	$(PY) -m bench.run $(BENCH)
 
+# Debian packages: only what is named (no recommends: chromium would bring 115 packages and
+# upgrade systemd), waiting for another apt to finish instead of failing at once.
+APT_WAIT := -o DPkg::Lock::Timeout=300
+APT_INSTALL := apt-get install -y -q --no-install-recommends $(APT_WAIT)
+
 # The browser tests drive Debian's chromium (no browser download by Playwright).
 browser-deps:
-	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+	command -v chromium >/dev/null || (apt-get update -q $(APT_WAIT) && $(APT_INSTALL) chromium)
 
 # wrk drives the HTTP benchmarks; it comes from Debian's packages.
 bench-deps:
-	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
+	command -v wrk >/dev/null || (apt-get update -q $(APT_WAIT) && $(APT_INSTALL) wrk)
 
 stop:
 	$(PY) -m enrichhub.embedded_db stop

@@ -10,6 +10,8 @@ import time
 from collections import defaultdict
 from datetime import datetime
 
+from django.conf import settings
+from django.db import connection
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -146,3 +148,23 @@ def _open_alerts() -> list[GapAlert]:
 
 def snapshot_age(snapshot: DashboardSnapshot, now: datetime | None = None) -> float:
     return ((now or timezone.now()) - snapshot.taken_at).total_seconds()
+
+
+TOP_STATEMENTS = 25
+
+
+def database_server_label() -> str:
+    """Which PostgreSQL enrichhub runs on, as the admin and /api/health say it."""
+    major, minor = divmod(connection.pg_version, 10_000)
+    origin = "embedded" if settings.EMBEDDED_DATABASE else "DATABASE_URL"
+    return f"PostgreSQL {major}.{minor} ({origin})"
+
+
+def database_overview() -> dict:
+    """The superusers' page: the server, and the statements that took the most time."""
+    ready = sql.statement_statistics_ready()
+    statements = [
+        {"query": query, "calls": calls, "mean_ms": mean_ms, "total_ms": total_ms, "rows": rows}
+        for query, calls, mean_ms, total_ms, rows in (sql.top_statements(limit=TOP_STATEMENTS) if ready else [])
+    ]
+    return {"server": database_server_label(), "statements_ready": ready, "statements": statements}

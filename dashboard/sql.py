@@ -57,3 +57,35 @@ _SAMPLE_KEYS = {"company": "SELECT domain FROM core.companies ORDER BY md5(id::t
 def sample_keys(*, entity_type: str, count: int) -> list[str]:
     """A fixed pseudo-random sample of core keys (the demo's paid runs)."""
     return [key for (key,) in _rows(_SAMPLE_KEYS[entity_type], [count])]
+
+
+# pg_stat_statements is only readable once its library is preloaded and the extension exists.
+_STATEMENT_STATISTICS_READY = """
+SELECT 'pg_stat_statements' = ANY(string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))
+       AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')"""
+_TOP_STATEMENTS = """
+SELECT s.query, s.calls, s.mean_exec_time, s.total_exec_time, s.rows
+FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+WHERE d.datname = current_database()
+ORDER BY s.total_exec_time DESC LIMIT %s"""
+_PRELOADED = """
+SELECT 'pg_stat_statements' = ANY(string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))
+       AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_stat_statements')"""
+
+
+def statement_statistics_ready() -> bool:
+    return _rows(_STATEMENT_STATISTICS_READY)[0][0]
+
+
+def top_statements(*, limit: int) -> list[tuple]:
+    """(query, calls, mean ms, total ms, rows) of this database, most total time first."""
+    return _rows(_TOP_STATEMENTS, [limit])
+
+
+def statement_statistics_enable() -> bool:
+    """Create the extension where the server preloads its library; False where it cannot be read."""
+    if not _rows(_PRELOADED)[0][0]:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    return True

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dashboard import charts
-from dashboard.services import dashboard_page, dashboard_refresh, snapshot_age
+from dashboard.services import dashboard_page, dashboard_refresh, database_overview, snapshot_age
 from warehouse.hidden import REQUIRED_FIELDS, hidden_queryset
 
 ENTITY_TYPES = ("company", "person")
@@ -68,3 +68,11 @@ def hidden_leads_csv(request: HttpRequest, entity: str) -> HttpResponse:
     response = StreamingHttpResponse(lines, content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="hidden-{entity}-missing-{"-".join(missing)}.csv"'
     return response
+
+
+def database_view(request: HttpRequest) -> HttpResponse:
+    """Top statements by total time: they show every user's SQL text, so superusers only."""
+    if not request.user.is_superuser:
+        raise PermissionDenied("the database statements page is for superusers")
+    context = {**admin.site.each_context(request), "title": "Database statements", "overview": database_overview()}
+    return TemplateResponse(request, "admin/database.html", context)

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
-from dashboard.views import dashboard_refresh_view, dashboard_view, hidden_leads_csv
+from dashboard.views import dashboard_refresh_view, dashboard_view, database_view, hidden_leads_csv
 from enrichhub.api import api
 
 admin.site.site_header = "enrichhub"
@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/dashboard/refresh/", admin.site.admin_view(dashboard_refresh_view), name="dashboard_refresh"),
     path("admin/dashboard/hidden/<str:entity>.csv", admin.site.admin_view(hidden_leads_csv),
          name="dashboard_hidden_csv"),
+    path("admin/database/", admin.site.admin_view(database_view), name="database_statements"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

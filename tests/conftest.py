@@ -5,9 +5,19 @@ from django.core.management import call_command
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database gets the warehouse shape on top of enrichhub's migrations."""
+    """The test database gets the warehouse shape on top of enrichhub's migrations.
+
+    The database pytest-django just created is disposable on any server, so the shape DDL that
+    a DATABASE_URL server refuses by default is allowed on it.
+    """
+    from django.conf import settings
+
+    from dashboard.sql import statement_statistics_enable
+
+    settings.WAREHOUSE_DDL_ALLOWED = True
     with django_db_blocker.unblock():
         call_command("create_warehouse")
+        statement_statistics_enable()
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +44,25 @@ def database_url(settings_dict: dict) -> str:
     user = quote(settings_dict["USER"] or "")
     password = quote(settings_dict["PASSWORD"] or "")
     credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
-    socket_dir = settings_dict.get("OPTIONS", {}).get("host")
-    if socket_dir:
-        return f"postgresql://{credentials}/{settings_dict['NAME']}?host={quote(socket_dir)}"
+    host = settings_dict["HOST"] or settings_dict.get("OPTIONS", {}).get("host", "")
     port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
-    return f"postgresql://{credentials}{settings_dict['HOST']}{port}/{settings_dict['NAME']}"
+    return f"postgresql://{credentials}{quote(host, safe='')}{port}/{settings_dict['NAME']}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A test run leaves the machine as it found it: an embedded server it started is stopped;
+    one that was already running (a demo) is left alone."""
+    import os
+
+    from django.conf import settings
+
+    if not settings.configured or not getattr(settings, "EMBEDDED_DATABASE", False):
+        return
+    from django.db import connections
+
+    from enrichhub.embedded_db import data_dir_from, embedded_server_started_here, embedded_server_stop
+
+    data_dir = data_dir_from(os.environ)
+    if embedded_server_started_here(data_dir=data_dir):
+        connections.close_all()
+        embedded_server_stop(data_dir=data_dir)

@@ -18,6 +18,7 @@ from registry.demo import demo_registry_complete
 from runs.services import run_events_record
 from tests.browser.conftest import screenshot
 from tests.conftest import database_url
+from tests.processes import process_tree
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "browser-test-only"
@@ -67,10 +68,9 @@ def test_a_dry_run_from_the_admin_then_a_running_job_moves(browser_page, live_se
     screenshot(page, "dry-run")
 
     env = {**os.environ, "DATABASE_URL": database_url(settings.DATABASES["default"])}
-    job = subprocess.Popen([sys.executable, "manage.py", "run_job", "coalesce_person_experience", "--param",
-                            "mode=refresh", "--batch-size", "100", "--sleep-ms", "2000"], cwd=PROJECT_ROOT, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with process_tree([sys.executable, "manage.py", "run_job", "coalesce_person_experience", "--param",
+                       "mode=refresh", "--batch-size", "100", "--sleep-ms", "2000"], cwd=PROJECT_ROOT, env=env,
+                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as job:
         deadline = time.monotonic() + 30
         while not BatchJob.objects.filter(status=BatchJob.Status.RUNNING, rows_done__gt=0).exists():
             assert time.monotonic() < deadline and job.poll() is None, "the job did not start"
@@ -83,6 +83,3 @@ def test_a_dry_run_from_the_admin_then_a_running_job_moves(browser_page, live_se
         # The list refreshes itself every 5 s while a job runs: the figure moves without a click.
         expect(progress).not_to_have_text(first, timeout=20_000)
         screenshot(page, "job-moved")
-    finally:
-        job.terminate()
-        job.wait(timeout=30)

@@ -3,7 +3,6 @@ end to end through a real django-q2 cluster."""
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from runs.models import Run
 from runs.services import run_events_record
 from tests.cleanup.conftest import scalar
 from tests.conftest import database_url
+from tests.processes import process_tree
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,17 +82,13 @@ def test_a_sweep_is_started_for_every_coalescing_workflow_and_mapped_ones_name_t
 def q2_cluster(committed_demo, settings, tmp_path):
     env = {**os.environ, "DATABASE_URL": database_url(settings.DATABASES["default"]), "ENRICHHUB_Q_WORKERS": "1"}
     log = tmp_path / "qcluster.log"
-    with log.open("w") as output:
-        cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=PROJECT_ROOT, env=env,
-                                   stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    cluster.log = log
-    yield cluster
-    cluster.terminate()  # the sentinel stops its own workers; a signal to each would stall it
-    try:
-        cluster.wait(timeout=30)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(cluster.pid, signal.SIGKILL)
+    with log.open("w") as output, process_tree([sys.executable, "manage.py", "qcluster"], cwd=PROJECT_ROOT,
+                                               env=env, stdout=output, stderr=subprocess.STDOUT) as cluster:
+        cluster.log = log
+        yield cluster
+        cluster.terminate()  # the sentinel stops its own workers; a signal to each would stall it
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            cluster.wait(timeout=30)
 
 
 def test_a_reported_completed_run_reaches_core_through_a_real_q2_worker(q2_cluster, client):

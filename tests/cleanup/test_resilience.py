@@ -17,6 +17,7 @@ from cleanup.models import BatchJob
 from cleanup.services import job_create, job_resume
 from tests.cleanup.conftest import column, scalar
 from tests.conftest import database_url
+from tests.processes import process_tree
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WITHOUT_LOCATION = "SELECT id FROM core.companies WHERE discovery_location IS NULL AND salesnav_location IS NULL"
@@ -34,13 +35,13 @@ def _env() -> dict[str, str]:
 def test_a_worker_killed_mid_job_resumes_to_the_same_result(committed_demo):
     doomed = _unreferenced_without_location()
     job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)
-    worker = subprocess.Popen([sys.executable, "manage.py", "run_job", "--resume", str(job.pk)], cwd=PROJECT_ROOT,
-                              env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while BatchJob.objects.get(pk=job.pk).batches < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=30)
+    with process_tree([sys.executable, "manage.py", "run_job", "--resume", str(job.pk)], cwd=PROJECT_ROOT,
+                      env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as worker:
+        deadline = time.monotonic() + 60
+        while BatchJob.objects.get(pk=job.pk).batches < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
     killed = BatchJob.objects.get(pk=job.pk)
     assert killed.status == "running" and 0 < killed.rows_done < len(doomed)
     assert scalar("SELECT count(*) FROM archive.core_companies WHERE archive_job_id = %s", [job.pk]) == killed.rows_done
@@ -60,7 +61,18 @@ def test_a_job_already_running_elsewhere_is_not_run_twice(committed_demo):
         other_worker.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, job.pk])
         assert job_run(job_id=job.pk) == BUSY
         assert BatchJob.objects.get(pk=job.pk).rows_done == 0
+    # The server releases a closed session's locks a moment after the client has gone.
+    _wait_until_advisory_lock_is_free(ADVISORY_NAMESPACE, job.pk)
     assert job_run(job_id=job.pk) == "completed"
+
+
+def _wait_until_advisory_lock_is_free(namespace: int, key: int) -> None:
+    held = ("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s::int::oid"
+            " AND objid = %s::int::oid AND granted")
+    deadline = time.monotonic() + 30
+    while scalar(held, [namespace, key]):
+        assert time.monotonic() < deadline, "the closed session's advisory lock was never released"
+        time.sleep(0.01)
 
 
 def test_a_lock_timeout_is_retried_with_backoff_and_then_fails_the_job(committed_demo, monkeypatch):

@@ -1,8 +1,11 @@
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import psycopg
 import pytest
 
@@ -11,8 +14,11 @@ from enrichhub.embedded_db import (
     DatabaseSetupError,
     embedded_server_pid,
     embedded_server_start,
+    embedded_server_started_here,
     embedded_server_stop,
+    server_major_version,
 )
+from enrichhub.server_sizing import MachineMemory, server_sizing
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -89,24 +95,74 @@ def test_manage_py_reports_database_problems_in_one_line(url, fragment):
     assert lines[0].startswith("enrichhub: error:") and fragment in lines[0]
 
 
-def test_a_half_written_pid_list_from_a_killed_process_does_not_block_the_start(tmp_path):
+def test_a_server_killed_outright_is_started_again_on_the_next_attach(tmp_path):
     data_dir = tmp_path / "pgdata"
     try:
         embedded_server_start(data_dir=data_dir)
-        embedded_server_stop(data_dir=data_dir)
-        (data_dir / ".handle_pids.json").write_text("")
-        # A new process: pgserver caches the server per process and would not re-read the list.
-        attach = subprocess.run(
-            [sys.executable, "-c", "import sys; from pathlib import Path; from enrichhub.embedded_db import "
-             "embedded_server_start as start; print(start(data_dir=Path(sys.argv[1])))", str(data_dir)],
-            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
-        )
-        assert attach.returncode == 0 and "Traceback" not in attach.stderr, attach.stderr
-        uri = attach.stdout.strip()
+        killed = embedded_server_pid(data_dir=data_dir)
+        os.kill(killed, signal.SIGKILL)  # postmaster.pid stays behind, naming a dead process
+        while psutil.pid_exists(killed):
+            time.sleep(0.05)
+        assert (data_dir / "postmaster.pid").exists()
+        uri = embedded_server_start(data_dir=data_dir)
+        assert embedded_server_pid(data_dir=data_dir) not in (None, killed)
         with psycopg.connect(uri) as conn:
             assert conn.execute("SELECT 1").fetchone() == (1,)
     finally:
         embedded_server_stop(data_dir=data_dir)
+
+
+def test_a_data_folder_of_another_major_version_is_refused_and_left_untouched(tmp_path):
+    data_dir = tmp_path / "pgdata"
+    data_dir.mkdir()
+    (data_dir / "PG_VERSION").write_text("16\n")
+    (data_dir / "base").mkdir()
+    (data_dir / "base" / "1").write_bytes(b"old rows")
+    before = sorted((path.relative_to(data_dir), path.read_bytes() if path.is_file() else b"")
+                    for path in data_dir.rglob("*"))
+    with pytest.raises(DatabaseSetupError) as caught:
+        embedded_server_start(data_dir=data_dir)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "PostgreSQL 16" in message and f"PostgreSQL {server_major_version()}" in message
+    assert "pg_upgrade" in message and "ENRICHHUB_DATA_DIR" in message
+    after = sorted((path.relative_to(data_dir), path.read_bytes() if path.is_file() else b"")
+                   for path in data_dir.rglob("*"))
+    assert after == before and embedded_server_pid(data_dir=data_dir) is None
+
+
+def test_manage_py_names_both_versions_for_an_old_data_folder(tmp_path):
+    data_dir = tmp_path / "pgdata"
+    data_dir.mkdir()
+    (data_dir / "PG_VERSION").write_text("16\n")
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                            env={**env, "ENRICHHUB_DATA_DIR": str(data_dir)}, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith("enrichhub: error: the data folder") and "PostgreSQL 16" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_embedded_server_is_postgresql_18_sized_for_the_machine_with_statement_statistics(tmp_path):
+    data_dir = tmp_path / "pgdata"
+    sizing = server_sizing(MachineMemory.detect())
+    try:
+        uri = embedded_server_start(data_dir=data_dir)
+        assert embedded_server_started_here(data_dir=data_dir)
+        with psycopg.connect(uri) as conn:
+            setting = dict(conn.execute(
+                "SELECT name, pg_size_bytes(current_setting(name)) FROM unnest(ARRAY['shared_buffers', "
+                "'effective_cache_size', 'work_mem', 'maintenance_work_mem']) name").fetchall())
+            assert conn.info.server_version // 10_000 == 18
+            assert conn.execute("SELECT count(*) FROM pg_stat_statements").fetchone()[0] >= 0
+        mb = 1024 * 1024
+        assert setting == {"shared_buffers": sizing.shared_buffers // mb * mb,
+                           "effective_cache_size": sizing.effective_cache_size // mb * mb,
+                           "work_mem": sizing.work_mem // mb * mb,
+                           "maintenance_work_mem": sizing.maintenance_work_mem // mb * mb}
+    finally:
+        embedded_server_stop(data_dir=data_dir)
+    assert not embedded_server_started_here(data_dir=data_dir)
 
 
 def test_a_project_command_reports_a_settings_problem_instead_of_unknown_command():

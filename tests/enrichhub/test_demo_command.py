@@ -1,5 +1,6 @@
 """The main command end to end: a fresh data folder, real processes, real HTTP."""
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -17,6 +18,7 @@ import psutil
 import pytest
 
 from enrichhub.embedded_db import embedded_server_pid, embedded_server_stop
+from tests.processes import process_tree
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 120
@@ -73,13 +75,23 @@ def demo_env(tmp_path):
     embedded_server_stop(data_dir=tmp_path / "pgdata")
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # what a shell does for `cmd &`
+
+
+def _demo(base: str, env: dict[str, str], log) -> contextlib.AbstractContextManager[subprocess.Popen]:
+    # Started as a background job is: SIGINT ignored on arrival. The demo must still obey Ctrl-C.
+    return process_tree([sys.executable, "manage.py", "demo", "--scale", "0.01", "--addr", base[7:]],
+                        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_ignore_sigint)
+
+
 def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(demo_env, tmp_path):
     base = f"http://127.0.0.1:{_free_port()}"
     log = (tmp_path / "demo.log").open("w+")
-    demo = subprocess.Popen([sys.executable, "manage.py", "demo", "--scale", "0.01", "--addr", base[7:]],
-                            cwd=PROJECT_ROOT, env=demo_env, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with _demo(base, demo_env, log) as demo:
         _wait_for_health(base, demo)
+        with urllib.request.urlopen(f"{base}/api/health", timeout=5) as health:
+            assert json.loads(health.read())["database"].startswith("PostgreSQL 18.")
         output = Path(log.name).read_text()
         username, password = re.search(r"admin user created: username (\S+)\s+password (\S+)", output).groups()
         index, browser = _admin_login(base, username, password)
@@ -106,9 +118,25 @@ def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(d
         assert _backfilled_runs(demo_env) > 0  # the q2 cluster ran the backfill the demo enqueued
         descendants = psutil.Process(demo.pid).children(recursive=True)
         assert len(descendants) >= 3  # web server, q2 sentinel, its workers
-    finally:
         demo.send_signal(signal.SIGINT)
         exit_code = demo.wait(timeout=60)
     assert exit_code == 0, Path(log.name).read_text()
     assert embedded_server_pid(data_dir=tmp_path / "pgdata") is None
-    assert [p.pid for p in descendants if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+    assert _still_running(descendants) == []
+
+
+def _still_running(processes: list[psutil.Process]) -> list[int]:
+    return [p.pid for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_a_demo_killed_outright_takes_its_web_server_and_q2_cluster_with_it(demo_env, tmp_path):
+    base = f"http://127.0.0.1:{_free_port()}"
+    with (tmp_path / "demo.log").open("w+") as log, _demo(base, demo_env, log) as demo:
+        _wait_for_health(base, demo)
+        children = psutil.Process(demo.pid).children(recursive=True)
+        demo.kill()
+        demo.wait(timeout=30)
+        deadline = time.monotonic() + 60
+        while _still_running(children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _still_running(children) == [], "the demo's children outlived it"

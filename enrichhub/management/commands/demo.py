@@ -22,6 +22,17 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _terminate_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the demo dies, even by SIGKILL (Linux only), so a
+    killed demo never leaves a web server and a q2 cluster running under init."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def _kill_session(child: subprocess.Popen) -> None:
     """Kill whatever is left of a child's session: qcluster's workers outlive a killed parent."""
     try:
@@ -39,6 +50,9 @@ class Command(BaseCommand):
         parser.add_argument("--scale", type=float, default=float(os.environ.get("ENRICHHUB_DEMO_SCALE", "1")))
 
     def handle(self, *args, addr: str, scale: float, **options) -> None:
+        # Launched in the background, a shell hands its children SIGINT already ignored; Ctrl-C
+        # (or `kill -INT`) must stop the demo however it was started.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         self._prepare(scale)
         children = [self._spawn("qcluster"), self._spawn("runserver", addr, "--noreload")]
         self.stdout.write(self.style.SUCCESS(f"enrichhub is up: http://{addr}/admin/  API docs http://{addr}/api/docs"))
@@ -83,7 +97,7 @@ class Command(BaseCommand):
         # A session of its own keeps the terminal's Ctrl-C away from the child: it gets exactly
         # one SIGTERM from us. A second signal interrupts qcluster's own orderly shutdown.
         return subprocess.Popen([sys.executable, "manage.py", *command], cwd=settings.BASE_DIR,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=_terminate_with_parent)
 
     def _wait_for_first_exit(self, children: list[subprocess.Popen]) -> subprocess.Popen:
         while True:
