@@ -281,18 +281,20 @@ def _statement_statistics_enable(uri: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m enrichhub.embedded_db start|stop|status`, usable without Django settings."""
+    """`python -m enrichhub.embedded_db start|stop|status|bin`, usable without Django settings."""
     action = argv[0] if argv else "status"
     data_dir = data_dir_from(os.environ)
     if action == "start":
         print(embedded_server_start(data_dir=data_dir))
     elif action == "stop":
         print("stopped" if embedded_server_stop(data_dir=data_dir) else "not running")
+    elif action == "bin":
+        print(_bin_path())
     elif action == "status":
         pid = embedded_server_pid(data_dir=data_dir)
         print(f"running (pid {pid}) in {data_dir}" if pid else f"not running ({data_dir})")
     else:
-        print(f"unknown action {action!r}: use start, stop or status", file=sys.stderr)
+        print(f"unknown action {action!r}: use start, stop, status or bin", file=sys.stderr)
         return 2
     return 0
 
