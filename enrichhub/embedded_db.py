@@ -113,14 +113,8 @@ def _start_under_lock(data_dir: Path) -> Path:
     _check_major_version(data_dir)
     _write_sizing(data_dir)
     socket_dir = _socket_dir_for(data_dir)
-    try:
-        _pg_command("pg_ctl", "-w", "-t", str(START_TIMEOUT_SECONDS), "-l", str(data_dir / "log"),
-                    "-o", '-h ""', "-o", f"-k {socket_dir}", "start", data_dir=data_dir)
-    except subprocess.CalledProcessError as exc:
-        raise DatabaseSetupError(
-            f"the embedded PostgreSQL in {data_dir} did not start (pg_ctl exit {exc.returncode}); "
-            f"see {data_dir / 'log'}"
-        ) from exc
+    _pg_command("pg_ctl", "-w", "-t", str(START_TIMEOUT_SECONDS), "-l", str(data_dir / "log"),
+                "-o", '-h ""', "-o", f"-k {socket_dir}", "start", data_dir=data_dir)
     _started_here.add(data_dir.resolve())
     return socket_dir
 
@@ -178,10 +172,17 @@ def _start_lock(data_dir: Path) -> Iterator[None]:
 def _pg_command(program: str, *args: str, data_dir: Path | None = None) -> str:
     command = [str(_bin_path() / program), *(["-D", str(data_dir)] if data_dir else []), *args]
     account = _system_account()
-    completed = subprocess.run(command, user=account.pw_uid if account else None, check=True,
-                               capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                               timeout=START_TIMEOUT_SECONDS + 30,
-                               cwd=tempfile.gettempdir() if account else None)
+    try:
+        completed = subprocess.run(command, user=account.pw_uid if account else None, check=True,
+                                   capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                                   timeout=START_TIMEOUT_SECONDS + 30,
+                                   cwd=tempfile.gettempdir() if account else None)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        said = ((exc.stderr or "") if isinstance(exc.stderr, str) else "").strip().splitlines()
+        raise DatabaseSetupError(
+            f"{program} failed for the embedded PostgreSQL in {data_dir} ({said[-1] if said else exc}); "
+            f"see {data_dir / 'log' if data_dir else 'its output'}"
+        ) from exc
     return completed.stdout
 
 

@@ -184,3 +184,16 @@ def test_many_processes_attaching_at_once_all_get_the_server(tmp_path):
         assert len({out.strip() for out, _ in outcomes}) == 1
     finally:
         embedded_server_stop(data_dir=data_dir)
+
+
+def test_a_server_that_cannot_start_says_so_in_one_line_and_points_at_its_log(tmp_path):
+    data_dir = tmp_path / "pgdata"
+    embedded_server_start(data_dir=data_dir)
+    embedded_server_stop(data_dir=data_dir)
+    with (data_dir / "postgresql.conf").open("a") as conf:
+        conf.write("shared_buffers = 'a lot'\n")  # after enrichhub's own file, so it wins
+    with pytest.raises(DatabaseSetupError) as caught:
+        embedded_server_start(data_dir=data_dir)
+    assert "pg_ctl failed" in str(caught.value) and str(data_dir / "log") in str(caught.value)
+    assert "\n" not in str(caught.value) and embedded_server_pid(data_dir=data_dir) is None
+    assert "shared_buffers" in (data_dir / "log").read_text()
