@@ -1,4 +1,6 @@
-"""A separate embedded server for benchmarks, so they never touch the demo's data."""
+"""Where benchmarks run: a separate embedded server, so they never touch the demo's data, or
+the server named by ENRICHHUB_BENCH_DATABASE_URL (to compare PostgreSQL versions on one
+machine: it is seeded like the embedded one, so it must be a disposable database)."""
 
 import os
 import subprocess
@@ -11,9 +13,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATA_DIR = PROJECT_ROOT / "var" / "bench-pgdata"
 
 
+def _other_server() -> str:
+    return os.environ.get("ENRICHHUB_BENCH_DATABASE_URL", "").strip()
+
+
 def bench_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(ENRICHHUB_DATA_DIR=str(BENCH_DATA_DIR), ENRICHHUB_VAR_DIR=str(PROJECT_ROOT / "var" / "bench"))
+    if _other_server():
+        env.update(DATABASE_URL=_other_server(), ENRICHHUB_ALLOW_WAREHOUSE_DDL="1")
     return env
 
 
@@ -24,11 +32,14 @@ def manage(*args: str) -> subprocess.CompletedProcess:
 
 
 def bench_server_stop() -> None:
-    embedded_server_stop(data_dir=BENCH_DATA_DIR)
+    if not _other_server():
+        embedded_server_stop(data_dir=BENCH_DATA_DIR)
 
 
 def bench_database_uri() -> str:
     """A psycopg URI of the benchmark database (starting its server if needed)."""
+    if _other_server():
+        return _other_server()
     from enrichhub.embedded_db import embedded_server_start
 
     return embedded_server_start(data_dir=BENCH_DATA_DIR)

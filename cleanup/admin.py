@@ -6,6 +6,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -61,11 +62,11 @@ class StartJobForm(forms.Form):
 
 @admin.register(BatchJob)
 class BatchJobAdmin(admin.ModelAdmin):
-    list_display = ["id", "kind", "status", "progress", "rate", "eta_display", "batches", "longest_batch_ms",
+    list_display = ["id", "kind", "state", "progress", "rate", "eta_display", "batches", "longest_batch_ms",
                     "started_by", "created_at"]
     list_filter = ["status", "kind"]
-    actions = ["pause", "resume", "cancel"]
-    readonly_fields = [f.name for f in BatchJob._meta.fields]
+    actions = ["pause", "resume", "resume_interrupted", "cancel"]
+    readonly_fields = ["state", *(f.name for f in BatchJob._meta.fields), "changed_by_people"]
     change_list_template = "admin/cleanup/batchjob/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -99,7 +100,31 @@ class BatchJobAdmin(admin.ModelAdmin):
     def eta_display(self, job: BatchJob) -> str:
         return str(job.eta) if job.eta else "—"
 
+    @admin.display(description="state", ordering="status")
+    def state(self, job: BatchJob) -> str:
+        silent = services.job_interruption(job=job)
+        if silent is None:
+            return job.status
+        return format_html('<strong class="interrupted" style="color: var(--error-fg)">interrupted</strong>: '
+                           "its runner went silent {} s ago; resume it from its checkpoint",
+                           f"{silent.total_seconds():.0f}")
+
+    @admin.display(description="paused, resumed, cancelled by")
+    def changed_by_people(self, job: BatchJob) -> str:
+        entries = LogEntry.objects.filter(content_type__app_label="cleanup", content_type__model="batchjob",
+                                          object_id=str(job.pk)).select_related("user").order_by("action_time")
+        lines = [f"{entry.action_time:%Y-%m-%d %H:%M:%S} {entry.user}: {entry.change_message}" for entry in entries]
+        return "\n".join(lines) or "—"
+
+    def has_start_job_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(services.START_PERMISSION)
+
+    def has_change_job_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(services.CHANGE_PERMISSION)
+
     def start_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_start_job_permission(request):
+            raise PermissionDenied("starting jobs needs the 'add batch job' permission")
         form = StartJobForm(request.POST or None)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
                    "title": "Start a job"}
@@ -117,22 +142,37 @@ class BatchJobAdmin(admin.ModelAdmin):
                 form.add_error(None, str(exc))
         return TemplateResponse(request, "admin/cleanup/batchjob/start.html", context)
 
-    @admin.action(description="Pause selected jobs (between batches)")
+    @admin.action(description="Pause selected jobs (between batches)", permissions=["change_job"])
     def pause(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> None:
         self._apply(request, queryset, services.job_pause, "paused")
 
-    @admin.action(description="Resume selected jobs from their checkpoint")
+    @admin.action(description="Resume selected jobs from their checkpoint", permissions=["change_job"])
     def resume(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> None:
         self._apply(request, queryset, services.job_resume, "resumed")
 
-    @admin.action(description="Cancel selected jobs (what is done stays done, and archived)")
+    @admin.action(description="Resume selected interrupted jobs (their runner died) from their checkpoint",
+                  permissions=["change_job"])
+    def resume_interrupted(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> None:
+        self._apply(request, queryset, services.job_resume_interrupted, "resumed after an interruption")
+
+    @admin.action(description="Cancel selected jobs (what is done stays done, and archived)",
+                  permissions=["change_job"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> None:
         self._apply(request, queryset, services.job_cancel, "cancelled")
 
     def _apply(self, request: HttpRequest, queryset: QuerySet[BatchJob], change, verb: str) -> None:
-        done = [job.pk for job in queryset if change(job=job)]
-        skipped = queryset.exclude(pk__in=done).count()
+        done, refused = [], []
+        for job in queryset:
+            try:
+                if change(job=job, user=request.user):
+                    done.append(job.pk)
+                    self.log_change(request, job, verb)
+            except services.JobRefused as exc:
+                refused.append(str(exc))
+        skipped = queryset.exclude(pk__in=done).count() - len(refused)
         self.message_user(request, f"{len(done)} jobs {verb}.")
+        for reason in refused:
+            self.message_user(request, f"Refused: {reason}", level=messages.ERROR)
         if skipped:
             self.message_user(request, f"{skipped} jobs were not in a state that allows it.", level=messages.WARNING)
 
@@ -168,7 +208,7 @@ class GapSnapshotAdmin(admin.ModelAdmin):
         return format_html('<a href="{}" title="the keys missing from core now">{}</a>', url, f"{snapshot.gap:,}")
 
     def has_start_job_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("cleanup.add_batchjob")
+        return request.user.has_perm(services.START_PERMISSION)
 
     @admin.action(description="Coalesce the keys missing from core (one job per selected workflow)",
                   permissions=["start_job"])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from cleanup.models import CoalesceMapping
 from cleanup.sql import mapped as sql
 from registry.catalog import Catalog, catalog_load
+from registry.scope import table_scope_problem
 
 _SOURCE = re.compile(r"^(?P<column>[a-z_][a-z0-9_]*)(?:\.(?P<field>[A-Za-z0-9_ -]{1,100}))?$")
 
@@ -66,6 +67,9 @@ def mapping_plan(mapping: CoalesceMapping, catalog: Catalog) -> MappingPlan:
         raise MappingInvalid(f"{name} has no extracted table, key column and key type in the registry", "workflow")
     if not workflow.core_table or not workflow.core_lookup_column:
         raise MappingInvalid(f"{name} has no core table in the registry", "workflow")
+    for table in (workflow.extracted_table, workflow.core_table):
+        if problem := table_scope_problem(table):  # again here: the registry row may predate the rule
+            raise MappingInvalid(f"{name}: {problem}", "workflow")
     if not catalog.has_column(workflow.extracted_table, workflow.key_column):
         raise MappingInvalid(f"{workflow.extracted_table}.{workflow.key_column} does not exist", "workflow")
     if not catalog.has_column(workflow.core_table, workflow.core_lookup_column):

@@ -17,6 +17,7 @@ SCHEDULES = [
      "'coalesce_person_experience', {'mode': 'reconcile'}", Schedule.DAILY, None),
     ("enrichhub: gap check and alerts", "cleanup.tasks.gaps_check_task", "", Schedule.HOURLY, None),
     ("enrichhub: dashboard figures", "dashboard.tasks.dashboard_refresh_task", "", Schedule.MINUTES, 5),
+    ("enrichhub: resume interrupted jobs", "cleanup.tasks.interrupted_jobs_resume_task", "", Schedule.MINUTES, 1),
 ]
 
 

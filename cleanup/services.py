@@ -1,14 +1,27 @@
 """Starting, dry-running, pausing, resuming and cancelling jobs."""
 
+from collections.abc import Iterable
+from datetime import timedelta
+
 from django.db import transaction
+from django.utils import timezone
 from django_q.tasks import async_task
 
+from cleanup import sql
 from cleanup.kinds import kind_get
 from cleanup.kinds.base import DryRun, JobParamsError
 from cleanup.models import BatchJob
 
 ACTIVE = (BatchJob.Status.QUEUED, BatchJob.Status.RUNNING, BatchJob.Status.PAUSED)
+# Starting a job is adding one; pausing, resuming and cancelling change one. Kinds that delete,
+# drop or restore also need the destructive permission to start or resume.
+START_PERMISSION = "cleanup.add_batchjob"
+CHANGE_PERMISSION = "cleanup.change_batchjob"
 DESTRUCTIVE_PERMISSION = "cleanup.run_destructive_job"
+_PERMISSION_NAMES = {START_PERMISSION: "add batch job", CHANGE_PERMISSION: "change batch job"}
+# A runner saves progress after every batch and holds the job's advisory lock while it lives.
+# A running job whose lock nobody holds, silent for longer than this, lost its runner.
+RUNNER_GRACE = timedelta(seconds=10)
 
 
 class JobRefused(Exception):
@@ -18,10 +31,11 @@ class JobRefused(Exception):
 def job_create(*, kind: str, params: dict | None = None, batch_size: int = 1000, sleep_ms: int = 5,
                user=None) -> BatchJob:
     """Validate and record a job (status queued) with its dry-run figures. Refuses a second
-    active job of the same kind, and destructive kinds for users without the permission."""
+    active job of the same kind, and users without the permissions the kind needs.
+
+    user None is the operator of the machine (a command line, a schedule)."""
     job_kind = kind_get(kind)
-    if job_kind.destructive and user is not None and not user.has_perm(DESTRUCTIVE_PERMISSION):
-        raise JobRefused(f"{kind} deletes or moves warehouse data: it needs the 'run destructive jobs' permission")
+    _check_permissions(user, kind, START_PERMISSION, "start")
     cleaned = job_kind.clean_params(params or {})
     with transaction.atomic():
         active = BatchJob.objects.select_for_update().filter(kind=kind, status__in=ACTIVE)
@@ -33,8 +47,8 @@ def job_create(*, kind: str, params: dict | None = None, batch_size: int = 1000,
         elif exclusive:
             active = active.exclude(params__has_key=exclusive)
         if blocking := active.first():
-            raise JobRefused(f"{kind} job #{blocking.pk}{scope} is {blocking.status}; finish, resume or cancel it "
-                             "first")
+            state = "interrupted (its runner is gone)" if job_interruption(job=blocking) else blocking.status
+            raise JobRefused(f"{kind} job #{blocking.pk}{scope} is {state}; finish, resume or cancel it first")
         job = BatchJob.objects.create(kind=kind, params=cleaned, batch_size=batch_size, sleep_ms=sleep_ms,
                                       started_by=user if user is not None and user.is_authenticated else None)
         report = job_dry_run(job=job)
@@ -65,21 +79,83 @@ def job_enqueue(*, job: BatchJob) -> None:
     transaction.on_commit(lambda: async_task("cleanup.tasks.job_run_task", job.pk, task_name=f"job-{job.pk}"))
 
 
-def job_pause(*, job: BatchJob) -> bool:
+def job_pause(*, job: BatchJob, user=None) -> bool:
     """Takes effect between batches. False when the job was not queued or running."""
+    _check_change_permission(user, job)
     return _transition(job, {BatchJob.Status.QUEUED, BatchJob.Status.RUNNING}, BatchJob.Status.PAUSED)
 
 
-def job_resume(*, job: BatchJob) -> bool:
+def job_resume(*, job: BatchJob, user=None) -> bool:
+    """Resuming a destructive job deletes what is left: it needs the destructive permission too."""
+    _check_permissions(user, job.kind, CHANGE_PERMISSION, "resume")
     resumed = _transition(job, {BatchJob.Status.PAUSED, BatchJob.Status.FAILED}, BatchJob.Status.QUEUED)
     if resumed:
         job_enqueue(job=job)
     return resumed
 
 
-def job_cancel(*, job: BatchJob) -> bool:
+def job_cancel(*, job: BatchJob, user=None) -> bool:
     """Stops between batches; what earlier batches did stays done (and archived)."""
+    _check_change_permission(user, job)
     return _transition(job, set(ACTIVE), BatchJob.Status.CANCELLED)
+
+
+def jobs_interrupted(*, jobs: Iterable[BatchJob]) -> dict[int, timedelta]:
+    """Running jobs whose runner died (killed, its machine gone): job id -> how long it has been silent."""
+    running = [job for job in jobs if job.status == BatchJob.Status.RUNNING]
+    if not running:
+        return {}
+    alive = sql.job_runners_alive(job_ids=[job.pk for job in running])
+    now = timezone.now()
+    return {job.pk: now - job.updated_at for job in running
+            if job.pk not in alive and now - job.updated_at > RUNNER_GRACE}
+
+
+def job_interruption(*, job: BatchJob) -> timedelta | None:
+    """How long an interrupted job's runner has been silent; None when it is not interrupted."""
+    return jobs_interrupted(jobs=[job]).get(job.pk)
+
+
+def interrupted_job_for(*, kind: str, params: dict | None = None) -> BatchJob | None:
+    """The interrupted job that starting `kind` with these parameters would continue."""
+    cleaned = kind_get(kind).clean_params(params or {})
+    candidates = [job for job in BatchJob.objects.filter(kind=kind, status=BatchJob.Status.RUNNING)
+                  if job.params == cleaned]
+    interrupted = jobs_interrupted(jobs=candidates)
+    return next((job for job in candidates if job.pk in interrupted), None)
+
+
+def job_resume_interrupted(*, job: BatchJob, user=None) -> bool:
+    """Hand an interrupted job to the q2 cluster; it continues from its checkpoint."""
+    _check_permissions(user, job.kind, CHANGE_PERMISSION, "resume")
+    if job_interruption(job=job) is None:
+        return False
+    job_enqueue(job=job)
+    return True
+
+
+def interrupted_jobs_resume() -> list[int]:
+    """The schedule's sweep: every interrupted job goes on, whatever q2's retry window says."""
+    running = BatchJob.objects.filter(status=BatchJob.Status.RUNNING)
+    interrupted = jobs_interrupted(jobs=running)
+    for job in running:
+        if job.pk in interrupted:
+            job_enqueue(job=job)
+    return sorted(interrupted)
+
+
+def _check_change_permission(user, job: BatchJob) -> None:
+    if user is not None and not user.has_perm(CHANGE_PERMISSION):
+        raise JobRefused(f"changing {job} needs the 'change batch job' permission")
+
+
+def _check_permissions(user, kind: str, permission: str, verb: str) -> None:
+    if user is None:
+        return
+    if not user.has_perm(permission):
+        raise JobRefused(f"{verb} {kind}: needs the '{_PERMISSION_NAMES[permission]}' permission")
+    if kind_get(kind).destructive and not user.has_perm(DESTRUCTIVE_PERMISSION):
+        raise JobRefused(f"{kind} deletes or moves warehouse data: it needs the 'run destructive jobs' permission")
 
 
 def _transition(job: BatchJob, allowed: set[str], target: str) -> bool:
@@ -89,4 +165,5 @@ def _transition(job: BatchJob, allowed: set[str], target: str) -> bool:
 
 
 __all__ = ["JobParamsError", "JobRefused", "job_create", "job_dry_run", "job_preview", "job_enqueue", "job_pause",
-           "job_resume", "job_cancel"]
+           "job_resume", "job_cancel", "jobs_interrupted", "job_interruption", "interrupted_job_for",
+           "job_resume_interrupted", "interrupted_jobs_resume"]

@@ -8,7 +8,7 @@ from cleanup.coalescing import coalescing_job_params, coalescing_workflows, repo
 from cleanup.engine import job_run
 from cleanup.gaps import gaps_check
 from cleanup.models import BatchJob
-from cleanup.services import JobRefused, job_create, job_enqueue, job_preview
+from cleanup.services import JobRefused, interrupted_jobs_resume, job_create, job_enqueue, job_preview
 
 # Stop well inside the q2 timeout so the checkpoint is saved by us, not lost to a kill.
 BUDGET_MARGIN_S = 60
@@ -18,8 +18,16 @@ def job_run_task(job_id: int) -> str:
     """Run a slice of the job; if the time budget ran out, queue the next slice."""
     status = job_run(job_id=job_id, budget_s=max(30, settings.Q_TIMEOUT - BUDGET_MARGIN_S))
     if status == BatchJob.Status.RUNNING:
+        # Queued, not running, while it waits for a worker: only a job whose runner died is
+        # running without one.
+        BatchJob.objects.filter(pk=job_id, status=BatchJob.Status.RUNNING).update(status=BatchJob.Status.QUEUED)
         async_task("cleanup.tasks.job_run_task", job_id, task_name=f"job-{job_id}")
     return status
+
+
+def interrupted_jobs_resume_task() -> list[int]:
+    """Every minute: jobs whose runner died continue from their checkpoint."""
+    return interrupted_jobs_resume()
 
 
 def job_start_task(kind: str, params: dict | None = None) -> int:

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 
+from enrichhub.api_errors import api_exception_response, json_error
 from runs.api import DOCUMENTED_SCHEMAS
 from runs.api import router as enrichment_router
 
@@ -48,9 +49,19 @@ def unparseable_body_is_unprocessable(request: HttpRequest, exc: HttpError) -> H
     return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
+@api.exception_handler(Exception)
+def unexpected_error_is_json(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """ninja's default answers a traceback with DEBUG on and Django's HTML page with it off."""
+    return api_exception_response(exc)
+
+
 @api.get("/health", response=HealthOut, tags=["meta"], summary="Liveness and database reachability")
 def health(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('server_version')")
         (version,) = cursor.fetchone()
     return {"status": "ok", "database": f"PostgreSQL {version}"}
+
+
+def api_not_found(request: HttpRequest) -> HttpResponse:
+    return json_error(404, f"no API endpoint at {request.path}; see /api/docs")

@@ -1,6 +1,7 @@
 """System checks of the PostgreSQL server enrichhub is connected to (`manage.py check --database default`,
 and every `migrate`)."""
 
+from django.conf import settings
 from django.core import checks
 from django.db import connections
 
@@ -29,3 +30,12 @@ def database_server_check(app_configs, databases=None, **kwargs) -> list[checks.
     for alias in databases or []:
         messages += server_version_messages(connections[alias].pg_version)
     return messages
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def shared_secret_key_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """A real deployment (DATABASE_URL) runs several processes and machines that must sign alike."""
+    if settings.EMBEDDED_DATABASE or settings.SECRET_KEY_FROM_ENVIRONMENT:
+        return []
+    return [checks.Warning("SECRET_KEY is the one generated into var/ of this machine",
+                           hint="set SECRET_KEY to one value on every web server and q2 cluster", id="enrichhub.W001")]

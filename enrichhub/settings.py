@@ -9,15 +9,12 @@ from enrichhub.env import env_bool, env_int, env_list, env_str, local_secret
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ENRICHHUB_VAR_DIR") or BASE_DIR / "var")
 
-DEBUG = env_bool("DEBUG", True, environ=os.environ)
-# Locally the key lives in var/; a real deployment has DEBUG off and must say which key it signs with.
-SECRET_KEY = env_str("SECRET_KEY", "", environ=os.environ) or (
-    local_secret(VAR_DIR / "secret-key.txt") if DEBUG else ""
-)
-if not SECRET_KEY:
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+# Off unless asked for: with DEBUG on, an error page shows code, settings and every URL pattern.
+DEBUG = env_bool("DEBUG", False, environ=os.environ)
+# Without SECRET_KEY the key is generated into var/ of this machine; several web servers must
+# share one key, which `manage.py check --deploy` reminds a DATABASE_URL deployment of.
+SECRET_KEY_FROM_ENVIRONMENT = bool(env_str("SECRET_KEY", "", environ=os.environ))
+SECRET_KEY = env_str("SECRET_KEY", "", environ=os.environ) or local_secret(VAR_DIR / "secret-key.txt")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"], environ=os.environ)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [], environ=os.environ)
 
@@ -42,6 +39,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before everything that reads the body or the database: /api/ answers only in JSON.
+    "enrichhub.api_errors.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,8 +108,14 @@ Q_CLUSTER = {
     "sync": env_bool("ENRICHHUB_Q_SYNC", False, environ=os.environ),
 }
 
+# The schemas registry rows may name, and so the only ones jobs write to through them
+# (registry/scope.py); enrichhub's own schemas and PostgreSQL's are never among them.
+WAREHOUSE_SCHEMAS = env_list("ENRICHHUB_WAREHOUSE_SCHEMAS", ["raw", "extracted", "core"], environ=os.environ)
+
 # Requests per API key (django-ninja throttle, counted per process in the local cache).
 API_RATE_PER_KEY = env_str("ENRICHHUB_API_RATE", "6000/m", environ=os.environ)
+# Wrong or missing API keys a client address may send per minute before it is answered 429.
+API_AUTH_FAILURES_PER_MINUTE = env_int("ENRICHHUB_API_AUTH_FAILURES", 30, environ=os.environ, minimum=1)
 
 # Where gap alerts go (manage.py check_gaps): email addresses and a Slack-compatible webhook.
 ALERT_EMAILS = env_list("ENRICHHUB_ALERT_EMAILS", [], environ=os.environ)

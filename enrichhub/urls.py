@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, re_path
 from django.views.generic import RedirectView
 
 from dashboard.views import dashboard_refresh_view, dashboard_view, database_view, hidden_leads_csv
-from enrichhub.api import api
+from enrichhub.api import api, api_not_found
 
 admin.site.site_header = "enrichhub"
 admin.site.site_title = "enrichhub"
@@ -18,4 +18,6 @@ urlpatterns = [
     path("admin/database/", admin.site.admin_view(database_view), name="database_statements"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # Under /api/, a path nobody routes is a JSON 404 even with DEBUG on (no list of patterns).
+    re_path(r"^api/", api_not_found),
 ]

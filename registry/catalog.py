@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from registry.models import Workflow
+from registry.scope import own_table_names, table_scope_problem, warehouse_schemas
 
 QUALIFIED_NAME = re.compile(r"^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$")
-TABLE_FIELDS = ("raw_table", "extracted_table", "core_table")
-_SYSTEM_SCHEMAS = ["pg_catalog", "information_schema", "pg_toast"]
 
 
 @dataclass(frozen=True)
 class Catalog:
-    """Columns of every table and view outside the system schemas, by qualified name."""
+    """Columns of every table and view a registry row may name (registry/scope.py), by qualified name.
+
+    Tables outside that scope are simply not in it, so every check that asks the catalog
+    (status API, gap check, key indexes, run backfill, coalescing) refuses them too."""
 
     columns: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -32,7 +34,7 @@ class Catalog:
 
 
 def catalog_load() -> Catalog:
-    """Read the live catalog in one query."""
+    """Read the live catalog of the warehouse schemas in one query."""
     with connection.cursor() as cursor:
         cursor.execute(
             """SELECT n.nspname || '.' || c.relname, array_agg(a.attname::text ORDER BY a.attnum)
@@ -40,9 +42,9 @@ def catalog_load() -> Catalog:
                JOIN pg_namespace n ON n.oid = c.relnamespace
                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
-                 AND n.nspname <> ALL(%s) AND n.nspname NOT LIKE 'pg_temp%%'
+                 AND n.nspname = ANY(%s) AND c.relname <> ALL(%s)
                GROUP BY 1""",
-            [_SYSTEM_SCHEMAS],
+            [list(warehouse_schemas()), sorted(own_table_names())],
         )
         return Catalog(columns={name: frozenset(cols) for name, cols in cursor.fetchall()})
 
@@ -57,12 +59,16 @@ def workflow_problems(*, workflow: Workflow, catalog: Catalog) -> dict[str, list
     for field_name, table in workflow.tables.items():
         if not QUALIFIED_NAME.match(table):
             add(field_name, f"{table!r} is not a lower-case schema.table name")
+        elif scope_problem := table_scope_problem(table):
+            add(field_name, scope_problem)
         elif not catalog.has_table(table):
             add(field_name, f"table {table} does not exist")
     if workflow.key_type not in (None, "", *Workflow.KeyType.values):
         add("key_type", f"{workflow.key_type!r} is not one of: {', '.join(Workflow.KeyType.values)}")
     if workflow.coalesces_to_core and not workflow.core_table:
         add("core_table", "a workflow that coalesces to core needs its core table")
+    if workflow.core_key_column and not workflow.core_table:
+        add("core_key_column", "a core key column needs a core table")
     if workflow.is_active:
         _require_for_active(workflow, add)
     _check_key_columns(workflow, catalog, add)

@@ -1,8 +1,13 @@
 """reference.enrichment_workflow_registry: every ingest workflow and where its data flows."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
+
+TABLE_COLUMNS = ("raw_table", "extracted_table", "core_table")
+# The schemas of enrichhub, Django and PostgreSQL (registry/scope.py keeps the same list).
+OWN_SCHEMA_PATTERN = r"^(public|reference|archive|information_schema|pg_[a-z0-9_]*)\."
 
 # Other systems insert into this table with plain SQL, so every default also lives in
 # the database (db_default); `default` gives unsaved instances the same values in Python.
@@ -53,10 +58,22 @@ class Workflow(models.Model):
                 condition=models.Q(coalesces_to_core=False) | models.Q(core_table__isnull=False),
                 name="registry_coalescing_needs_core_table",
             ),
+            # Whatever writes the row (admin, SQL, a migration): never a table enrichhub, Django
+            # or PostgreSQL owns (registry/scope.py; the configurable part is checked in clean()).
+            *[models.CheckConstraint(condition=~models.Q(**{f"{column}__iregex": OWN_SCHEMA_PATTERN}),
+                                     name=f"registry_{column}_not_owned") for column in TABLE_COLUMNS],
         ]
 
     def __str__(self) -> str:
         return self.workflow_name
+
+    def clean(self) -> None:
+        from registry.scope import table_scope_problem
+
+        problems = {field: [problem] for field, table in self.tables.items()
+                    if (problem := table_scope_problem(table))}
+        if problems:
+            raise ValidationError(problems)
 
     @property
     def core_lookup_column(self) -> str | None:

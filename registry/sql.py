@@ -3,13 +3,14 @@
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
+from registry.models import TABLE_COLUMNS
+
 # Compares a registry column's value with names read from pg_class; the value is never
 # spliced into SQL. `column` is one of our own field names, never input.
 _TABLE_EXISTS = (
     "EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
     " WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname || '.' || c.relname = {column})"
 )
-TABLE_COLUMNS = ("raw_table", "extracted_table", "core_table")
 
 
 def table_exists_expression(*, column: str) -> RawSQL:

@@ -72,6 +72,8 @@ def _event_items(body: bytes) -> list | str:
         payload = json.loads(body or b"")
     except (ValueError, UnicodeDecodeError) as exc:
         return f"the body is not valid JSON ({exc})"
+    except RecursionError:
+        return "the body nests too deeply to be a run event"
     if isinstance(payload, dict) and "events" in payload:
         events = payload["events"]
         if not isinstance(events, list) or not events:

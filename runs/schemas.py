@@ -2,12 +2,24 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 MAX_BATCH = 1000
+
+
+def _without_nul(text: str) -> str:
+    # Valid JSON ("\u0000") and valid Python, but PostgreSQL text cannot hold it: one such
+    # value used to fail the whole batch's INSERT.
+    if "\x00" in text:
+        raise ValueError("contains a NUL character (\\u0000), which PostgreSQL text cannot store")
+    return text
+
+
+# Every text field of every request body.
+Text = Annotated[str, AfterValidator(_without_nul)]
 
 
 class RunEventIn(Schema):
@@ -15,15 +27,15 @@ class RunEventIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    workflow_name: str = Field(min_length=1, max_length=200, examples=["company_discovery"])
-    entity_key: str = Field(min_length=1, max_length=2048, examples=["ironclad.com"])
+    workflow_name: Text = Field(min_length=1, max_length=200, examples=["company_discovery"])
+    entity_key: Text = Field(min_length=1, max_length=2048, examples=["ironclad.com"])
     entity_type: Literal["company", "person"]
     status: Literal["pending", "running", "completed", "failed"]
     records_processed: int | None = Field(None, ge=0, le=2_147_483_647)
-    source: str | None = Field(None, max_length=100, examples=["clay"])
+    source: Text | None = Field(None, max_length=100, examples=["clay"])
     at: datetime | None = Field(None, description="when it happened; default: when received. Naive means UTC.")
     credits_spent: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=4)
-    error: str | None = Field(None, max_length=10_000, description="what went wrong, for status failed")
+    error: Text | None = Field(None, max_length=10_000, description="what went wrong, for status failed")
 
 
 class RunEventBatchIn(Schema):
@@ -66,7 +78,7 @@ class EntityStatusIn(Schema):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_COMPANY_EXAMPLE, _PERSON_EXAMPLE]})
 
     entity_type: Literal["company", "person"]
-    entity_key: str = Field(min_length=1, max_length=2048, description="a domain or LinkedIn URL, any spelling")
+    entity_key: Text = Field(min_length=1, max_length=2048, description="a domain or LinkedIn URL, any spelling")
 
 
 class EntityStatusBatchIn(Schema):

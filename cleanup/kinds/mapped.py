@@ -7,6 +7,9 @@ batch the newest row of a key wins, and later batches hold newer rows, so core e
 each key's latest values. Writes are idempotent: an unchanged core row is not touched.
 """
 
+import psycopg
+from django.db import IntegrityError, transaction
+
 from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_dry_run, mode_clean, sweep_start
 from cleanup.mapping import MappingInvalid, active_mapping_plan
 from cleanup.models import BatchJob
@@ -15,6 +18,8 @@ from runs.indexes import key_lookup
 from runs.keys import InvalidEntityKey, normalise_entity_key
 
 MODES = ("sweep", "refresh", "keys")
+# Refused rows are counted in full; this many are kept in the checkpoint to look at.
+REFUSED_SAMPLES = 20
 MAX_KEYS = 10_000
 # Batches reuse the checked plan this long: checking it reads the whole catalog.
 PLAN_MAX_AGE_S = 30.0
@@ -78,9 +83,29 @@ class CoalesceMapped(KindBase):
                 state["invalid"] += 1
                 continue
             latest[key] = {plan.core_key_column: key, **dict(zip(plan.targets, values, strict=True))}
-        written = sql.core_write(plan=plan, rows=list(latest.values()))
+        written, refused = core_write_skipping_refused_rows(plan, list(latest.values()))
         state.update(after_id=rows[-1][0], written=state["written"] + written)
+        if refused:
+            state["refused"] = state.get("refused", 0) + len(refused)
+            state["refused_rows"] = (state.get("refused_rows", []) + refused)[:REFUSED_SAMPLES]
         return Batch(rows=written, checkpoint=state)
+
+
+def core_write_skipping_refused_rows(plan, rows: list[dict]) -> tuple[int, list[dict]]:
+    """Write the rows core accepts; return them with the rows it refused (a NOT NULL or CHECK
+    constraint), each with its key and the reason. One bad row no longer fails the job: the
+    batch is halved around it, so k bad rows of n cost about k·log2(n) extra statements."""
+    try:
+        with transaction.atomic():  # a savepoint: the batch's transaction survives a refusal
+            return sql.core_write(plan=plan, rows=rows), []
+    except (IntegrityError, psycopg.errors.IntegrityError) as exc:  # Django's cursors wrap it, server-bound ones not
+        if len(rows) == 1:
+            reason = str(exc.__cause__ or exc).strip().splitlines()[0]
+            return 0, [{"key": rows[0][plan.core_key_column], "reason": reason}]
+    middle = len(rows) // 2
+    first_written, first_refused = core_write_skipping_refused_rows(plan, rows[:middle])
+    rest_written, rest_refused = core_write_skipping_refused_rows(plan, rows[middle:])
+    return first_written + rest_written, first_refused + rest_refused
 
 
 def keys_clean(keys: object, *, entity_type: str) -> list[str]:

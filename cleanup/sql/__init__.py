@@ -27,6 +27,15 @@ def job_lock_release(*, job_id: int) -> None:
         cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, job_id])
 
 
+def job_runners_alive(*, job_ids: list[int]) -> set[int]:
+    """The jobs whose advisory lock a session holds: their runner is alive, whatever it is doing."""
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT objid::bigint FROM pg_locks
+                          WHERE locktype = 'advisory' AND granted AND objsubid = 2
+                            AND classid::bigint = %s AND objid::bigint = ANY(%s)""", [ADVISORY_NAMESPACE, job_ids])
+        return {job_id for (job_id,) in cursor.fetchall()}
+
+
 def application_name_set(*, name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('application_name', %s, false)", [name[:63]])

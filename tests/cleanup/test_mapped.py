@@ -129,3 +129,36 @@ def test_the_demo_mapping_fits_the_demo_warehouse(demo):
     assert job_run(job_id=job.pk) == "completed"
     job.refresh_from_db()
     assert job.rows_done > 0
+
+
+def test_rows_core_refuses_are_recorded_and_skipped_while_the_rest_is_written(db):
+    workflow = WorkflowFactory(workflow_name="company_funding_mapped", raw_table=None,
+                               extracted_table="extracted.company_discovery", core_table="core.company_funding",
+                               coalesces_to_core=True)
+    CoalesceMapping.objects.create(workflow=workflow, create_missing=True, columns={
+        "raw_funding_range": "total_funding_amount_range_usd", "source": "industry"})
+    _execute("ALTER TABLE core.company_funding ADD CONSTRAINT funding_source_known CHECK (source <> 'bogus')")
+    _execute("INSERT INTO extracted.company_discovery (domain, total_funding_amount_range_usd, industry) VALUES"
+             " ('a.io', '$1M', 'clay'), ('b.io', '$2M', 'bogus'), ('c.io', '$3M', 'clay'), ('d.io', '$4M', 'bogus'),"
+             " ('e.io', '$5M', 'clay')")
+    job = job_create(kind="coalesce_mapped", params={"workflow": "company_funding_mapped"}, sleep_ms=0)
+    assert job_run(job_id=job.pk) == "completed"
+    job.refresh_from_db()
+    assert column("SELECT domain FROM core.company_funding ORDER BY domain") == ["a.io", "c.io", "e.io"]
+    assert job.checkpoint["refused"] == 2 and job.rows_done == 3
+    assert [row["key"] for row in job.checkpoint["refused_rows"]] == ["b.io", "d.io"]
+    assert all("funding_source_known" in row["reason"] for row in job.checkpoint["refused_rows"])
+
+
+def test_run_job_takes_a_list_of_keys_as_json_on_the_command_line(mapping):
+    from django.core.management import call_command
+
+    from cleanup.management.commands.run_job import params_parse
+
+    assert params_parse(["mode=keys", 'keys=["acme.io", "https://www.Ironclad.com/"]', "job_id=12"]) == {
+        "mode": "keys", "keys": ["acme.io", "https://www.Ironclad.com/"], "job_id": 12}
+    _extracted("ironclad.com", company="Ironclad")
+    _extracted("acme.io", company="Acme")
+    call_command("run_job", "coalesce_mapped", "--param", "workflow=company_cleaned_name", "--param", "mode=keys",
+                 "--param", 'keys=["https://www.Ironclad.com/"]', "--sleep-ms", "0")
+    assert _cleaned_names()["ironclad.com"] == "Ironclad" and _cleaned_names()["acme.io"] is None

@@ -32,9 +32,7 @@ def _env() -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url(connection.settings_dict)}
 
 
-def test_a_worker_killed_mid_job_resumes_to_the_same_result(committed_demo):
-    doomed = _unreferenced_without_location()
-    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)
+def _kill_the_runner_after_its_first_batch(job: BatchJob) -> None:
     with process_tree([sys.executable, "manage.py", "run_job", "--resume", str(job.pk)], cwd=PROJECT_ROOT,
                       env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as worker:
         deadline = time.monotonic() + 60
@@ -42,6 +40,12 @@ def test_a_worker_killed_mid_job_resumes_to_the_same_result(committed_demo):
             time.sleep(0.05)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
+
+
+def test_a_worker_killed_mid_job_resumes_to_the_same_result(committed_demo):
+    doomed = _unreferenced_without_location()
+    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)
+    _kill_the_runner_after_its_first_batch(job)
     killed = BatchJob.objects.get(pk=job.pk)
     assert killed.status == "running" and 0 < killed.rows_done < len(doomed)
     assert scalar("SELECT count(*) FROM archive.core_companies WHERE archive_job_id = %s", [job.pk]) == killed.rows_done
@@ -113,3 +117,29 @@ def test_run_job_dry_run_and_run_from_the_command_line(committed_demo, kind):
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "completed: 49 rows" in done.stdout
+
+
+def test_a_killed_runner_shows_as_interrupted_and_run_job_resumes_it_to_the_same_result(committed_demo, client):
+    from django.contrib.auth import get_user_model
+
+    from cleanup.services import interrupted_jobs_resume, job_interruption
+
+    doomed = _unreferenced_without_location()
+    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)
+    _kill_the_runner_after_its_first_batch(job)
+    killed_at = time.monotonic()
+    while job_interruption(job=BatchJob.objects.get(pk=job.pk)) is None:
+        assert time.monotonic() - killed_at < 30, "the dead runner was not noticed within 30 s"
+        time.sleep(0.5)
+    client.force_login(get_user_model().objects.create_superuser(username="ops", password="x-test-only"))
+    assert "interrupted" in client.get("/admin/cleanup/batchjob/").content.decode()
+    assert interrupted_jobs_resume() == [job.pk]  # what the schedule does: a q2 task to continue it
+    BatchJob.objects.filter(pk=job.pk).update(sleep_ms=0)
+    resumed = subprocess.run([sys.executable, "manage.py", "run_job", "delete_companies_missing_location"],
+                             cwd=PROJECT_ROOT, env=_env(), capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"job #{job.pk} was interrupted" in resumed.stdout and "resuming it from its checkpoint" in resumed.stdout
+    assert _unreferenced_without_location() == set()
+    archived = column("SELECT id FROM archive.core_companies WHERE archive_job_id = %s", [job.pk])
+    assert sorted(archived) == sorted(doomed)
+    assert BatchJob.objects.get(pk=job.pk).status == BatchJob.Status.COMPLETED

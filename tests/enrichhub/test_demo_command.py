@@ -116,6 +116,9 @@ def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(d
         )
         assert task.stdout.strip().splitlines()[-1] == "2", task.stderr
         assert _backfilled_runs(demo_env) > 0  # the q2 cluster ran the backfill the demo enqueued
+        embedded_server_stop(data_dir=tmp_path / "pgdata")  # a crash, as far as the demo can tell
+        _wait_for_health(base, demo)  # the demo started it again; the API answered 503 meanwhile
+        assert "the embedded PostgreSQL is back" in Path(log.name).read_text()
         descendants = psutil.Process(demo.pid).children(recursive=True)
         assert len(descendants) >= 3  # web server, q2 sentinel, its workers
         demo.send_signal(signal.SIGINT)
@@ -126,7 +129,14 @@ def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(d
 
 
 def _still_running(processes: list[psutil.Process]) -> list[int]:
-    return [p.pid for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    return [p.pid for p in processes if _alive(p)]
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:  # gone between the two questions
+        return False
 
 
 def test_a_demo_killed_outright_takes_its_web_server_and_q2_cluster_with_it(demo_env, tmp_path):

@@ -91,3 +91,10 @@ def test_revalidating_lists_what_drifted(client, ops):
     notes = [str(m) for m in get_messages(response.wsgi_request)]
     assert notes[0] == "checked 1 workflows against the live catalog: 1 need attention"
     assert "  extracted_table: table extracted.company_gone does not exist" in notes
+
+
+@pytest.mark.django_db
+def test_a_core_key_column_without_a_core_table_is_refused(client, ops):
+    response = client.post(URL + "add/", _form(core_key_column="domain"))
+    assert response.context["adminform"].form.errors["core_key_column"] == ["a core key column needs a core table"]
+    assert not Workflow.objects.exists()

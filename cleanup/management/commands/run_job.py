@@ -1,4 +1,6 @@
+import json
 import signal
+from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
@@ -8,7 +10,28 @@ from cleanup.engine import BUSY, job_run
 from cleanup.kinds import KINDS
 from cleanup.kinds.base import JobParamsError
 from cleanup.models import BatchJob
-from cleanup.services import JobRefused, job_create, job_enqueue, job_preview
+from cleanup.services import (
+    JobRefused,
+    interrupted_job_for,
+    job_create,
+    job_enqueue,
+    job_interruption,
+    job_preview,
+)
+
+
+def params_parse(pairs: list[str]) -> dict:
+    """NAME=VALUE pairs; a list of keys or a number only fits on a command line as JSON."""
+    params = {}
+    for pair in pairs:
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            raise CommandError(f"--param takes NAME=VALUE, not {pair!r}")
+        try:
+            params[name] = json.loads(value)
+        except ValueError:
+            params[name] = value
+    return params
 
 
 class Command(BaseCommand):
@@ -16,7 +39,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("kind", nargs="?", choices=sorted(KINDS))
-        parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+        parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                            help='a VALUE that is JSON is read as JSON (keys=\'["a.com","b.com"]\', job_id=12); '
+                                 "anything else is a string")
         parser.add_argument("--dry-run", action="store_true", help="say what it would do; change nothing")
         parser.add_argument("--batch-size", type=int, default=1000, help="rows per batch to start with")
         parser.add_argument("--sleep-ms", type=int, default=5, help="pause between batches")
@@ -24,19 +49,21 @@ class Command(BaseCommand):
         parser.add_argument("--resume", type=int, metavar="JOB_ID", help="continue a job from its checkpoint")
 
     def handle(self, *args, kind, param, dry_run, batch_size, sleep_ms, enqueue, resume, **options) -> None:
-        try:
-            params = dict(p.split("=", 1) for p in param)
-        except ValueError:
-            raise CommandError("--param takes NAME=VALUE") from None
+        params = params_parse(param)
         try:
             if dry_run:
                 self.stdout.write(job_preview(kind=kind, params=params).summary)
                 return
-            job = BatchJob.objects.get(pk=resume) if resume else job_create(
-                kind=kind, params=params, batch_size=batch_size, sleep_ms=sleep_ms)
+            interrupted = None if resume else interrupted_job_for(kind=kind, params=params)
+            if interrupted:
+                silent = job_interruption(job=interrupted) or timedelta()
+                self.stdout.write(f"job #{interrupted.pk} was interrupted (its runner went silent "
+                                  f"{silent.total_seconds():.0f} s ago); resuming it from its checkpoint")
+            job = (BatchJob.objects.get(pk=resume) if resume else interrupted or job_create(
+                kind=kind, params=params, batch_size=batch_size, sleep_ms=sleep_ms))
         except (JobParamsError, JobRefused, BatchJob.DoesNotExist) as exc:
             raise CommandError(str(exc)) from exc
-        if not resume:
+        if not resume and not interrupted:
             self.stdout.write(f"job #{job.pk}: {job.dry_run_report['summary']}")
         if enqueue:
             job_enqueue(job=job)

@@ -10,11 +10,19 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cleanup.demo import demo_mappings_ensure
 from dashboard.demo import demo_spend_record
-from enrichhub.embedded_db import data_dir_from, embedded_server_stop
+from enrichhub.embedded_db import (
+    DatabaseSetupError,
+    data_dir_from,
+    embedded_server_pid,
+    embedded_server_start,
+    embedded_server_stop,
+)
 from enrichhub.services import demo_api_key_ensure
 from warehouse.sql import demo_data_present
 
 STOP_GRACE_SECONDS = 20
+# A server that fails to start again is retried this often, not on every look.
+RESTART_INTERVAL_SECONDS = 5
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -54,7 +62,8 @@ class Command(BaseCommand):
         # (or `kill -INT`) must stop the demo however it was started.
         signal.signal(signal.SIGINT, signal.default_int_handler)
         self._prepare(scale)
-        children = [self._spawn("qcluster"), self._spawn("runserver", addr, "--noreload")]
+        # --insecure: the development server serves the admin's static files with DEBUG off too.
+        children = [self._spawn("qcluster"), self._spawn("runserver", addr, "--noreload", "--insecure")]
         self.stdout.write(self.style.SUCCESS(f"enrichhub is up: http://{addr}/admin/  API docs http://{addr}/api/docs"))
         self.stdout.write("Ctrl-C stops the web server, the q2 cluster and the embedded database.")
         signal.signal(signal.SIGTERM, _interrupt)
@@ -104,7 +113,25 @@ class Command(BaseCommand):
             for child in children:
                 if child.poll() is not None:
                     return child
+            if settings.EMBEDDED_DATABASE:
+                self._restart_database_if_gone()
             time.sleep(0.5)
+
+    def _restart_database_if_gone(self) -> None:
+        """The web server answers 503 while the embedded server is down; bring it back."""
+        data_dir = data_dir_from(os.environ)
+        if embedded_server_pid(data_dir=data_dir) is not None:
+            return
+        if time.monotonic() < getattr(self, "_next_restart", 0.0):
+            return
+        self._next_restart = time.monotonic() + RESTART_INTERVAL_SECONDS
+        self.stdout.write(self.style.WARNING("the embedded PostgreSQL stopped; restarting it"))
+        try:
+            embedded_server_start(data_dir=data_dir)
+        except DatabaseSetupError as exc:
+            self.stderr.write(f"could not restart it yet: {exc}")
+            return
+        self.stdout.write("the embedded PostgreSQL is back")
 
     def _stop(self, children: list[subprocess.Popen]) -> None:
         self.stdout.write("stopping…")

@@ -1,0 +1,111 @@
+"""A database restart under load: the API answers only 200 or 503, and loses no acknowledged write."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from enrichhub.embedded_db import embedded_server_start, embedded_server_stop
+from tests.processes import process_tree
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PREPARE = """
+from registry.models import Workflow
+from runs.services import api_key_create
+Workflow.objects.create(workflow_name="company_news", key_type="company", key_column="domain")
+print(api_key_create(name="outage")[1])
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def own_server(tmp_path):
+    data_dir = tmp_path / "pgdata"
+    uri = embedded_server_start(data_dir=data_dir)
+    env = {**os.environ, "DATABASE_URL": uri, "ENRICHHUB_VAR_DIR": str(tmp_path / "var"), "PYTHONUNBUFFERED": "1"}
+    for command in (["migrate", "--verbosity", "0"], ["shell", "-c", PREPARE]):
+        done = subprocess.run([sys.executable, "manage.py", *command], cwd=PROJECT_ROOT, env=env,
+                              capture_output=True, text=True, timeout=120, check=True)
+    yield data_dir, uri, env, done.stdout.strip().splitlines()[-1]
+    embedded_server_stop(data_dir=data_dir)
+
+
+def _post(base: str, key: str, entity: str) -> int:
+    body = {"workflow_name": "company_news", "entity_key": entity, "entity_type": "company", "status": "completed"}
+    request = urllib.request.Request(f"{base}/api/enrichment/runs", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", "X-API-Key": key})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        assert error.headers["Content-Type"].startswith("application/json")
+        if error.code == 503:
+            assert error.headers["Retry-After"]
+        return error.code
+
+
+def _serving(base: str, key: str) -> bool:
+    try:
+        return _post(base, key, "warmup.com") == 200
+    except urllib.error.URLError:  # not listening yet
+        return False
+
+
+def test_a_database_restart_answers_only_200_or_503_and_loses_no_acknowledged_write(own_server, tmp_path):
+    data_dir, uri, env, key = own_server
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    answers: list[tuple[str, int]] = []
+    stop = threading.Event()
+
+    def load() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            entity = f"company{n}.com"
+            answers.append((entity, _post(base, key, entity)))
+            time.sleep(0.01)
+
+    with log.open("w") as output, process_tree([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}",
+                                                "--noreload"], cwd=PROJECT_ROOT, env=env, stdout=output,
+                                               stderr=subprocess.STDOUT):
+        deadline = time.monotonic() + 60
+        while not _serving(base, key):
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        client = threading.Thread(target=load)
+        client.start()
+        try:
+            time.sleep(1)
+            embedded_server_stop(data_dir=data_dir)
+            time.sleep(3)
+            embedded_server_start(data_dir=data_dir)
+            time.sleep(3)
+        finally:
+            stop.set()
+            client.join(timeout=30)
+    statuses = {status for _, status in answers}
+    assert statuses == {200, 503}, statuses
+    assert answers[-1][1] == 200  # back without anyone running a command
+    acknowledged = {entity for entity, status in answers if status == 200}
+    with psycopg.connect(uri) as conn:
+        stored = {key for (key,) in conn.execute("SELECT entity_key FROM reference.enrichment_runs")}
+    assert acknowledged <= stored
+    text = log.read_text()
+    assert text.count("database unreachable") == 1 and text.count("database reachable again") == 1
+    assert "Traceback" not in text
