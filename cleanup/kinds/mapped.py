@@ -14,6 +14,8 @@ from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_dry
 from cleanup.mapping import MappingInvalid, active_mapping_plan
 from cleanup.models import BatchJob
 from cleanup.sql import mapped as sql
+from cleanup.sql import roles
+from registry.scope import warehouse_schemas
 from runs.indexes import key_lookup
 from runs.keys import InvalidEntityKey, normalise_entity_key
 
@@ -43,6 +45,8 @@ class CoalesceMapped(KindBase):
         return cleaned
 
     def prepare(self, job: BatchJob) -> None:
+        # Writes go to a table a registry row names: under a role that can reach no other schema.
+        self.write_role_usable = roles.jobs_role_prepare(schemas=warehouse_schemas())
         if "after_id" not in job.checkpoint:
             plan = active_mapping_plan(job.params["workflow"])
             start = sweep_start(job, kind=self.name, workflow=job.params["workflow"])
@@ -83,7 +87,12 @@ class CoalesceMapped(KindBase):
                 state["invalid"] += 1
                 continue
             latest[key] = {plan.core_key_column: key, **dict(zip(plan.targets, values, strict=True))}
+        role = getattr(self, "write_role_usable", False)
+        if role:
+            roles.jobs_role_set()  # SET LOCAL: a batch that fails ends it with its transaction
         written, refused = core_write_skipping_refused_rows(plan, list(latest.values()))
+        if role:
+            roles.jobs_role_reset()  # the checkpoint is saved as the connecting user
         state.update(after_id=rows[-1][0], written=state["written"] + written)
         if refused:
             state["refused"] = state.get("refused", 0) + len(refused)

@@ -179,3 +179,29 @@ def test_e6_nesting_too_deep_to_parse_is_answered_in_json(client, api_key, url):
     response = client.post(url, data=deep, content_type="application/json", headers={"X-API-Key": api_key})
     assert response.status_code == 422 and response["Content-Type"].startswith("application/json")
     assert "Traceback" not in response.content.decode()
+
+
+def test_e1_registry_steered_writes_run_under_a_role_that_cannot_reach_djangos_tables(db):
+    from cleanup.kinds.mapped import core_write_skipping_refused_rows
+    from cleanup.mapping import MappingPlan, Source
+    from cleanup.sql import roles
+    from registry.scope import warehouse_schemas
+
+    assert roles.jobs_role_prepare(schemas=warehouse_schemas())
+    # As if every check had been bypassed: a plan aimed straight at auth_user.
+    plan = MappingPlan("evil", "company", "extracted.company_news", "domain", "public.auth_user", "username",
+                       {"is_superuser": Source("payload", "is_superuser")}, create_missing=False)
+    users = _users()
+    with transaction.atomic():  # SET LOCAL lasts to the end of the test's own transaction: reset by hand
+        roles.jobs_role_set()
+        with pytest.raises(Exception) as caught:
+            core_write_skipping_refused_rows(plan, [{"username": "admin", "is_superuser": True}])
+        roles.jobs_role_reset()
+    assert "permission denied" in str(caught.value)
+    assert _users() == users
+    with transaction.atomic():  # the same role does write the warehouse
+        roles.jobs_role_set()
+        with connection.cursor() as cursor:
+            cursor.execute("INSERT INTO core.companies (id, domain) VALUES (990001, 'role-check.io') RETURNING id")
+            assert cursor.fetchone() == (990001,)
+        roles.jobs_role_reset()
