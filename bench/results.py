@@ -24,6 +24,19 @@ def machine_description() -> str:
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
 
 
+def server_description() -> str:
+    """The PostgreSQL the benchmark ran on, with the settings that decide its speed."""
+    import psycopg
+
+    from bench.environment import bench_database_uri
+
+    with psycopg.connect(bench_database_uri()) as conn:
+        version, buffers, work_mem = conn.execute(
+            "SELECT current_setting('server_version'), current_setting('shared_buffers'),"
+            " current_setting('work_mem')").fetchone()
+    return f"PostgreSQL {version}, shared_buffers {buffers}, work_mem {work_mem}"
+
+
 def git_revision() -> str:
     result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
     return result.stdout.strip() or "unknown"
@@ -34,7 +47,7 @@ def section_write(*, name: str, body: str) -> None:
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     block = (f"{start}\n## {name}\n\n- when: {stamp}, commit {git_revision()}\n"
-             f"- machine: {machine_description()}\n\n{body.strip()}\n{end}")
+             f"- machine: {machine_description()}\n- server: {server_description()}\n\n{body.strip()}\n{end}")
     text = RESULTS_FILE.read_text() if RESULTS_FILE.exists() else HEADER
     if start in text and end in text:
         before, rest = text.split(start, 1)
