@@ -70,7 +70,10 @@ def _is_statement_error(exc: DatabaseError) -> bool:
 
 
 def unavailable() -> JsonResponse:
-    return json_error(503, "the database is unreachable; try again shortly", Retry_After=str(RETRY_AFTER_SECONDS))
+    response = json_error(503, "the database is unreachable; try again shortly", Retry_After=str(RETRY_AFTER_SECONDS))
+    # DatabaseOutage logged it once; Django's request logger would add a line per request.
+    response._has_been_logged = True
+    return response
 
 
 class ApiJsonErrorsMiddleware:
