@@ -7,10 +7,20 @@ from psycopg import sql
 from cleanup.engine import job_run
 from cleanup.models import BatchJob
 from cleanup.services import JobRefused, job_create, job_preview
+from enrichhub.db_roles import JOBS
 from runs.keys import normalise_domain
 from tests.cleanup.conftest import column, scalar, table_digest
+from tests.roles import run_as
 
 WITHOUT_LOCATION = "SELECT id FROM core.companies WHERE discovery_location IS NULL AND salesnav_location IS NULL"
+
+
+@pytest.fixture(autouse=True)
+def _jobs_role(request):
+    """After the warehouse is seeded, every job here runs with the jobs role's privileges."""
+    if "demo" in request.fixturenames and not request.node.get_closest_marker("table_owner"):
+        request.getfixturevalue("demo")
+        run_as(JOBS)
 
 
 def _run(kind: str, params: dict | None = None, batch_size: int = 100) -> BatchJob:
@@ -94,6 +104,7 @@ def test_the_tenure_backfill_adds_each_missing_person_once_with_the_latest_start
     assert job.rows_done == 49 and _run("tenure_backfill").rows_done == 0
 
 
+@pytest.mark.table_owner
 def test_a_reference_table_is_retired_only_when_its_purpose_is_served_and_can_come_back(demo):
     table = "reference.people_missing_country"
     with pytest.raises(JobRefused, match="still without person_country"):

@@ -2,8 +2,10 @@ import json
 
 import pytest
 
+from enrichhub.db_roles import WEB
 from runs.services import api_key_create
 from tests.factories import WorkflowFactory
+from tests.roles import run_as
 
 URL = "/api/enrichment/runs"
 
@@ -23,6 +25,9 @@ def workflows(db):
 
 @pytest.fixture
 def report(client, api_key, workflows):
+    # The API's tests run with the web role's privileges: proof that the role is enough.
+    run_as(WEB)
+
     def post(body, *, key: str | None = api_key, raw: bytes | None = None):
         headers = {"X-API-Key": key} if key else {}
         data = raw if raw is not None else json.dumps(body)
