@@ -76,7 +76,12 @@ def job_preview(*, kind: str, params: dict | None = None) -> DryRun:
 
 def job_enqueue(*, job: BatchJob) -> None:
     """Hand the job to the q2 cluster once the surrounding transaction commits."""
-    transaction.on_commit(lambda: async_task("cleanup.tasks.job_run_task", job.pk, task_name=f"job-{job.pk}"))
+    transaction.on_commit(lambda: job_slice_enqueue(job_id=job.pk))
+
+
+def job_slice_enqueue(*, job_id: int) -> None:
+    """The one q2 task that runs a slice of a job (the task name shows which job in q2's lists)."""
+    async_task("cleanup.tasks.job_run_task", job_id, task_name=f"job-{job_id}")
 
 
 def job_pause(*, job: BatchJob, user=None) -> bool:
@@ -166,4 +171,4 @@ def _transition(job: BatchJob, allowed: set[str], target: str) -> bool:
 
 __all__ = ["JobParamsError", "JobRefused", "job_create", "job_dry_run", "job_preview", "job_enqueue", "job_pause",
            "job_resume", "job_cancel", "jobs_interrupted", "job_interruption", "interrupted_job_for",
-           "job_resume_interrupted", "interrupted_jobs_resume"]
+           "job_resume_interrupted", "interrupted_jobs_resume", "job_slice_enqueue"]

@@ -1,14 +1,20 @@
 """django-q2 entry points of the cleanup app."""
 
 from django.conf import settings
-from django_q.tasks import async_task
 
 from cleanup.alerts import alerts_evaluate
 from cleanup.coalescing import coalescing_job_params, coalescing_workflows, reported_runs_coalesce
 from cleanup.engine import job_run
 from cleanup.gaps import gaps_check
 from cleanup.models import BatchJob
-from cleanup.services import JobRefused, interrupted_jobs_resume, job_create, job_enqueue, job_preview
+from cleanup.services import (
+    JobRefused,
+    interrupted_jobs_resume,
+    job_create,
+    job_enqueue,
+    job_preview,
+    job_slice_enqueue,
+)
 
 # Stop well inside the q2 timeout so the checkpoint is saved by us, not lost to a kill.
 BUDGET_MARGIN_S = 60
@@ -21,7 +27,7 @@ def job_run_task(job_id: int) -> str:
         # Queued, not running, while it waits for a worker: only a job whose runner died is
         # running without one.
         BatchJob.objects.filter(pk=job_id, status=BatchJob.Status.RUNNING).update(status=BatchJob.Status.QUEUED)
-        async_task("cleanup.tasks.job_run_task", job_id, task_name=f"job-{job_id}")
+        job_slice_enqueue(job_id=job_id)
     return status
 
 

@@ -37,6 +37,16 @@ def _fresh_cache():
     api_key_cache_clear()
 
 
+@pytest.fixture
+def ops(client, db):
+    """A superuser, logged in with the test client."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_superuser(username="ops", email="", password="x-test-only")
+    client.force_login(user)
+    return user
+
+
 def database_url(settings_dict: dict) -> str:
     """A DATABASE_URL for the database a test runs on, for subprocesses that must share it."""
     from urllib.parse import quote

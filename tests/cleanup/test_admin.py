@@ -9,13 +9,6 @@ START = "/admin/cleanup/batchjob/start/"
 
 
 @pytest.fixture
-def ops(client, db):
-    user = get_user_model().objects.create_superuser(username="ops", email="", password="x-test-only")
-    client.force_login(user)
-    return user
-
-
-@pytest.fixture
 def analyst(client, db):
     user = get_user_model().objects.create_user(username="analyst", password="x-test-only", is_staff=True)
     user.user_permissions.add(*Permission.objects.filter(codename__in=["view_batchjob", "add_batchjob"]))

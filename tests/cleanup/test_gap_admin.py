@@ -13,7 +13,6 @@ from cleanup.titles import unmapped_titles_list
 from registry.demo import demo_registry_complete
 from runs.keys import normalise_linkedin_url
 from tests.cleanup.conftest import column
-from tests.cleanup.test_admin import ops  # noqa: F401 (fixture)
 
 MISSING = "/admin/cleanup/gapsnapshot/missing/person_profile/"
 
@@ -24,7 +23,7 @@ def _oracle_missing() -> list[str]:
     return sorted(profiles - people)
 
 
-def test_the_missing_keys_page_lists_them_and_exports_all_as_csv(client, ops, demo):  # noqa: F811
+def test_the_missing_keys_page_lists_them_and_exports_all_as_csv(client, ops, demo):
     demo_registry_complete()
     expected = _oracle_missing()
     assert expected and gap_missing_keys(workflow_name="person_profile") == expected
@@ -36,7 +35,7 @@ def test_the_missing_keys_page_lists_them_and_exports_all_as_csv(client, ops, de
     assert client.get("/admin/cleanup/gapsnapshot/missing/no_such_workflow/").status_code == 404
 
 
-def test_one_action_coalesces_exactly_the_missing_keys_and_closes_the_gap(client, ops, demo,  # noqa: F811
+def test_one_action_coalesces_exactly_the_missing_keys_and_closes_the_gap(client, ops, demo,
                                                                           django_capture_on_commit_callbacks):
     demo_registry_complete()
     gaps_check(workflow_names=["person_profile"])
@@ -64,7 +63,7 @@ def test_without_the_permission_to_start_jobs_the_repair_is_refused(client, demo
     assert not BatchJob.objects.exists()
 
 
-def test_the_unmapped_titles_page_shows_counts_and_the_rules_guess(client, ops, demo):  # noqa: F811
+def test_the_unmapped_titles_page_shows_counts_and_the_rules_guess(client, ops, demo):
     titles = unmapped_titles_list()
     page = client.get("/admin/cleanup/gapsnapshot/unmapped-titles/").content.decode()
     assert titles and f"{len(titles)} distinct titles" in page and titles[0].raw_title in page
@@ -73,7 +72,7 @@ def test_the_unmapped_titles_page_shows_counts_and_the_rules_guess(client, ops, 
     assert exported[1][:2] == [titles[0].raw_title, str(titles[0].rows)] and len(exported) == len(titles) + 1
 
 
-def test_a_mapping_is_checked_against_the_catalog_when_saved(client, ops, demo):  # noqa: F811
+def test_a_mapping_is_checked_against_the_catalog_when_saved(client, ops, demo):
     demo_registry_complete()
     form = {"workflow": "company_cleaned_name", "columns": '{"cleaned_name": "payload.nope", "nope": "payload.x"}',
             "is_active": "on"}

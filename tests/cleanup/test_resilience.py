@@ -102,9 +102,14 @@ def test_a_lock_timeout_is_retried_with_backoff_and_then_fails_the_job(committed
 def test_the_q2_task_runs_the_job(committed_demo):
     from cleanup.tasks import job_run_task
 
+    missing = ("SELECT count(*) FROM core.person_job_start_dates s WHERE NOT EXISTS "
+               "(SELECT 1 FROM core.person_tenure t WHERE t.person_id = s.person_id)")
+    before = scalar("SELECT count(*) FROM core.person_tenure")
+    lacking = scalar(missing)
     job = job_create(kind="tenure_backfill", sleep_ms=0)
-    assert job_run_task(job.pk) == "completed"
-    assert scalar("SELECT count(*) FROM core.person_tenure") > 0
+    assert lacking > 0 and job_run_task(job.pk) == "completed"
+    assert scalar(missing) == 0  # the people it lacked were added, each once
+    assert scalar("SELECT count(*) FROM core.person_tenure") - before == BatchJob.objects.get(pk=job.pk).rows_done
 
 
 @pytest.mark.parametrize("kind", ["tenure_backfill"])

@@ -15,7 +15,6 @@ from dashboard.models import DashboardSnapshot
 from dashboard.services import dashboard_refresh
 from registry.demo import demo_registry_complete
 from runs.services import run_events_record
-from tests.cleanup.test_admin import ops  # noqa: F401 (fixture)
 
 DASHBOARD = "/admin/dashboard/"
 
@@ -63,7 +62,7 @@ def _number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-def test_coverage_runs_and_gaps_equal_independent_counts(client, ops, activity):  # noqa: F811
+def test_coverage_runs_and_gaps_equal_independent_counts(client, ops, activity):
     page = client.get(DASHBOARD).content.decode()
     for workflow in ("company_discovery", "company_funding", "person_profile"):
         completed = _scalar("SELECT count(*) FROM reference.enrichment_runs WHERE workflow_name = %s"
@@ -79,7 +78,7 @@ def test_coverage_runs_and_gaps_equal_independent_counts(client, ops, activity):
     assert _number(_cell(page, "person_profile", "gap")) == profile_gap == 100
 
 
-def test_hidden_leads_equal_an_independent_count_and_export_exactly_those_rows(client, ops, activity):  # noqa: F811
+def test_hidden_leads_equal_an_independent_count_and_export_exactly_those_rows(client, ops, activity):
     page = client.get(DASHBOARD).content.decode()
     blank = {None, ""}
     people = _rows("SELECT id, person_country, matched_job_function, matched_seniority FROM core.people")
@@ -100,7 +99,7 @@ def test_hidden_leads_equal_an_independent_count_and_export_exactly_those_rows(c
     assert client.get("/admin/dashboard/hidden/company.csv?missing=nope").status_code == 400
 
 
-def test_spend_shows_credits_and_what_fresh_re_enrichments_wasted(client, ops, activity):  # noqa: F811
+def test_spend_shows_credits_and_what_fresh_re_enrichments_wasted(client, ops, activity):
     page = client.get(DASHBOARD).content.decode()
     spent = _scalar("SELECT sum(credits_spent) FROM reference.enrichment_runs WHERE workflow_name = "
                     "'company_discovery'")
@@ -114,14 +113,14 @@ def test_spend_shows_credits_and_what_fresh_re_enrichments_wasted(client, ops, a
     assert vendor and _number(vendor[1]) == float(clay)
 
 
-def test_filters_narrow_the_workflows_by_entity_type_and_vendor(client, ops, activity):  # noqa: F811
+def test_filters_narrow_the_workflows_by_entity_type_and_vendor(client, ops, activity):
     people = client.get(DASHBOARD + "?entity_type=person").content.decode()
     assert 'data-workflow="person_profile"' in people and 'data-workflow="company_discovery"' not in people
     apollo = client.get(DASHBOARD + "?vendor=apollo").content.decode()
     assert 'data-workflow="person_apollo_new_in_role"' in apollo and 'data-workflow="person_profile"' not in apollo
 
 
-def test_panels_show_running_jobs_and_open_alerts(client, ops, activity):  # noqa: F811
+def test_panels_show_running_jobs_and_open_alerts(client, ops, activity):
     job = BatchJob.objects.create(kind="tenure_backfill", status=BatchJob.Status.RUNNING, rows_done=25,
                                   estimated_total=100)
     GapAlert.objects.create(workflow_id="person_profile", threshold=50, gap_at_open=100, last_gap=100,
@@ -132,7 +131,7 @@ def test_panels_show_running_jobs_and_open_alerts(client, ops, activity):  # noq
     assert "person_profile</a>: gap 100" in page
 
 
-def test_without_figures_the_page_offers_to_compute_them(client, ops, demo):  # noqa: F811
+def test_without_figures_the_page_offers_to_compute_them(client, ops, demo):
     page = client.get(DASHBOARD).content.decode()
     assert "No figures yet" in page
     assert client.post("/admin/dashboard/refresh/").status_code == 302
@@ -140,7 +139,7 @@ def test_without_figures_the_page_offers_to_compute_them(client, ops, demo):  # 
     assert "dashboard" in client.get("/admin/").content.decode()
 
 
-def test_the_demo_spend_includes_waste_and_reaches_the_dashboard(client, ops, demo):  # noqa: F811
+def test_the_demo_spend_includes_waste_and_reaches_the_dashboard(client, ops, demo):
     from dashboard.demo import PAID, demo_spend_record
 
     demo_registry_complete()

@@ -1,18 +1,10 @@
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 
 from registry.models import Workflow
 from tests.factories import WorkflowFactory
 
 URL = "/admin/registry/workflow/"
-
-
-@pytest.fixture
-def ops(client):
-    user = get_user_model().objects.create_superuser(username="ops", email="", password="pw-for-tests-only")
-    client.force_login(user)
-    return user
 
 
 def _form(**overrides) -> dict:

@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 
 from runs.models import Run
@@ -7,11 +6,6 @@ from runs.services import run_events_record
 from tests.factories import WorkflowFactory
 
 URL = "/admin/runs/run/"
-
-
-@pytest.fixture
-def ops(client, db):
-    client.force_login(get_user_model().objects.create_superuser(username="ops", email="", password="x-test-only"))
 
 
 @pytest.fixture
