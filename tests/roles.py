@@ -14,7 +14,10 @@ from enrichhub.db_roles import ROLES
 
 
 def run_as(role: str) -> None:
-    """From here to the end of the test, every statement runs with `role`'s privileges."""
+    """From here to the end of the test, every statement runs with `role`'s privileges.
+
+    Call it after seeding: its GRANTs rewrite the tables' catalog rows in the test's transaction,
+    and a later ANALYZE of those tables could deadlock with autovacuum."""
     assert role in ROLES
     call_command("db_roles", "--apply", stdout=io.StringIO())
     with connection.cursor() as cursor:
