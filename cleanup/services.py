@@ -141,7 +141,7 @@ def job_resume_interrupted(*, job: BatchJob, user=None) -> bool:
 
 def interrupted_jobs_resume() -> list[int]:
     """The schedule's sweep: every interrupted job goes on, whatever q2's retry window says."""
-    running = BatchJob.objects.filter(status=BatchJob.Status.RUNNING)
+    running = list(BatchJob.objects.filter(status=BatchJob.Status.RUNNING))  # one query, read twice below
     interrupted = jobs_interrupted(jobs=running)
     for job in running:
         if job.pk in interrupted:

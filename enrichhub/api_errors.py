@@ -119,8 +119,6 @@ def _declared_length(request: HttpRequest) -> int:
 
 
 def _reason(response: HttpResponse) -> str:
-    if response.status_code == 400 and b"RequestDataTooBig" in getattr(response, "content", b""):
-        return f"the body is larger than the limit of {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes"
     try:
         return HTTPStatus(response.status_code).phrase
     except ValueError:

@@ -110,7 +110,6 @@ def _start_under_lock(data_dir: Path) -> Path:
     _check_data_contents(data_dir)
     if not (data_dir / "PG_VERSION").exists():
         _initialise(data_dir)
-    _check_major_version(data_dir)
     _write_sizing(data_dir)
     socket_dir = _socket_dir_for(data_dir)
     _pg_command("pg_ctl", "-w", "-t", str(START_TIMEOUT_SECONDS), "-l", str(data_dir / "log"),
