@@ -9,8 +9,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from psycopg import sql
 
+from kernel import normalise_entity_key, stored_variants
 from registry.models import Workflow
-from runs.keys import normalise_entity_key, stored_variants
 from runs.models import Run
 
 

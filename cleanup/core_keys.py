@@ -1,8 +1,7 @@
 """Finding core rows by normalised key, whatever spelling core stores them under."""
 
 from cleanup.sql.core_keys import CORE_ENTITY_TABLES, ids_by_lookup
-from runs.indexes import key_lookup
-from runs.keys import InvalidEntityKey, normalise_entity_key
+from kernel import InvalidEntityKey, key_lookup, normalise_entity_key
 
 
 def core_ids(*, entity_type: str, keys: set[str]) -> dict[str, int]:

@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from cleanup.models import GapSnapshot
 from cleanup.sql import gaps as sql
+from kernel import InvalidEntityKey, normalise_entity_key
 from registry.catalog import catalog_load
 from registry.models import Workflow
-from runs.keys import InvalidEntityKey, normalise_entity_key
 
 
 @dataclass

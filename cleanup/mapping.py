@@ -6,11 +6,11 @@ them in the catalog; a jsonb field name is a bound parameter.
 """
 
 import re
-import time
 from dataclasses import dataclass
 
 from cleanup.models import CoalesceMapping
 from cleanup.sql import mapped as sql
+from kernel import ProcessCache
 from registry.catalog import Catalog, catalog_load
 from registry.scope import table_scope_problem
 
@@ -106,19 +106,18 @@ def _check_insertable(workflow, targets: dict[str, Source]) -> None:
                              "create_missing")
 
 
-_recent_plans: dict[str, tuple[float, MappingPlan]] = {}
+_recent_plans: ProcessCache[str, MappingPlan] = ProcessCache()
 
 
 def active_mapping_plan(workflow_name: str, *, max_age_s: float = 0.0) -> MappingPlan:
     """The workflow's active mapping checked against the catalog; with max_age_s, a plan this
     process checked that recently may answer (a mapping edited meanwhile applies a little later)."""
-    cached = _recent_plans.get(workflow_name)
-    if cached and max_age_s and time.monotonic() - cached[0] < max_age_s:
-        return cached[1]
+    cached = _recent_plans.get(workflow_name, max_age_s=max_age_s)
+    if cached is not None:
+        return cached
     mapping = (CoalesceMapping.objects.select_related("workflow")
                .filter(workflow_id=workflow_name, is_active=True).first())
     if mapping is None:
         raise MappingInvalid(f"{workflow_name!r} has no active coalesce mapping", "workflow")
     plan = mapping_plan(mapping, catalog_load())
-    _recent_plans[workflow_name] = (time.monotonic(), plan)
-    return plan
+    return _recent_plans.put(workflow_name, plan)

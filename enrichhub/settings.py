@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "django_q",
     "simple_history",
     "enrichhub",
+    "kernel",
     "warehouse",
     "registry",
     "runs",

@@ -4,10 +4,10 @@ from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
+from kernel import COMPANY, PERSON, InvalidEntityKey, normalise_entity_key
 from registry.admin import WorkflowAdmin
 from registry.models import Workflow
 from runs import selectors, services
-from runs.keys import COMPANY, PERSON, InvalidEntityKey, normalise_entity_key
 from runs.models import ApiKey, Run
 from warehouse.admin import CappedCountPaginator
 

@@ -9,9 +9,9 @@ from ninja import Router
 from ninja.responses import Status
 from ninja.throttling import AuthRateThrottle
 
+from kernel import InvalidEntityKey, normalise_entity_key
 from runs import services, status
 from runs.auth import ApiKeyAuth
-from runs.keys import InvalidEntityKey, normalise_entity_key
 from runs.schemas import (
     MAX_BATCH,
     EntityStatusBatchIn,

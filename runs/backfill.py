@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from kernel import InvalidEntityKey, normalise_entity_key
 from registry.catalog import Catalog, catalog_load, workflow_problems
 from registry.models import Workflow
 from runs import sql
-from runs.keys import InvalidEntityKey, normalise_entity_key
 
 BACKFILL_SOURCE = "backfill"
 READ_BATCH_ROWS = 20_000

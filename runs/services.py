@@ -3,7 +3,6 @@
 import hashlib
 import hmac
 import secrets
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,9 +13,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from pydantic import ValidationError
 
+from kernel import InvalidEntityKey, ProcessCache, normalise_entity_key
 from registry.models import Workflow
 from runs import sql
-from runs.keys import InvalidEntityKey, normalise_entity_key
 from runs.models import ApiKey, Run
 from runs.schemas import RunEventIn
 
@@ -28,7 +27,7 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 # The key lookup was a fifth of a status request's cost; a valid key is trusted this long.
 AUTH_CACHE_SECONDS = 2.0
 MAX_CACHED_KEYS = 10_000
-_verified: dict[str, tuple[ApiKey, float]] = {}
+_verified: ProcessCache[str, ApiKey] = ProcessCache(max_entries=MAX_CACHED_KEYS)
 
 
 @dataclass(frozen=True)
@@ -144,9 +143,9 @@ def api_key_authenticate(*, plain: str) -> ApiKey | None:
     so a deactivation reaches other processes within that time (this one at once).
     """
     digest = _digest(plain)
-    cached = _verified.get(digest)
-    if cached and time.monotonic() < cached[1]:
-        return cached[0]
+    cached = _verified.get(digest, max_age_s=AUTH_CACHE_SECONDS)
+    if cached is not None:
+        return cached
     parts = plain.split("_", 2)  # ehk, the public hex part, the secret (which may hold "_")
     prefix = f"{parts[0]}_{parts[1]}" if len(parts) == 3 else ""
     key = ApiKey.objects.filter(prefix=prefix, is_active=True).first() if prefix else None
@@ -155,10 +154,7 @@ def api_key_authenticate(*, plain: str) -> ApiKey | None:
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    if len(_verified) > MAX_CACHED_KEYS:
-        _verified.clear()
-    _verified[digest] = (key, time.monotonic() + AUTH_CACHE_SECONDS)
-    return key
+    return _verified.put(digest, key)
 
 
 def api_key_cache_clear() -> None:

@@ -1,7 +1,6 @@
 """What the frontend asks before spending credits: which enrichments ran for an entity,
 what reached core, and whether enriching it again now would be a waste (seed Phase 3)."""
 
-import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -9,18 +8,17 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kernel import ProcessCache, index_probes, key_function_indexes, normalise_entity_key, stored_variants
 from registry.catalog import catalog_load
 from runs import status_sql
-from runs.indexes import key_function_indexes
-from runs.keys import index_probes, normalise_entity_key, stored_variants
 
 NOT_RUN = "not_run"
 _IN_FLIGHT = {"pending", "running"}
 # Tables created after a plan was built are picked up when it ages out.
 PLAN_MAX_AGE_SECONDS = 60.0
-_plans: dict[tuple, tuple[status_sql.StatusPlan, float]] = {}
+_plans: ProcessCache[tuple, status_sql.StatusPlan] = ProcessCache()
 # This process's copy of the active workflows, and the registry digest it was read at.
-_registry: dict = {}
+_registry: ProcessCache[str, tuple[str, list[status_sql.WorkflowSpec]]] = ProcessCache()
 
 
 @dataclass
@@ -59,7 +57,7 @@ class EntityStatus:
 
 
 def entity_status_get(*, entity_type: str, entity_key: str) -> EntityStatus:
-    """Raises runs.keys.InvalidEntityKey for a key that is not a domain / profile URL."""
+    """Raises kernel.InvalidEntityKey for a key that is not a domain / profile URL."""
     return entity_statuses_get(entities=[(entity_type, entity_key)])[0]
 
 
@@ -68,9 +66,7 @@ def entity_statuses_get(*, entities: list[tuple[str, str]]) -> list[EntityStatus
     one count statement and one runs query (plus one registry read after it changed)."""
     normalised = [(kind, normalise_entity_key(entity_type=kind, raw=raw)) for kind, raw in entities]
     for _ in range(2):  # a registry change seen mid-request: reload once and answer from that
-        digest, specs = _registry.get("digest"), _registry.get("specs")
-        if digest is None:
-            digest, specs = _registry_reload()
+        digest, specs = _registry.get("active") or _registry_reload()
         results = [EntityStatus(kind, key) for kind, key in normalised]
         seen = {_fill(kind, [r for r in results if r.entity_type == kind], [s for s in specs if s.key_type == kind])
                 for kind in sorted({kind for kind, _ in normalised})}
@@ -83,8 +79,7 @@ def entity_statuses_get(*, entities: list[tuple[str, str]]) -> list[EntityStatus
 def _registry_reload() -> tuple[str, list[status_sql.WorkflowSpec]]:
     digest, specs = status_sql.specs_fetch()
     _plans.clear()  # plans of an older registry are dead weight
-    _registry.update(digest=digest, specs=specs)
-    return digest, specs
+    return _registry.put("active", (digest, specs))
 
 
 def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.WorkflowSpec]) -> str:
@@ -101,9 +96,7 @@ def _counts_with_current_plan(specs, kind: str, keys: list[str]):
     """Run the cached statement; if a table vanished since it was built, rebuild it from
     today's catalog once (the workflow then reports the missing table) instead of failing."""
     fingerprint = tuple(specs)
-    cached = _plans.get(fingerprint)
-    fresh = cached is not None and time.monotonic() - cached[1] < PLAN_MAX_AGE_SECONDS
-    plan = cached[0] if fresh else _plan_build(fingerprint, specs)
+    plan = _plans.get(fingerprint, max_age_s=PLAN_MAX_AGE_SECONDS) or _plan_build(fingerprint, specs)
     # Inside a transaction a failed statement must be rolled back to a savepoint; in
     # autocommit (a plain API request) there is nothing to roll back, so no extra round trips.
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
@@ -126,8 +119,7 @@ def _counts_fetch(plan: status_sql.StatusPlan, kind: str, keys: list[str]):
 def _plan_build(fingerprint: tuple, specs) -> status_sql.StatusPlan:
     plan = status_sql.plan_compile(workflows=list(specs), catalog=catalog_load(),
                                    key_function_indexes=key_function_indexes())
-    _plans[fingerprint] = (plan, time.monotonic())
-    return plan
+    return _plans.put(fingerprint, plan)
 
 
 def _item(spec, owner: int, key: str, plan, counts, runs, now: datetime) -> EnrichmentStatus:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from enrichhub.pg import server_bound_fetch
+from kernel import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS, server_bound_fetch
 from registry.catalog import Catalog
-from runs.keys import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS
 
 # Each entity's lookup values are rows of these CTEs, tagged with which entity they are for:
 # probes are compared with an expression index on the SQL key function (one per entity),
@@ -71,7 +70,7 @@ class StatusPlan:
 def plan_compile(*, workflows: list[WorkflowSpec], catalog: Catalog,
                  key_function_indexes: frozenset[tuple[str, str, str]] = frozenset()) -> StatusPlan:
     """`key_function_indexes` holds (table, column, function) of valid expression indexes on
-    a key function of runs.keys; tables without one are looked up by spellings."""
+    a key function of kernel.keys; tables without one are looked up by spellings."""
     branch_of: dict[tuple[str, str], int] = {}
     users: dict[int, list[tuple[str, str]]] = {}
     branches, errors, uses_spellings = [], {}, False

@@ -22,19 +22,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # API throttles count in the cache; verified keys, the indexes jobs probe and checked mapping
-    # plans live in process caches: a test must not inherit another test's.
-    from cleanup.mapping import _recent_plans
-    from runs.indexes import _key_function_indexes_cache
-    from runs.services import api_key_cache_clear
+    # API throttles count in Django's cache; verified keys, status plans, the indexes jobs probe
+    # and checked mapping plans live in process caches: a test must not inherit another test's.
+    from kernel import process_caches_clear
 
     cache.clear()
-    api_key_cache_clear()
-    _key_function_indexes_cache.clear()
-    _recent_plans.clear()
+    process_caches_clear()
     yield
     cache.clear()
-    api_key_cache_clear()
+    process_caches_clear()
 
 
 @pytest.fixture

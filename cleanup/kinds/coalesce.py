@@ -15,8 +15,7 @@ from cleanup.kinds.mapped import keys_clean
 from cleanup.models import BatchJob
 from cleanup.sql import coalesce as sql
 from cleanup.titles import title_match
-from runs.indexes import key_lookup
-from runs.keys import COMPANY, PERSON, InvalidEntityKey, domain_or_none, normalise_linkedin_url
+from kernel import COMPANY, PERSON, InvalidEntityKey, domain_or_none, key_lookup, normalise_linkedin_url
 
 MODES = ("sweep", "reconcile", "refresh", "keys")
 # A reconciliation batch looks at this many ids per row the batch may write.

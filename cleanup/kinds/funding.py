@@ -10,7 +10,7 @@ from cleanup.funding_ranges import funding_bounds
 from cleanup.kinds.base import Batch, DryRun, KindBase
 from cleanup.models import BatchJob
 from cleanup.sql import funding as sql
-from runs.keys import InvalidEntityKey, normalise_domain
+from kernel import InvalidEntityKey, normalise_domain
 
 
 class FundingBackfill(KindBase):

@@ -15,9 +15,8 @@ from cleanup.mapping import MappingInvalid, active_mapping_plan
 from cleanup.models import BatchJob
 from cleanup.sql import mapped as sql
 from cleanup.sql import roles
+from kernel import InvalidEntityKey, key_lookup, normalise_entity_key
 from registry.scope import warehouse_schemas
-from runs.indexes import key_lookup
-from runs.keys import InvalidEntityKey, normalise_entity_key
 
 MODES = ("sweep", "refresh", "keys")
 # Refused rows are counted in full; this many are kept in the checkpoint to look at.

@@ -15,8 +15,7 @@ from cleanup.models import BatchJob
 from cleanup.sql import coalesce as experience_sql
 from cleanup.sql import profile as sql
 from cleanup.titles import title_match
-from runs.indexes import key_lookup
-from runs.keys import PERSON, InvalidEntityKey, domain_or_none, normalise_linkedin_url
+from kernel import PERSON, InvalidEntityKey, domain_or_none, key_lookup, normalise_linkedin_url
 
 MODES = ("sweep", "refresh", "keys")
 

@@ -3,7 +3,7 @@
 from django.db import connection
 from psycopg import sql as psycopg_sql
 
-from enrichhub.pg import server_bound_fetch
+from kernel import server_bound_fetch
 
 SOURCE = "extracted.person_experience"
 
@@ -61,7 +61,7 @@ def title_mapping() -> dict[str, tuple[str, str]]:
 
 
 def experience_batch(*, after_id: int, limit: int, lookup=None) -> list[tuple]:
-    """The next rows by id; only those a runs.indexes.KeyLookup finds, if given."""
+    """The next rows by id; only those a kernel.KeyLookup finds, if given."""
     params = {"after": after_id, "limit": limit}
     keys = psycopg_sql.SQL("")
     if lookup is not None:

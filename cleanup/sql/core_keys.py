@@ -2,8 +2,7 @@
 
 from psycopg import sql
 
-from enrichhub.pg import server_bound_fetch
-from runs.index_sql import lookup_condition
+from kernel import lookup_condition, server_bound_fetch
 
 # The core tables coalescing links to, and their key column; fixed names, not data.
 CORE_ENTITY_TABLES = {"person": ("core.people", "linkedin_url"), "company": ("core.companies", "domain")}

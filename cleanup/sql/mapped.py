@@ -11,7 +11,7 @@ import json
 from django.db import connection
 from psycopg import sql
 
-from enrichhub.pg import server_bound_fetch
+from kernel import server_bound_fetch
 
 
 def _table(qualified: str) -> sql.Identifier:
@@ -47,7 +47,7 @@ def columns_required(*, table: str) -> list[str]:
 
 def extracted_rows(*, plan, after_id: int, limit: int, lookup=None) -> list[tuple]:
     """(id, raw key, *source values) after an id, in id order; only rows of some keys with a
-    runs.indexes.KeyLookup."""
+    kernel.KeyLookup."""
     values, params = [], {"after": after_id, "limit": limit}
     for index, source in enumerate(plan.targets.values()):
         column = sql.Identifier(source.column)

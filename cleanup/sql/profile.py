@@ -5,7 +5,7 @@ import json
 
 from psycopg import sql
 
-from enrichhub.pg import server_bound_fetch
+from kernel import server_bound_fetch
 
 SOURCE = "extracted.person_profile"
 # core.people.id has no default in the warehouse: new people take ids from enrichhub's own

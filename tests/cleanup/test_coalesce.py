@@ -8,7 +8,7 @@ from cleanup.kinds.base import JobParamsError
 from cleanup.models import BatchJob
 from cleanup.services import JobRefused, job_create
 from cleanup.titles import title_match
-from runs.keys import normalise_domain, normalise_linkedin_url
+from kernel import normalise_domain, normalise_linkedin_url
 from tests.cleanup.conftest import scalar
 
 

@@ -18,8 +18,8 @@ from cleanup.coalescing import SETTLE, coalescing_job_params, reported_runs_coal
 from cleanup.engine import job_run
 from cleanup.models import BatchJob, CoalesceMapping
 from cleanup.tasks import coalescing_sweeps_task
+from kernel import normalise_linkedin_url
 from registry.demo import demo_registry_complete
-from runs.keys import normalise_linkedin_url
 from runs.models import Run
 from runs.services import run_events_record
 from tests.cleanup.conftest import scalar

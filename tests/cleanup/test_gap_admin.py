@@ -10,8 +10,8 @@ from django.contrib.auth.models import Permission
 from cleanup.gaps import gap_missing_keys, gaps_check
 from cleanup.models import BatchJob, CoalesceMapping, GapSnapshot
 from cleanup.titles import unmapped_titles_list
+from kernel import normalise_linkedin_url
 from registry.demo import demo_registry_complete
-from runs.keys import normalise_linkedin_url
 from tests.cleanup.conftest import column
 
 MISSING = "/admin/cleanup/gapsnapshot/missing/person_profile/"

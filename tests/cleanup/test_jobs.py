@@ -8,7 +8,7 @@ from cleanup.engine import job_run
 from cleanup.models import BatchJob
 from cleanup.services import JobRefused, job_create, job_preview
 from enrichhub.db_roles import JOBS
-from runs.keys import normalise_domain
+from kernel import normalise_domain
 from tests.cleanup.conftest import column, scalar, table_digest
 from tests.roles import run_as
 

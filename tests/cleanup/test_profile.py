@@ -8,7 +8,7 @@ from cleanup.models import BatchJob
 from cleanup.services import job_create
 from cleanup.sql.coalesce import title_mapping
 from cleanup.titles import title_match
-from runs.keys import InvalidEntityKey, normalise_linkedin_url
+from kernel import InvalidEntityKey, normalise_linkedin_url
 
 
 def _rows(query: str) -> list[tuple]:

@@ -4,10 +4,10 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
+from kernel import normalise_domain
 from registry.demo import demo_registry_complete
 from runs import sql
 from runs.backfill import runs_backfill
-from runs.keys import normalise_domain
 from runs.models import Run
 from runs.services import run_events_record
 from runs.tasks import runs_backfill_task

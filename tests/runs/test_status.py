@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kernel import normalise_domain
 from runs import status
-from runs.keys import normalise_domain
 from runs.services import run_events_record
 from tests.factories import WorkflowFactory
 
@@ -102,7 +102,8 @@ def test_profile_urls_stored_in_other_spellings_are_counted(registry):
 
 
 def test_tables_with_a_key_function_index_are_probed_once_per_key_and_find_every_spelling(registry):
-    from runs.indexes import key_function_indexes, key_indexes_missing
+    from kernel import key_function_indexes
+    from runs.indexes import key_indexes_missing
 
     status._plans.clear()
     spellings = ["https://www.Ironclad.com/", "HTTPS://WWW.IRONCLAD.COM:443/about", "ironclad.com.", "ironclad.com",
@@ -118,7 +119,7 @@ def test_tables_with_a_key_function_index_are_probed_once_per_key_and_find_every
         ("extracted.company_customers", "company_key_v1"), ("extracted.person_email", "person_key_v1")}
     company, person = status.entity_statuses_get(entities=[("company", "ironclad.com"),
                                                            ("person", "linkedin.com/in/jane-doe")])
-    assert not any(plan.uses_spellings for plan, _ in status._plans.values())
+    assert not any(plan.uses_spellings for plan in status._plans.values())
     counts = {item.workflow_name: item.records_in_extracted for item in company.enrichments + person.enrichments}
     oracle = sum(normalise_domain(spelling) == "ironclad.com" for spelling in spellings)
     assert counts["company_customers"] == oracle == 5

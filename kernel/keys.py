@@ -110,7 +110,7 @@ def _prepare(raw: object, *, what: str) -> str:
     return text
 
 
-# The SQL twins of the normalisers (runs migration 0002), for expression indexes that find a
+# The SQL twins of the normalisers (kernel migration 0001), for expression indexes that find a
 # key under any of its spellings with one probe.
 KEY_FUNCTIONS = {COMPANY: "company_key_v1", PERSON: "person_key_v1"}
 KEY_FUNCTION_SCHEMA = "reference"

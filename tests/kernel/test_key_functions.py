@@ -5,8 +5,8 @@ from django.db import connection
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from runs.keys import index_probes, normalise_domain, normalise_linkedin_url, stored_variants
-from tests.runs.test_keys import normal_domains, slugs
+from kernel import index_probes, normalise_domain, normalise_linkedin_url, stored_variants
+from tests.kernel.test_keys import normal_domains, slugs
 
 # Each example is one query on the test transaction; the fixture is the same for all of them.
 per_example = settings(suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)

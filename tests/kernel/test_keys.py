@@ -4,13 +4,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from runs.keys import (
-    InvalidEntityKey,
-    normalise_domain,
-    normalise_entity_key,
-    normalise_linkedin_url,
-    stored_variants,
-)
+from kernel import InvalidEntityKey, normalise_domain, normalise_entity_key, normalise_linkedin_url, stored_variants
 
 labels = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True)
 domains = st.builds(lambda parts, tld: ".".join([*parts, tld]), st.lists(labels, min_size=1, max_size=3),

@@ -1,0 +1,35 @@
+"""The shared kernel below every app: entity keys and how to find them.
+
+- keys: the one normaliser of company domains and LinkedIn profile URLs, and the names of its
+  SQL twins (kernel/migrations/0001_key_functions.py);
+- lookups: conditions that find a table's rows under any stored spelling of some keys;
+- statements: statements bound on the server, on Django's connection;
+- caches: values a process keeps for a while, all cleared with one call.
+
+Apps import from `kernel` only, never from its modules.
+"""
+
+from kernel.caches import ProcessCache, process_caches_clear
+from kernel.keys import (
+    COMPANY,
+    KEY_FUNCTION_SCHEMA,
+    KEY_FUNCTIONS,
+    PERSON,
+    InvalidEntityKey,
+    domain_or_none,
+    index_probes,
+    normalise_domain,
+    normalise_entity_key,
+    normalise_linkedin_url,
+    stored_variants,
+)
+from kernel.lookups import KeyLookup, key_function_indexes, key_lookup
+from kernel.sql import key_function_call, lookup_condition
+from kernel.statements import server_bound_fetch
+
+__all__ = [
+    "COMPANY", "KEY_FUNCTIONS", "KEY_FUNCTION_SCHEMA", "PERSON", "InvalidEntityKey", "KeyLookup", "ProcessCache",
+    "domain_or_none", "index_probes", "key_function_call", "key_function_indexes", "key_lookup", "lookup_condition",
+    "normalise_domain", "normalise_entity_key", "normalise_linkedin_url", "process_caches_clear",
+    "server_bound_fetch", "stored_variants",
+]
