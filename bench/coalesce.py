@@ -14,7 +14,8 @@ import psycopg
 from bench.environment import PROJECT_ROOT, bench_database_uri, bench_env, ensure_demo_data, manage
 
 # The demo's history: experience rows up to this id were synced before enrichhub existed.
-SYNCED_BEFORE = "source_record_id > (SELECT count(*) * 0.8 FROM extracted.person_experience)"
+_FORGET_UNSYNCED = ("DELETE FROM core.person_work_history"
+                    " WHERE source_record_id > (SELECT count(*) * 0.8 FROM extracted.person_experience)")
 # The same job as the engine's, as far as one statement can: person and company linked by
 # the key as stored (it cannot normalise), titles through the mapping (it cannot guess).
 _SINGLE = """
@@ -32,7 +33,7 @@ WHERE NOT EXISTS (SELECT 1 FROM core.person_work_history w WHERE w.source_record
 
 def _reset(conn: psycopg.Connection) -> None:
     """Back to the seed's state: the newest fifth of the experience never synced."""
-    conn.execute(f"DELETE FROM core.person_work_history WHERE {SYNCED_BEFORE}")
+    conn.execute(_FORGET_UNSYNCED)
     conn.execute("UPDATE core.person_work_history SET matched_job_function = NULL, matched_seniority = NULL"
                  " WHERE source_record_id IS NOT NULL"
                  " AND title NOT IN (SELECT raw_title FROM reference.job_title_mapping)")

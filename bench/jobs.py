@@ -11,12 +11,14 @@ import time
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 from bench.environment import bench_database_uri, ensure_demo_data, manage
 
-WITHOUT_LOCATION = "c.discovery_location IS NULL AND c.salesnav_location IS NULL"
-UNREFERENCED = "NOT EXISTS (SELECT 1 FROM core.person_work_history w WHERE w.company_id = c.id)"
-NORMALISED = r"lower(regexp_replace(e.domain, '^(https?://)?(www\.)?([^/?#:]+).*$', '\3', 'i'))"
+WITHOUT_LOCATION = sql.SQL("c.discovery_location IS NULL AND c.salesnav_location IS NULL")
+UNREFERENCED = sql.SQL("NOT EXISTS (SELECT 1 FROM core.person_work_history w WHERE w.company_id = c.id)")
+NORMALISED = sql.SQL(r"lower(regexp_replace(e.domain, '^(https?://)?(www\.)?([^/?#:]+).*$', '\3', 'i'))")
+_SEQSCAN_SYNC = "SELECT set_config('synchronize_seqscans', %s, false)"
 WRITER_IDLE_SECONDS = 5
 THROTTLES_MS = (0, 5, 20)
 
@@ -35,8 +37,8 @@ def _conn() -> psycopg.Connection:
 
 def _save_state(conn: psycopg.Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS public.bench_saved_companies, public.bench_saved_snapshot")
-    conn.execute(f"CREATE TABLE public.bench_saved_companies AS SELECT c.* FROM core.companies c"
-                 f" WHERE {WITHOUT_LOCATION}")
+    conn.execute(sql.SQL("CREATE TABLE public.bench_saved_companies AS SELECT c.* FROM core.companies c"
+                         " WHERE {without_location}").format(without_location=WITHOUT_LOCATION))
     conn.execute("CREATE TABLE public.bench_saved_snapshot AS SELECT * FROM core.companies_missing_location")
     conn.execute("CREATE TABLE IF NOT EXISTS public.bench_started (at timestamptz)")
 
@@ -49,7 +51,8 @@ def _reset(conn: psycopg.Connection, since: float) -> None:
     conn.execute("DELETE FROM core.company_funding WHERE created_at >= to_timestamp(%s)", [since])
     conn.execute("DELETE FROM core.person_tenure WHERE updated_at >= to_timestamp(%s)", [since])
     for table in ("archive.core_companies", "archive.core_companies_missing_location"):
-        conn.execute(f"DELETE FROM {table}" if _exists(conn, table) else "SELECT 1")
+        if _exists(conn, table):
+            conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(*table.split("."))))
     conn.execute("DROP TABLE IF EXISTS public.funding_backfill")
     conn.execute("VACUUM ANALYZE core.companies, core.company_funding, core.person_tenure")
 
@@ -68,12 +71,14 @@ def _timed(action) -> tuple[float, object]:
 def _seed_delete(conn: psycopg.Connection, sync_scans: bool) -> Timing:
     """The seed's loop of DELETE ... WHERE id IN (SELECT ... LIMIT 100), on the live predicate
     (on the snapshot table it repeats the same ids and stops after two batches, see note)."""
-    conn.execute("SET synchronize_seqscans = %s" % ("on" if sync_scans else "off"))
+    conn.execute(_SEQSCAN_SYNC, ["on" if sync_scans else "off"])
+    batch = sql.SQL("DELETE FROM core.companies WHERE id IN (SELECT c.id FROM core.companies c WHERE "
+                    "{without_location} AND {unreferenced} LIMIT 100)").format(
+        without_location=WITHOUT_LOCATION, unreferenced=UNREFERENCED).as_string(conn)
     total, longest, began = 0, 0.0, time.perf_counter()
     while True:
         t0 = time.perf_counter()
-        deleted = conn.execute(f"DELETE FROM core.companies WHERE id IN (SELECT c.id FROM core.companies c WHERE "
-                               f"{WITHOUT_LOCATION} AND {UNREFERENCED} LIMIT 100)").rowcount
+        deleted = conn.execute(batch).rowcount
         longest = max(longest, (time.perf_counter() - t0) * 1000)
         if not deleted:
             break
@@ -96,7 +101,7 @@ def _seed_delete_from_snapshot(conn: psycopg.Connection) -> int:
 
 
 def _seed_funding(conn: psycopg.Connection, sync_scans: bool) -> Timing:
-    conn.execute("SET synchronize_seqscans = %s" % ("on" if sync_scans else "off"))
+    conn.execute(_SEQSCAN_SYNC, ["on" if sync_scans else "off"])
     began = time.perf_counter()
     conn.execute("""CREATE TABLE public.funding_backfill AS
         SELECT DISTINCT ON (e.domain) e.domain, e.total_funding_amount_range_usd AS raw_funding_range
@@ -122,7 +127,7 @@ def _seed_funding(conn: psycopg.Connection, sync_scans: bool) -> Timing:
 
 def _seed_tenure(conn: psycopg.Connection, sync_scans: bool) -> Timing:
     """The seed gives no SQL here; its batching style (LIMIT 5000 OFFSET k, no ORDER BY)."""
-    conn.execute("SET synchronize_seqscans = %s" % ("on" if sync_scans else "off"))
+    conn.execute(_SEQSCAN_SYNC, ["on" if sync_scans else "off"])
     total, offset, longest, began = 0, 0, 0.0, time.perf_counter()
     while True:
         t0 = time.perf_counter()
@@ -143,23 +148,24 @@ def _seed_tenure(conn: psycopg.Connection, sync_scans: bool) -> Timing:
 # ---------------------------------------------------------------- one statement each
 def _single_delete(conn: psycopg.Connection) -> Timing:
     manage("shell", "-c", "from cleanup.sql.companies import archive_tables_ensure; archive_tables_ensure()")
-    seconds, rows = _timed(lambda: conn.execute(f"""
-        WITH gone AS (DELETE FROM core.companies c WHERE {WITHOUT_LOCATION} AND {UNREFERENCED} RETURNING c.*),
+    seconds, rows = _timed(lambda: conn.execute(sql.SQL("""
+        WITH gone AS (DELETE FROM core.companies c WHERE {without_location} AND {unreferenced} RETURNING c.*),
              kept AS (INSERT INTO archive.core_companies SELECT gone.*, 0, now() FROM gone RETURNING id),
              snap AS (DELETE FROM core.companies_missing_location m USING gone WHERE m.id = gone.id RETURNING m.*),
              snap_kept AS (INSERT INTO archive.core_companies_missing_location SELECT snap.*, 0, now() FROM snap)
-        SELECT count(*) FROM kept""").fetchone()[0])
+        SELECT count(*) FROM kept""").format(without_location=WITHOUT_LOCATION,
+                                             unreferenced=UNREFERENCED)).fetchone()[0])
     return Timing(seconds, rows, seconds * 1000)
 
 
 def _single_funding(conn: psycopg.Connection) -> Timing:
-    seconds, rows = _timed(lambda: conn.execute(f"""
+    seconds, rows = _timed(lambda: conn.execute(sql.SQL("""
         INSERT INTO core.company_funding (domain, raw_funding_range, source)
-        SELECT DISTINCT ON ({NORMALISED}) {NORMALISED}, e.total_funding_amount_range_usd,
+        SELECT DISTINCT ON ({normalised}) {normalised}, e.total_funding_amount_range_usd,
                'extracted.company_discovery'
         FROM extracted.company_discovery e WHERE e.total_funding_amount_range_usd IS NOT NULL
-        ORDER BY {NORMALISED}, e.created_at DESC, e.id DESC
-        ON CONFLICT (domain) DO NOTHING""").rowcount)
+        ORDER BY {normalised}, e.created_at DESC, e.id DESC
+        ON CONFLICT (domain) DO NOTHING""").format(normalised=NORMALISED)).rowcount)
     return Timing(seconds, rows, seconds * 1000)
 
 

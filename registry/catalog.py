@@ -9,8 +9,7 @@ this module confirmed.
 import re
 from dataclasses import dataclass, field
 
-from django.db import connection
-
+from registry import sql
 from registry.models import Workflow
 from registry.scope import own_table_names, table_scope_problem, warehouse_schemas
 
@@ -35,18 +34,8 @@ class Catalog:
 
 def catalog_load() -> Catalog:
     """Read the live catalog of the warehouse schemas in one query."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT n.nspname || '.' || c.relname, array_agg(a.attname::text ORDER BY a.attnum)
-               FROM pg_class c
-               JOIN pg_namespace n ON n.oid = c.relnamespace
-               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-               WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
-                 AND n.nspname = ANY(%s) AND c.relname <> ALL(%s)
-               GROUP BY 1""",
-            [list(warehouse_schemas()), sorted(own_table_names())],
-        )
-        return Catalog(columns={name: frozenset(cols) for name, cols in cursor.fetchall()})
+    return Catalog(columns=sql.table_columns(schemas=list(warehouse_schemas()),
+                                             excluded_names=sorted(own_table_names())))
 
 
 def workflow_problems(*, workflow: Workflow, catalog: Catalog) -> dict[str, list[str]]:

@@ -15,7 +15,7 @@ from django.db import transaction
 from kernel import InvalidEntityKey, normalise_entity_key
 from registry.catalog import Catalog, catalog_load, workflow_problems
 from registry.models import Workflow
-from runs import sql
+from runs.sql import events as sql
 
 BACKFILL_SOURCE = "backfill"
 READ_BATCH_ROWS = 20_000

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from kernel import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS, key_function_indexes
 from registry.catalog import catalog_load
 from registry.models import Workflow
-from runs import index_sql as sql
+from runs.sql import indexes as sql
 
 MAX_IDENTIFIER = 63  # PostgreSQL truncates longer names, which would make them collide
 

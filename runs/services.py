@@ -15,9 +15,9 @@ from pydantic import ValidationError
 
 from kernel import InvalidEntityKey, ProcessCache, normalise_entity_key
 from registry.models import Workflow
-from runs import sql
 from runs.models import ApiKey, Run
 from runs.schemas import RunEventIn
+from runs.sql import events as sql
 
 # Clocks of ingest machines drift; an event far in the future would shadow every real one.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -54,7 +54,7 @@ class RecordingReport:
 
 def run_events_record(*, items: list[Any], received_at: datetime | None = None) -> RecordingReport:
     """Validate each item on its own and record the valid ones; one bad item never
-    costs the others. Idempotent and order-safe (see runs.sql)."""
+    costs the others. Idempotent and order-safe (see runs.sql.events)."""
     now = received_at or timezone.now()
     workflows = {w.workflow_name: w for w in Workflow.objects.all()}
     valid: list[tuple[int, sql.EventRow]] = []

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kernel import ProcessCache, index_probes, key_function_indexes, normalise_entity_key, stored_variants
 from registry.catalog import catalog_load
-from runs import status_sql
+from runs.sql import status as status_sql
 
 NOT_RUN = "not_run"
 _IN_FLIGHT = {"pending", "running"}

@@ -9,6 +9,9 @@ COMPANIES = ("core", "companies")
 SNAPSHOT = ("core", "companies_missing_location")
 ARCHIVED_COMPANIES = ("archive", "core_companies")
 ARCHIVED_SNAPSHOT = ("archive", "core_companies_missing_location")
+_TABLES = {"companies": sql.Identifier(*COMPANIES), "snapshot": sql.Identifier(*SNAPSHOT),
+           "archived_companies": sql.Identifier(*ARCHIVED_COMPANIES),
+           "archived_snapshot": sql.Identifier(*ARCHIVED_SNAPSHOT)}
 
 # The live predicate, never the snapshot list: the snapshot keeps ids whose location was
 # filled since, and deleting from it does not shrink what the seed's loop selects.
@@ -34,35 +37,35 @@ def archive_tables_ensure() -> None:
 def candidates_count() -> tuple[int, int]:
     """(companies with no location, of which referenced by work history)."""
     with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("SELECT count(*), count(*) FILTER (WHERE {referenced}) FROM core.companies c"
+        cursor.execute(sql.SQL("SELECT count(*), count(*) FILTER (WHERE {referenced}) FROM {companies} c"
                                " WHERE {no_location}").format(referenced=sql.SQL(_REFERENCED),
-                                                              no_location=sql.SQL(_NO_LOCATION)))
+                                                              no_location=sql.SQL(_NO_LOCATION), **_TABLES))
         return cursor.fetchone()
 
 
 def delete_batch(*, job_id: int, after_id: int, limit: int) -> tuple[int, int | None]:
     """Delete and archive the next batch by id. Returns (rows deleted, last id, None when done)."""
-    companies = table_columns(schema="core", table="companies")
-    snapshot = table_columns(schema="core", table="companies_missing_location")
+    companies = table_columns(schema=COMPANIES[0], table=COMPANIES[1])
+    snapshot = table_columns(schema=SNAPSHOT[0], table=SNAPSHOT[1])
     statement = sql.SQL("""
         WITH doomed AS (
-            SELECT c.id FROM core.companies c
+            SELECT c.id FROM {companies} c
             WHERE c.id > %(after)s AND {no_location} AND NOT {referenced}
             ORDER BY c.id LIMIT %(limit)s),
         gone AS (
             -- the predicate again: a row whose location was filled meanwhile is re-checked and kept
-            DELETE FROM core.companies c USING doomed WHERE c.id = doomed.id AND {no_location}
+            DELETE FROM {companies} c USING doomed WHERE c.id = doomed.id AND {no_location}
             RETURNING c.*),
         kept AS (
-            INSERT INTO archive.core_companies ({cols}, archive_job_id)
+            INSERT INTO {archived_companies} ({cols}, archive_job_id)
             SELECT {gone_cols}, %(job)s FROM gone RETURNING id),
         snap AS (
-            DELETE FROM core.companies_missing_location m USING gone WHERE m.id = gone.id RETURNING m.*),
+            DELETE FROM {snapshot} m USING gone WHERE m.id = gone.id RETURNING m.*),
         snap_kept AS (
-            INSERT INTO archive.core_companies_missing_location ({snap_cols}, archive_job_id)
+            INSERT INTO {archived_snapshot} ({snap_cols}, archive_job_id)
             SELECT {snap_from}, %(job)s FROM snap)
         SELECT (SELECT count(*) FROM kept), (SELECT max(id) FROM doomed)""").format(
-        no_location=sql.SQL(_NO_LOCATION), referenced=sql.SQL(_REFERENCED),
+        no_location=sql.SQL(_NO_LOCATION), referenced=sql.SQL(_REFERENCED), **_TABLES,
         cols=column_list(companies), gone_cols=column_list(companies, prefix="gone"),
         snap_cols=column_list(snapshot), snap_from=column_list(snapshot, prefix="snap"))
     with connection.cursor() as cursor:
@@ -71,32 +74,34 @@ def delete_batch(*, job_id: int, after_id: int, limit: int) -> tuple[int, int | 
 
 
 def archived_count(*, job_id: int) -> int:
-    return scalar("SELECT count(*) FROM archive.core_companies WHERE archive_job_id = %s", [job_id]) or 0
+    return scalar(sql.SQL("SELECT count(*) FROM {} WHERE archive_job_id = %s").format(_TABLES["archived_companies"]),
+                  [job_id]) or 0
 
 
 def restore_batch(*, source_job_id: int, after_id: int, limit: int) -> tuple[int, int | None]:
     """Put the next batch of a job's archived companies back. (restored, last id or None)."""
-    companies = table_columns(schema="core", table="companies")
-    snapshot = table_columns(schema="core", table="companies_missing_location")
+    companies = table_columns(schema=COMPANIES[0], table=COMPANIES[1])
+    snapshot = table_columns(schema=SNAPSHOT[0], table=SNAPSHOT[1])
     statement = sql.SQL("""
         WITH batch AS (
-            SELECT {cols} FROM archive.core_companies
+            SELECT {cols} FROM {archived_companies}
             WHERE archive_job_id = %(source)s AND id > %(after)s ORDER BY id LIMIT %(limit)s),
         back AS (
             -- a row whose id or domain was taken again meanwhile stays in the archive, reported
-            INSERT INTO core.companies ({cols}) SELECT {cols} FROM batch ON CONFLICT DO NOTHING RETURNING id),
+            INSERT INTO {companies} ({cols}) SELECT {cols} FROM batch ON CONFLICT DO NOTHING RETURNING id),
         unarchived AS (
-            DELETE FROM archive.core_companies a USING back
+            DELETE FROM {archived_companies} a USING back
             WHERE a.archive_job_id = %(source)s AND a.id = back.id RETURNING a.id),
         snap_back AS (
-            INSERT INTO core.companies_missing_location ({snap_cols})
-            SELECT {snap_from} FROM archive.core_companies_missing_location s JOIN back ON s.id = back.id
+            INSERT INTO {snapshot} ({snap_cols})
+            SELECT {snap_from} FROM {archived_snapshot} s JOIN back ON s.id = back.id
             WHERE s.archive_job_id = %(source)s ON CONFLICT DO NOTHING RETURNING id),
         snap_unarchived AS (
-            DELETE FROM archive.core_companies_missing_location s USING snap_back
+            DELETE FROM {archived_snapshot} s USING snap_back
             WHERE s.archive_job_id = %(source)s AND s.id = snap_back.id)
         SELECT (SELECT count(*) FROM unarchived), (SELECT max(id) FROM batch)""").format(
-        cols=column_list(companies), snap_cols=column_list(snapshot), snap_from=column_list(snapshot, prefix="s"))
+        cols=column_list(companies), snap_cols=column_list(snapshot), snap_from=column_list(snapshot, prefix="s"),
+        **_TABLES)
     with connection.cursor() as cursor:
         cursor.execute(statement, {"source": source_job_id, "after": after_id, "limit": limit})
         return cursor.fetchone()

@@ -6,10 +6,10 @@ from django.db import connection
 
 from kernel import normalise_domain
 from registry.demo import demo_registry_complete
-from runs import sql
 from runs.backfill import runs_backfill
 from runs.models import Run
 from runs.services import run_events_record
+from runs.sql import events as sql
 from runs.tasks import runs_backfill_task
 from warehouse.demo.seed import demo_seed
 

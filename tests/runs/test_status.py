@@ -127,7 +127,7 @@ def test_tables_with_a_key_function_index_are_probed_once_per_key_and_find_every
 
 
 def test_the_number_of_queries_does_not_grow_with_the_number_of_workflows(registry, monkeypatch):
-    from runs import status_sql
+    from runs.sql import status as status_sql
 
     prepared = []
     real_fetch = status_sql._prepared_fetch

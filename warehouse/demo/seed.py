@@ -145,6 +145,8 @@ def _parameters(size: DemoSize) -> dict:
     return {
         **figures,
         "experience_synced": experience_synced,
+        # Unsynced experience rows are the jobs synced ones would be; legacy history rows differ.
+        "experience_unsynced_salt": 0, "history_unsynced_salt": 100,
         "work_history_company_link_percent": WORK_HISTORY_COMPANY_LINK_PERCENT,
         "p_location": _coprime_multiplier(figures["companies"], 0),
         "p_discovery": _coprime_multiplier(figures["companies"], 1),

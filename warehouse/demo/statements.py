@@ -160,14 +160,15 @@ _JOB_FIELDS = """
                 ELSE date '2010-01-01' + (pg_temp.h(g, salt + 3) %% 5000 + 180 + pg_temp.h(g, salt + 4) %% 1500)::int
            END AS end_date
     FROM (SELECT g, g <= %(experience_synced)s AS synced,
-                 CASE WHEN g <= %(experience_synced)s OR {experience} THEN 0 ELSE 100 END AS salt
+                 CASE WHEN g <= %(experience_synced)s THEN 0 ELSE {unsynced_salt} END AS salt
           FROM generate_series(1::bigint, {rows}) AS g) AS numbered
 """
 
 
-def _with_job_fields(statement: str, *, rows: str, experience: bool) -> sql.Composed:
-    """Embed the job generator, counting up to the named row-count parameter."""
-    fields = sql.SQL(_JOB_FIELDS).format(rows=sql.Placeholder(rows), experience=sql.SQL(str(experience).lower()))
+def _with_job_fields(statement: str, *, rows: str, unsynced_salt: str) -> sql.Composed:
+    """Embed the job generator, counting up to the named row-count parameter; unsynced rows
+    are salted by the named parameter (0: the same jobs as synced rows would be)."""
+    fields = sql.SQL(_JOB_FIELDS).format(rows=sql.Placeholder(rows), unsynced_salt=sql.Placeholder(unsynced_salt))
     return sql.SQL(statement).format(job_fields=fields)
 
 
@@ -210,7 +211,7 @@ PEOPLE = [
         FROM ({job_fields}) AS j
         JOIN demo_person p ON p.id = j.person_id
         JOIN demo_company c ON c.id = j.company_id
-        ORDER BY j.g""", rows="experience_rows", experience=True)),
+        ORDER BY j.g""", rows="experience_rows", unsynced_salt="experience_unsynced_salt")),
     ("core.person_work_history", _with_job_fields(
      """INSERT INTO core.person_work_history (person_id, linkedin_url, company_id, company_domain, company_name,
                                              title, matched_job_function, matched_seniority, start_date,
@@ -226,7 +227,7 @@ PEOPLE = [
         JOIN core.people cp ON cp.id = j.person_id
         JOIN demo_company c ON c.id = j.company_id
         LEFT JOIN reference.job_title_mapping m ON m.raw_title = j.title
-        ORDER BY j.g""", rows="work_history_rows", experience=False)),
+        ORDER BY j.g""", rows="work_history_rows", unsynced_salt="history_unsynced_salt")),
     # Up to two sources per person; every fifth person has both.
     ("core.person_job_start_dates",
      """INSERT INTO core.person_job_start_dates (person_id, linkedin_url, job_start_date, source, created_at)

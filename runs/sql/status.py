@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from kernel import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS, server_bound_fetch
+from kernel import KEY_FUNCTIONS, key_function_call, server_bound_fetch
 from registry.catalog import Catalog
 
 # Each entity's lookup values are rows of these CTEs, tagged with which entity they are for:
@@ -22,10 +22,11 @@ _LOOKUPS = sql.SQL("probes(probe, owner) AS MATERIALIZED "
                    "(SELECT * FROM unnest(%(probes)s::text[], %(probe_owners)s::integer[])), "
                    "spellings(spelling, owner) AS MATERIALIZED "
                    "(SELECT * FROM unnest(%(spellings)s::text[], %(spelling_owners)s::integer[]))")
-_PROBE_BRANCH = sql.SQL("SELECT {branch}, p.owner, count(*), NULL::text FROM {table} t "
-                        "JOIN probes p ON {function}(t.{column}) = p.probe GROUP BY p.owner")
-_SPELLING_BRANCH = sql.SQL("SELECT {branch}, s.owner, count(*), NULL::text FROM {table} t "
-                           "JOIN spellings s ON t.{column} = s.spelling GROUP BY s.owner")
+# A branch's number is a parameter of the statement, so that no value is spliced into its text.
+_PROBE_BRANCH = sql.SQL("SELECT {branch}::integer, p.owner, count(*), NULL::text FROM {table} t "
+                        "JOIN probes p ON {row_key} = p.probe GROUP BY p.owner")
+_SPELLING_BRANCH = sql.SQL("SELECT {branch}::integer, s.owner, count(*), NULL::text FROM {table} t "
+                           "JOIN spellings s ON {row_key} = s.spelling GROUP BY s.owner")
 # What the status depends on in the registry, reduced to one value: the count statement
 # carries it, so a process notices a registry change without an extra query per request.
 _SPEC_COLUMNS = sql.SQL("workflow_name, key_type, extracted_table, key_column, core_table, core_key_column, "
@@ -87,10 +88,12 @@ def plan_compile(*, workflows: list[WorkflowSpec], catalog: Catalog,
                 branch = branch_of[table, column] = len(branch_of)
                 by_probe = (table, column, function) in key_function_indexes
                 uses_spellings |= not by_probe
-                template = _PROBE_BRANCH if by_probe else _SPELLING_BRANCH
-                branches.append(template.format(
-                    branch=sql.Literal(branch), table=sql.Identifier(*table.split(".")),
-                    column=sql.Identifier(column), function=sql.Identifier(KEY_FUNCTION_SCHEMA, function)))
+                row_key: sql.Composable = sql.Identifier("t", column)
+                if by_probe:
+                    row_key = key_function_call(function=function, argument=row_key)
+                branches.append((_PROBE_BRANCH if by_probe else _SPELLING_BRANCH).format(
+                    branch=sql.Placeholder(_branch_parameter(branch)), table=sql.Identifier(*table.split(".")),
+                    row_key=row_key))
             users.setdefault(branch_of[table, column], []).append((spec.name, side))
     branches.insert(0, sql.SQL("SELECT -1, -1, 0::bigint, {digest}").format(digest=_DIGEST_NOW))
     statement = sql.SQL("WITH {lookups} {branches}").format(
@@ -114,7 +117,8 @@ def counts_fetch(
     `probes` and `spellings` are (value, entity index) pairs."""
     rows = _prepared_fetch(plan.statement, {
         "probes": [p for p, _ in probes], "probe_owners": [o for _, o in probes],
-        "spellings": [s for s, _ in spellings], "spelling_owners": [o for _, o in spellings]})
+        "spellings": [s for s, _ in spellings], "spelling_owners": [o for _, o in spellings],
+        **{_branch_parameter(branch): branch for branch in plan.branch_users}})
     counts: dict[tuple[str, int], list[int]] = {}
     digest = ""
     for branch, owner, found, branch_digest in rows:
@@ -131,6 +135,10 @@ def runs_fetch(*, entity_type: str, keys: list[str]) -> dict[tuple[str, str], tu
     """(workflow, key) -> (status, completed_at, attempts, error)."""
     rows = _prepared_fetch(_RUNS, {"entity_type": entity_type, "keys": keys})
     return {(row[0], row[1]): row[2:] for row in rows}
+
+
+def _branch_parameter(branch: int) -> str:
+    return f"branch_{branch}"
 
 
 class StalePlan(Exception):

@@ -1,4 +1,4 @@
-"""Raw SQL of the runs app."""
+"""Run events: the order-safe upsert of reported events, and the staging of the backfill."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -8,8 +8,9 @@ from django.db import connection
 from psycopg import sql
 
 # Within one instant, a later stage of a run wins over an earlier one.
-_RANK = "CASE {status} WHEN 'pending' THEN 0 WHEN 'running' THEN 1 WHEN 'failed' THEN 2 ELSE 3 END"
-_FINISHED = "{status} IN ('completed', 'failed')"
+_RANK = sql.SQL("CASE {status} WHEN 'pending' THEN 0 WHEN 'running' THEN 1 WHEN 'failed' THEN 2 ELSE 3 END")
+_FINISHED = sql.SQL("{status} IN ('completed', 'failed')")
+_OLD_STATUS, _NEW_STATUS = sql.Identifier("r", "status"), sql.Identifier("excluded", "status")
 
 # One statement records a whole round of events, at most one per (workflow, entity).
 # The WHERE of the DO UPDATE is what makes it order-safe: an event older than the one that
@@ -49,9 +50,9 @@ ON CONFLICT (workflow_name, entity_key) DO UPDATE SET
 WHERE (r.last_event_at, {old_rank}) < (EXCLUDED.last_event_at, {new_rank})
 RETURNING r.workflow_name, r.entity_key
 """).format(
-    old_finished=sql.SQL(_FINISHED.format(status="r.status")),
-    old_rank=sql.SQL(_RANK.format(status="r.status")),
-    new_rank=sql.SQL(_RANK.format(status="EXCLUDED.status")),
+    old_finished=_FINISHED.format(status=_OLD_STATUS),
+    old_rank=_RANK.format(status=_OLD_STATUS),
+    new_rank=_RANK.format(status=_NEW_STATUS),
 )
 
 
