@@ -147,7 +147,7 @@ def _seed_tenure(conn: psycopg.Connection, sync_scans: bool) -> Timing:
 
 # ---------------------------------------------------------------- one statement each
 def _single_delete(conn: psycopg.Connection) -> Timing:
-    manage("shell", "-c", "from cleanup.sql.companies import archive_tables_ensure; archive_tables_ensure()")
+    manage("shell", "-c", "from cleanup.jobs.sql.companies import archive_tables_ensure; archive_tables_ensure()")
     seconds, rows = _timed(lambda: conn.execute(sql.SQL("""
         WITH gone AS (DELETE FROM core.companies c WHERE {without_location} AND {unreferenced} RETURNING c.*),
              kept AS (INSERT INTO archive.core_companies SELECT gone.*, 0, now() FROM gone RETURNING id),

@@ -14,14 +14,16 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from cleanup import services
-from cleanup.coalescing import NoCoalescer, coalesce_keys_start
-from cleanup.gaps import gap_missing_keys
-from cleanup.kinds import KINDS
-from cleanup.kinds.base import JobParamsError
-from cleanup.mapping import mapping_problems
-from cleanup.models import BatchJob, CoalesceMapping, GapAlert, GapSnapshot
-from cleanup.titles import unmapped_titles_list
+from cleanup.coalescing.mapping import mapping_problems
+from cleanup.coalescing.models import CoalesceMapping
+from cleanup.coalescing.reported_runs import NoCoalescer, coalesce_keys_start
+from cleanup.coalescing.titles import unmapped_titles_list
+from cleanup.gaps.checks import gap_missing_keys
+from cleanup.gaps.models import GapAlert, GapSnapshot
+from cleanup.jobs import services
+from cleanup.jobs.kinds import KINDS
+from cleanup.jobs.kinds.base import JobParamsError
+from cleanup.jobs.models import BatchJob
 from registry.models import Workflow
 
 
@@ -42,8 +44,13 @@ class CoalesceMappingForm(forms.ModelForm):
         return cleaned
 
 
+def _kind_choices() -> list[tuple[str, str]]:
+    # Read when a form is made: the admin loads before every room has registered its kinds.
+    return [(name, f"{name} — {kind.description}") for name, kind in sorted(KINDS.items())]
+
+
 class StartJobForm(forms.Form):
-    kind = forms.ChoiceField(choices=[(name, f"{name} — {kind.description}") for name, kind in sorted(KINDS.items())])
+    kind = forms.ChoiceField(choices=_kind_choices)
     params = forms.CharField(required=False, initial="{}", widget=forms.Textarea(attrs={"rows": 2}),
                              help_text='JSON, e.g. {"job_id": 12} for a restore or {"table": '
                                        '"reference.people_missing_country"}')

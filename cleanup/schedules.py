@@ -1,7 +1,7 @@
-"""The recurring work of enrichhub as django-q2 Schedules, created or updated in place.
+"""The cleanup app's recurring work as django-q2 Schedules (enrichhub.schedules installs every app's).
 
 Reported runs reach core through a tick every minute that gives each coalescing workflow one
-job for the entities completed since the last tick (cleanup.coalescing), rather than a task
+job for the entities completed since the last tick (cleanup.coalescing.reported_runs), rather than a task
 per event: bursts are batched for free and the runs app stays unaware of the jobs
 (dependencies point cleanup -> runs). A sweep every five minutes catches rows that arrived
 without a report; a daily reconciliation proves older rows were not left behind.
@@ -10,23 +10,11 @@ without a report; a daily reconciliation proves older rows were not left behind.
 from django_q.models import Schedule
 
 SCHEDULES = [
-    # name, function, args, schedule type, minutes between runs
+    # name, function, args, schedule type, minutes between runs (the form enrichhub.schedules reads)
     ("enrichhub: coalesce reported runs", "cleanup.tasks.coalesce_reported_runs_task", "", Schedule.MINUTES, 1),
     ("enrichhub: coalescing sweep", "cleanup.tasks.coalescing_sweeps_task", "", Schedule.MINUTES, 5),
     ("enrichhub: coalescing reconciliation", "cleanup.tasks.job_start_if_idle_task",
      "'coalesce_person_experience', {'mode': 'reconcile'}", Schedule.DAILY, None),
     ("enrichhub: gap check and alerts", "cleanup.tasks.gaps_check_task", "", Schedule.HOURLY, None),
-    ("enrichhub: dashboard figures", "dashboard.tasks.dashboard_refresh_task", "", Schedule.MINUTES, 5),
     ("enrichhub: resume interrupted jobs", "cleanup.tasks.interrupted_jobs_resume_task", "", Schedule.MINUTES, 1),
 ]
-
-
-def schedules_ensure() -> list[tuple[str, bool]]:
-    """Create the schedules that are missing and bring the others up to date. (name, created)."""
-    outcome = []
-    for name, func, args, kind, minutes in SCHEDULES:
-        _, created = Schedule.objects.update_or_create(
-            name=name, defaults={"func": func, "args": args or None, "schedule_type": kind, "minutes": minutes,
-                                 "repeats": -1})
-        outcome.append((name, created))
-    return outcome

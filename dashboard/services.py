@@ -16,8 +16,8 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from cleanup.jobs.services import ACTIVE
 from cleanup.models import BatchJob, GapAlert, GapSnapshot
-from cleanup.services import ACTIVE
 from dashboard import sql
 from dashboard.models import DashboardSnapshot
 from registry.models import Workflow

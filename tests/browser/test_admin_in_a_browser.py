@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from playwright.sync_api import expect
 
-from cleanup.models import BatchJob
+from cleanup.jobs.models import BatchJob
 from dashboard.services import dashboard_refresh
 from registry.demo import demo_registry_complete
 from runs.services import run_events_record

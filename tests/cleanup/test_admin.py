@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django_q.models import OrmQ
 
-from cleanup.models import BatchJob
+from cleanup.jobs.models import BatchJob
 
 START = "/admin/cleanup/batchjob/start/"
 
@@ -55,7 +55,7 @@ def test_bad_parameters_are_shown_on_the_form(client, ops, demo):
 
 
 def test_the_list_shows_progress_and_pause_takes_effect(client, ops, demo):
-    from cleanup.services import job_create
+    from cleanup.jobs.services import job_create
 
     job = job_create(kind="tenure_backfill")
     BatchJob.objects.filter(pk=job.pk).update(rows_done=20, estimated_total=49, status="running")

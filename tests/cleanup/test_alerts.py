@@ -8,10 +8,10 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from cleanup import alerts
-from cleanup.alerts import alerts_evaluate
-from cleanup.gaps import gaps_check
-from cleanup.models import GapAlert
+from cleanup.gaps import alerts
+from cleanup.gaps.alerts import alerts_evaluate
+from cleanup.gaps.checks import gaps_check
+from cleanup.gaps.models import GapAlert
 from registry.demo import demo_registry_complete
 from registry.models import Workflow
 

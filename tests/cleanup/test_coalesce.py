@@ -3,11 +3,11 @@
 import pytest
 from django.db import connection
 
-from cleanup.engine import job_run
-from cleanup.kinds.base import JobParamsError
-from cleanup.models import BatchJob
-from cleanup.services import JobRefused, job_create
-from cleanup.titles import title_match
+from cleanup.coalescing.titles import title_match
+from cleanup.jobs.engine import job_run
+from cleanup.jobs.kinds.base import JobParamsError
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.services import JobRefused, job_create
 from kernel import normalise_domain, normalise_linkedin_url
 from tests.cleanup.conftest import scalar
 

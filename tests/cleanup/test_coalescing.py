@@ -14,9 +14,10 @@ from django.db import connection
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from cleanup.coalescing import SETTLE, coalescing_job_params, reported_runs_coalesce
-from cleanup.engine import job_run
-from cleanup.models import BatchJob, CoalesceMapping
+from cleanup.coalescing.models import CoalesceMapping
+from cleanup.coalescing.reported_runs import SETTLE, coalescing_job_params, reported_runs_coalesce
+from cleanup.jobs.engine import job_run
+from cleanup.jobs.models import BatchJob
 from cleanup.tasks import coalescing_sweeps_task
 from kernel import normalise_linkedin_url
 from registry.demo import demo_registry_complete

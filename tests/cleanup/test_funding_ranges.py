@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleanup.funding_ranges import funding_bounds
+from cleanup.jobs.funding_ranges import funding_bounds
 
 
 @pytest.mark.parametrize("text, bounds", [

@@ -7,9 +7,11 @@ import io
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 
-from cleanup.gaps import gap_missing_keys, gaps_check
-from cleanup.models import BatchJob, CoalesceMapping, GapSnapshot
-from cleanup.titles import unmapped_titles_list
+from cleanup.coalescing.models import CoalesceMapping
+from cleanup.coalescing.titles import unmapped_titles_list
+from cleanup.gaps.checks import gap_missing_keys, gaps_check
+from cleanup.gaps.models import GapSnapshot
+from cleanup.jobs.models import BatchJob
 from kernel import normalise_linkedin_url
 from registry.demo import demo_registry_complete
 from tests.cleanup.conftest import column
@@ -47,7 +49,7 @@ def test_one_action_coalesces_exactly_the_missing_keys_and_closes_the_gap(client
     job = BatchJob.objects.get(kind="coalesce_person_profile")
     assert f"job #{job.pk} started" in response.content.decode()
     assert job.params == {"mode": "keys", "keys": _oracle_missing()}
-    from cleanup.engine import job_run
+    from cleanup.jobs.engine import job_run
 
     assert job_run(job_id=job.pk) == "completed"
     assert _oracle_missing() == [] and gaps_check(workflow_names=["person_profile"])[0].gap == 0

@@ -4,8 +4,8 @@ from io import StringIO
 from django.core.management import call_command
 from django.db import connection
 
-from cleanup.gaps import gaps_check
-from cleanup.models import GapSnapshot
+from cleanup.gaps.checks import gaps_check
+from cleanup.gaps.models import GapSnapshot
 from registry.demo import demo_registry_complete
 from tests.cleanup.conftest import SCALE
 from warehouse.demo.figures import DemoSize

@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 from psycopg import sql
 
-from cleanup.engine import job_run
-from cleanup.models import BatchJob
-from cleanup.services import JobRefused, job_create, job_preview
+from cleanup.jobs.engine import job_run
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.services import JobRefused, job_create, job_preview
 from enrichhub.db_roles import JOBS
 from kernel import normalise_domain
 from tests.cleanup.conftest import column, scalar, table_digest
@@ -139,7 +139,7 @@ def test_a_second_job_of_a_kind_is_refused_while_one_is_active(demo):
 
 
 def test_a_paused_job_does_nothing_and_a_cancel_stops_between_batches(demo):
-    from cleanup.services import job_cancel, job_pause
+    from cleanup.jobs.services import job_cancel, job_pause
 
     paused = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
     job_pause(job=paused)
@@ -153,8 +153,8 @@ def test_a_paused_job_does_nothing_and_a_cancel_stops_between_batches(demo):
 
 
 def test_a_failing_batch_rolls_back_and_the_resumed_job_ends_like_a_clean_run(demo, monkeypatch):
-    from cleanup.kinds import KINDS
-    from cleanup.services import job_resume
+    from cleanup.jobs.kinds import KINDS
+    from cleanup.jobs.services import job_resume
 
     kind = KINDS["delete_companies_missing_location"]
     real_batch, calls = kind.run_batch, {"n": 0}
@@ -180,7 +180,7 @@ def test_a_failing_batch_rolls_back_and_the_resumed_job_ends_like_a_clean_run(de
 
 
 def test_unknown_kinds_and_bad_parameters_are_refused_by_name(demo):
-    from cleanup.kinds.base import JobParamsError
+    from cleanup.jobs.kinds.base import JobParamsError
 
     with pytest.raises(JobParamsError, match="unknown job kind 'vacuum'"):
         job_create(kind="vacuum")

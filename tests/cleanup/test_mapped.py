@@ -5,11 +5,12 @@ import json
 import pytest
 from django.db import connection
 
-from cleanup.engine import job_run
-from cleanup.kinds.base import JobParamsError
-from cleanup.mapping import mapping_problems
-from cleanup.models import BatchJob, CoalesceMapping
-from cleanup.services import JobRefused, job_create
+from cleanup.coalescing.mapping import mapping_problems
+from cleanup.coalescing.models import CoalesceMapping
+from cleanup.jobs.engine import job_run
+from cleanup.jobs.kinds.base import JobParamsError
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.services import JobRefused, job_create
 from tests.cleanup.conftest import column
 from tests.factories import WorkflowFactory
 
@@ -119,7 +120,7 @@ def test_jobs_are_exclusive_per_workflow_and_unknown_workflows_are_refused(mappi
 
 
 def test_the_demo_mapping_fits_the_demo_warehouse(demo):
-    from cleanup.demo import demo_mappings_ensure
+    from cleanup.coalescing.demo import demo_mappings_ensure
     from registry.demo import demo_registry_complete
 
     demo_registry_complete()

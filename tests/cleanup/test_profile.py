@@ -3,11 +3,11 @@ against an oracle computed in Python."""
 
 from django.db import connection
 
-from cleanup.engine import job_run
-from cleanup.models import BatchJob
-from cleanup.services import job_create
-from cleanup.sql.coalesce import title_mapping
-from cleanup.titles import title_match
+from cleanup.coalescing.sql.experience import title_mapping
+from cleanup.coalescing.titles import title_match
+from cleanup.jobs.engine import job_run
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.services import job_create
 from kernel import InvalidEntityKey, normalise_linkedin_url
 
 

@@ -11,10 +11,10 @@ import psycopg
 import pytest
 from django.db import connection
 
-from cleanup import engine
-from cleanup.engine import BUSY, job_run
-from cleanup.models import BatchJob
-from cleanup.services import job_create, job_resume
+from cleanup.jobs import engine
+from cleanup.jobs.engine import BUSY, job_run
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.services import job_create, job_resume
 from tests.cleanup.conftest import column, scalar
 from tests.conftest import database_url
 from tests.processes import process_tree
@@ -58,7 +58,7 @@ def test_a_worker_killed_mid_job_resumes_to_the_same_result(committed_demo):
 
 
 def test_a_job_already_running_elsewhere_is_not_run_twice(committed_demo):
-    from cleanup.sql import ADVISORY_NAMESPACE
+    from cleanup.jobs.sql import ADVISORY_NAMESPACE
 
     job = job_create(kind="tenure_backfill", sleep_ms=0)
     with psycopg.connect(database_url(connection.settings_dict), autocommit=True) as other_worker:
@@ -100,7 +100,7 @@ def test_a_lock_timeout_is_retried_with_backoff_and_then_fails_the_job(committed
 
 
 def test_the_q2_task_runs_the_job(committed_demo):
-    from cleanup.tasks import job_run_task
+    from cleanup.jobs.tasks import job_run_task
 
     missing = ("SELECT count(*) FROM core.person_job_start_dates s WHERE NOT EXISTS "
                "(SELECT 1 FROM core.person_tenure t WHERE t.person_id = s.person_id)")
@@ -127,7 +127,7 @@ def test_run_job_dry_run_and_run_from_the_command_line(committed_demo, kind):
 def test_a_killed_runner_shows_as_interrupted_and_run_job_resumes_it_to_the_same_result(committed_demo, client):
     from django.contrib.auth import get_user_model
 
-    from cleanup.services import interrupted_jobs_resume, job_interruption
+    from cleanup.jobs.services import interrupted_jobs_resume, job_interruption
 
     doomed = _unreferenced_without_location()
     job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)

@@ -3,9 +3,9 @@ from io import StringIO
 from django.core.management import call_command
 from django_q.models import Schedule
 
-from cleanup.models import BatchJob
-from cleanup.schedules import SCHEDULES
+from cleanup.jobs.models import BatchJob
 from cleanup.tasks import gaps_check_task, job_start_if_idle_task
+from enrichhub.schedules import SCHEDULES
 from registry.demo import demo_registry_complete
 
 

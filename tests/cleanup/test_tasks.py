@@ -1,9 +1,9 @@
 import pytest
 from django_q.models import OrmQ
 
-from cleanup.models import BatchJob
-from cleanup.services import JobRefused
-from cleanup.tasks import job_start_task
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.services import JobRefused
+from cleanup.jobs.tasks import job_start_task
 
 
 def test_a_schedule_creates_and_enqueues_a_job_and_is_refused_while_it_is_active(

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleanup.titles import DEFAULT_SENIORITY, FUNCTION_RULES, SENIORITY_RULES, title_match, title_words
+from cleanup.coalescing.titles import DEFAULT_SENIORITY, FUNCTION_RULES, SENIORITY_RULES, title_match, title_words
 
 MAPPING = {"VP Sales": ("Sales", "VP"), "CTO": ("Engineering", "C-Level")}
 SENIORITIES = {name for _, name in SENIORITY_RULES} | {DEFAULT_SENIORITY}

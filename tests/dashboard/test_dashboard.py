@@ -9,8 +9,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from cleanup.gaps import gaps_check
-from cleanup.models import BatchJob, GapAlert
+from cleanup.gaps.checks import gaps_check
+from cleanup.gaps.models import GapAlert
+from cleanup.jobs.models import BatchJob
 from dashboard.models import DashboardSnapshot
 from dashboard.services import dashboard_refresh
 from registry.demo import demo_registry_complete

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from cleanup.engine import job_run
-from cleanup.services import job_create
+from cleanup.jobs.engine import job_run
+from cleanup.jobs.services import job_create
 from tests.cleanup.conftest import demo, scalar  # noqa: F401 (the seeded demo warehouse)
 from tests.runs.conftest import api_key, event, report, workflows  # noqa: F401 (API fixtures)
 

@@ -10,9 +10,10 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from cleanup.kinds.base import JobParamsError
-from cleanup.models import BatchJob, CoalesceMapping
-from cleanup.services import JobRefused, job_cancel, job_create, job_pause, job_resume
+from cleanup.coalescing.models import CoalesceMapping
+from cleanup.jobs.kinds.base import JobParamsError
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.services import JobRefused, job_cancel, job_create, job_pause, job_resume
 from registry.models import Workflow
 from runs.models import Run
 from tests.cleanup.conftest import demo  # noqa: F401 (the seeded demo warehouse)
@@ -182,9 +183,9 @@ def test_e6_nesting_too_deep_to_parse_is_answered_in_json(client, api_key, url):
 
 
 def test_e1_registry_steered_writes_run_under_a_role_that_cannot_reach_djangos_tables(db):
-    from cleanup.kinds.mapped import core_write_skipping_refused_rows
-    from cleanup.mapping import MappingPlan, Source
-    from cleanup.sql import roles
+    from cleanup.coalescing.kinds.mapped import core_write_skipping_refused_rows
+    from cleanup.coalescing.mapping import MappingPlan, Source
+    from cleanup.jobs.sql import roles
     from registry.scope import warehouse_schemas
 
     assert roles.jobs_role_prepare(schemas=warehouse_schemas())

@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from cleanup.alerts import alerts_evaluate
-from cleanup.gaps import gaps_check
+from cleanup.gaps.alerts import alerts_evaluate
+from cleanup.gaps.checks import gaps_check
 
 
 class Command(BaseCommand):

@@ -6,11 +6,11 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from cleanup.engine import BUSY, job_run
-from cleanup.kinds import KINDS
-from cleanup.kinds.base import JobParamsError
-from cleanup.models import BatchJob
-from cleanup.services import (
+from cleanup.jobs.engine import BUSY, job_run
+from cleanup.jobs.kinds import KINDS
+from cleanup.jobs.kinds.base import JobParamsError
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.services import (
     JobRefused,
     interrupted_job_for,
     job_create,

@@ -2,7 +2,7 @@ import csv
 
 from django.core.management.base import BaseCommand
 
-from cleanup.titles import unmapped_titles_list
+from cleanup.coalescing.titles import unmapped_titles_list
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from cleanup.demo import demo_mappings_ensure
+from cleanup.coalescing.demo import demo_mappings_ensure
 from dashboard.demo import demo_spend_record
 from enrichhub.embedded_db import (
     DatabaseSetupError,

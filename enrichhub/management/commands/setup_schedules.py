@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from cleanup.schedules import schedules_ensure
+from enrichhub.schedules import schedules_ensure
 
 
 class Command(BaseCommand):

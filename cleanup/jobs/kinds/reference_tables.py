@@ -1,8 +1,8 @@
 """Retire a reference table whose purpose is served: moved to archive (restorable), never dropped."""
 
-from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, require_int
-from cleanup.models import BatchJob
-from cleanup.sql import reference_tables as sql
+from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, require_int
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.sql import reference_tables as sql
 
 
 def _table_param(params: dict) -> str:

@@ -17,10 +17,10 @@ import psycopg
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
-from cleanup import sql
-from cleanup.kinds import kind_get
-from cleanup.kinds.base import Batch, JobKind
-from cleanup.models import BatchJob
+from cleanup.jobs import sql
+from cleanup.jobs.kinds import kind_get
+from cleanup.jobs.kinds.base import Batch, JobKind
+from cleanup.jobs.models import BatchJob
 
 logger = logging.getLogger("enrichhub.jobs")
 

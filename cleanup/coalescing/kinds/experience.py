@@ -9,12 +9,12 @@ titles mapped through reference.job_title_mapping with the rule fallback. A refr
 every row and upserts it: for extracted rows changed in place, or after the mapping grew.
 """
 
-from cleanup.core_keys import core_ids
-from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_dry_run, mode_clean, sweep_start
-from cleanup.kinds.mapped import keys_clean
-from cleanup.models import BatchJob
-from cleanup.sql import coalesce as sql
-from cleanup.titles import title_match
+from cleanup.coalescing.core_keys import core_ids
+from cleanup.coalescing.kinds.mapped import keys_clean
+from cleanup.coalescing.sql import experience as sql
+from cleanup.coalescing.titles import title_match
+from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_dry_run, mode_clean, sweep_start
+from cleanup.jobs.models import BatchJob
 from kernel import COMPANY, PERSON, InvalidEntityKey, domain_or_none, key_lookup, normalise_linkedin_url
 
 MODES = ("sweep", "reconcile", "refresh", "keys")

@@ -1,8 +1,8 @@
 """Backfill core.person_tenure for people who have start dates but no tenure (seed: 4,858)."""
 
-from cleanup.kinds.base import Batch, DryRun, KindBase, id_keyset_batch
-from cleanup.models import BatchJob
-from cleanup.sql import tenure as sql
+from cleanup.jobs.kinds.base import Batch, DryRun, KindBase, id_keyset_batch
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.sql import tenure as sql
 
 
 class TenureBackfill(KindBase):

@@ -8,8 +8,8 @@ them in the catalog; a jsonb field name is a bound parameter.
 import re
 from dataclasses import dataclass
 
-from cleanup.models import CoalesceMapping
-from cleanup.sql import mapped as sql
+from cleanup.coalescing.models import CoalesceMapping
+from cleanup.coalescing.sql import mapped as sql
 from kernel import ProcessCache
 from registry.catalog import Catalog, catalog_load
 from registry.scope import table_scope_problem

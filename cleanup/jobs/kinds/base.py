@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from cleanup.models import BatchJob
+from cleanup.jobs.models import BatchJob
 
 
 class JobParamsError(ValueError):

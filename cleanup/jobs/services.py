@@ -7,10 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from cleanup import sql
-from cleanup.kinds import kind_get
-from cleanup.kinds.base import DryRun, JobParamsError
-from cleanup.models import BatchJob
+from cleanup.jobs import sql
+from cleanup.jobs.kinds import kind_get
+from cleanup.jobs.kinds.base import DryRun, JobParamsError
+from cleanup.jobs.models import BatchJob
 
 ACTIVE = (BatchJob.Status.QUEUED, BatchJob.Status.RUNNING, BatchJob.Status.PAUSED)
 # Starting a job is adding one; pausing, resuming and cancelling change one. Kinds that delete,

@@ -11,8 +11,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from cleanup.models import BatchJob, CoalesceMapping, CoalesceTrigger
-from cleanup.services import JobRefused, job_create, job_enqueue
+from cleanup.coalescing.models import CoalesceMapping, CoalesceWatermark
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.services import JobRefused, job_create, job_enqueue
 from registry.models import Workflow
 from runs.models import Run
 
@@ -80,19 +81,19 @@ def reported_runs_coalesce(*, now=None) -> dict[str, str]:
     to one job. A workflow whose job cannot start now (another is active) keeps its mark and
     is tried again on the next call. Returns workflow -> what happened."""
     until = (now or timezone.now()) - SETTLE
-    return {workflow: _trigger(workflow, until) for workflow in coalescing_workflows()}
+    return {workflow: _hand_on_new_runs(workflow, until) for workflow in coalescing_workflows()}
 
 
-def _trigger(workflow: str, until) -> str:
-    trigger, _ = CoalesceTrigger.objects.get_or_create(workflow_id=workflow,
-                                                       defaults={"runs_seen_until": until - FIRST_LOOK_BACK})
+def _hand_on_new_runs(workflow: str, until) -> str:
+    watermark, _ = CoalesceWatermark.objects.get_or_create(workflow_id=workflow,
+                                                           defaults={"runs_seen_until": until - FIRST_LOOK_BACK})
     keys = sorted(set(Run.objects.filter(workflow_id=workflow, status=Run.Status.COMPLETED,
-                                         updated_at__gt=trigger.runs_seen_until, updated_at__lte=until)
+                                         updated_at__gt=watermark.runs_seen_until, updated_at__lte=until)
                       .values_list("entity_key", flat=True)[:MAX_KEYS_PER_JOB + 1]))
     if keys:
         try:
             job = coalesce_keys_start(workflow, keys=keys)
         except JobRefused as exc:
             return f"waiting: {exc}"
-    CoalesceTrigger.objects.filter(pk=trigger.pk).update(runs_seen_until=until)
+    CoalesceWatermark.objects.filter(pk=watermark.pk).update(runs_seen_until=until)
     return f"job #{job.pk} for {len(keys):,} entities" if keys else "nothing new"

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from cleanup.models import GapSnapshot
-from cleanup.sql import gaps as sql
+from cleanup.gaps import sql
+from cleanup.gaps.models import GapSnapshot
 from kernel import InvalidEntityKey, normalise_entity_key
 from registry.catalog import catalog_load
 from registry.models import Workflow

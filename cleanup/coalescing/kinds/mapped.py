@@ -1,4 +1,4 @@
-"""Coalescing by declarative mapping (cleanup.mapping): one kind serves every simple workflow.
+"""Coalescing by declarative mapping (cleanup.coalescing.mapping): one kind serves every simple workflow.
 
 A sweep starts at the workflow's high-water mark (the extracted id the last completed sweep
 reached) and fills core from the rows after it; `refresh` walks every row; `keys` takes only
@@ -10,11 +10,11 @@ each key's latest values. Writes are idempotent: an unchanged core row is not to
 import psycopg
 from django.db import IntegrityError, transaction
 
-from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_dry_run, mode_clean, sweep_start
-from cleanup.mapping import MappingInvalid, active_mapping_plan
-from cleanup.models import BatchJob
-from cleanup.sql import mapped as sql
-from cleanup.sql import roles
+from cleanup.coalescing.mapping import MappingInvalid, active_mapping_plan
+from cleanup.coalescing.sql import mapped as sql
+from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_dry_run, mode_clean, sweep_start
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.sql import roles
 from kernel import InvalidEntityKey, key_lookup, normalise_entity_key
 from registry.scope import warehouse_schemas
 

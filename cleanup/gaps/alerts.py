@@ -16,8 +16,8 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cleanup.gaps import Gap
-from cleanup.models import GapAlert, GapSnapshot
+from cleanup.gaps.checks import Gap
+from cleanup.gaps.models import GapAlert, GapSnapshot
 from registry.models import Workflow
 
 WEBHOOK_TIMEOUT_S = 5.0

@@ -71,7 +71,7 @@ class UnmappedTitle:
 
 def unmapped_titles_list() -> list[UnmappedTitle]:
     """Titles ops should add to reference.job_title_mapping, with what the rules guess today."""
-    from cleanup.sql.coalesce import unmapped_titles
+    from cleanup.coalescing.sql.experience import unmapped_titles
 
     suggestions = []
     for raw, rows in unmapped_titles():

@@ -6,10 +6,10 @@ it into core in domain order, skipping domains core already has; the intermediat
 is dropped when the job completes. Both phases are keyset-walked and idempotent.
 """
 
-from cleanup.funding_ranges import funding_bounds
-from cleanup.kinds.base import Batch, DryRun, KindBase
-from cleanup.models import BatchJob
-from cleanup.sql import funding as sql
+from cleanup.jobs.funding_ranges import funding_bounds
+from cleanup.jobs.kinds.base import Batch, DryRun, KindBase
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.sql import funding as sql
 from kernel import InvalidEntityKey, normalise_domain
 
 

@@ -1,6 +1,6 @@
 """Finding core rows by normalised key, whatever spelling core stores them under."""
 
-from cleanup.sql.core_keys import CORE_ENTITY_TABLES, ids_by_lookup
+from cleanup.coalescing.sql.core_keys import CORE_ENTITY_TABLES, ids_by_lookup
 from kernel import InvalidEntityKey, key_lookup, normalise_entity_key
 
 

@@ -1,8 +1,8 @@
 """Delete companies with neither discovery nor SalesNav location (seed: ~55,000), and undo it."""
 
-from cleanup.kinds.base import Batch, DryRun, JobParamsError, KindBase, id_keyset_batch, require_int
-from cleanup.models import BatchJob
-from cleanup.sql import companies as sql
+from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, id_keyset_batch, require_int
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.sql import companies as sql
 
 
 class DeleteCompaniesMissingLocation(KindBase):

@@ -3,7 +3,7 @@
 from django.db import connection
 from psycopg import sql
 
-from cleanup.sql import column_list, scalar, table_columns
+from cleanup.jobs.sql import column_list, scalar, table_columns
 
 COMPANIES = ("core", "companies")
 SNAPSHOT = ("core", "companies_missing_location")

@@ -1,6 +1,6 @@
 """Declarative coalescing: read a workflow's extracted rows, fill or upsert its core rows.
 
-Every table and column name arrives checked against the catalog (cleanup.mapping) and goes
+Every table and column name arrives checked against the catalog (cleanup.coalescing.mapping) and goes
 in as Identifier; jsonb field names and values are bound parameters. Rows reach PostgreSQL
 as one jsonb array read with jsonb_populate_recordset, so each value takes its core column's
 type without Python knowing the types.

@@ -1,6 +1,6 @@
 """The demo's declarative coalescing: a workflow that reaches core through data, not code."""
 
-from cleanup.models import CoalesceMapping
+from cleanup.coalescing.models import CoalesceMapping
 
 DEMO_MAPPINGS = {
     # The cleaned company name the vendor returns, into the company's core row.

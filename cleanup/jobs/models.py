@@ -1,0 +1,71 @@
+"""Long-running clean-up and backfill jobs, with their checkpoint and progress."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class BatchJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        PAUSED = "paused"
+        COMPLETED = "completed"
+        FAILED = "failed"
+        CANCELLED = "cancelled"
+
+    kind = models.TextField()
+    params = models.JSONField(default=dict, blank=True)
+    status = models.TextField(choices=Status.choices, default=Status.QUEUED)
+    batch_size = models.PositiveIntegerField(default=1000, help_text="rows per batch to start with; it adapts")
+    sleep_ms = models.PositiveIntegerField(default=5, help_text="pause between batches, to let other writers in")
+    rows_done = models.BigIntegerField(default=0)
+    estimated_total = models.BigIntegerField(null=True, blank=True)
+    batches = models.PositiveIntegerField(default=0)
+    longest_batch_ms = models.PositiveIntegerField(default=0)
+    checkpoint = models.JSONField(default=dict, blank=True, help_text="where the next batch starts")
+    dry_run_report = models.JSONField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "cleanup_batch_jobs"
+        ordering = ["-created_at"]
+        permissions = [("run_destructive_job", "Can start jobs that delete, drop or restore warehouse data")]
+        indexes = [
+            # The admin's default list and the "is one running already" check.
+            models.Index(fields=["kind", "status"], name="batch_jobs_kind_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.COMPLETED, self.Status.FAILED, self.Status.CANCELLED)
+
+    @property
+    def rows_per_second(self) -> float | None:
+        if not self.started_at or not self.rows_done:
+            return None
+        elapsed = ((self.finished_at or timezone.now()) - self.started_at).total_seconds()
+        return self.rows_done / elapsed if elapsed > 0 else None
+
+    @property
+    def eta(self) -> timedelta | None:
+        rate = self.rows_per_second
+        if self.is_finished or not rate or not self.estimated_total or self.estimated_total <= self.rows_done:
+            return None
+        return timedelta(seconds=round((self.estimated_total - self.rows_done) / rate))
+
+    @property
+    def percent_done(self) -> float | None:
+        if not self.estimated_total:
+            return 100.0 if self.status == self.Status.COMPLETED else None
+        return min(100.0, 100.0 * self.rows_done / self.estimated_total)

@@ -1,0 +1,48 @@
+"""django-q2 entry points of the job engine."""
+
+from django.conf import settings
+
+from cleanup.jobs.engine import job_run
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.services import (
+    JobRefused,
+    interrupted_jobs_resume,
+    job_create,
+    job_enqueue,
+    job_slice_enqueue,
+)
+
+# Stop well inside the q2 timeout so the checkpoint is saved by us, not lost to a kill.
+BUDGET_MARGIN_S = 60
+
+
+def job_run_task(job_id: int) -> str:
+    """Run a slice of the job; if the time budget ran out, queue the next slice."""
+    status = job_run(job_id=job_id, budget_s=max(30, settings.Q_TIMEOUT - BUDGET_MARGIN_S))
+    if status == BatchJob.Status.RUNNING:
+        # Queued, not running, while it waits for a worker: only a job whose runner died is
+        # running without one.
+        BatchJob.objects.filter(pk=job_id, status=BatchJob.Status.RUNNING).update(status=BatchJob.Status.QUEUED)
+        job_slice_enqueue(job_id=job_id)
+    return status
+
+
+def interrupted_jobs_resume_task() -> list[int]:
+    """Every minute: jobs whose runner died continue from their checkpoint."""
+    return interrupted_jobs_resume()
+
+
+def job_start_task(kind: str, params: dict | None = None) -> int:
+    """For q2 Schedules of recurring kinds (e.g. tenure_backfill every night)."""
+    job = job_create(kind=kind, params=params or {})
+    job_enqueue(job=job)
+    return job.pk
+
+
+def job_start_if_idle_task(kind: str, params: dict | None = None) -> str:
+    """For frequent schedules: start a job unless one of its kind is still active."""
+    try:
+        job_id = job_start_task(kind, params)
+    except JobRefused as exc:
+        return f"skipped: {exc}"
+    return f"started job #{job_id}"

@@ -1,0 +1,8 @@
+"""The dashboard's recurring work as django-q2 Schedules (enrichhub.schedules installs every app's)."""
+
+from django_q.models import Schedule
+
+SCHEDULES = [
+    # name, function, args, schedule type, minutes between runs
+    ("enrichhub: dashboard figures", "dashboard.tasks.dashboard_refresh_task", "", Schedule.MINUTES, 5),
+]
