@@ -111,16 +111,17 @@ def enrichment_status(request: HttpRequest, payload: EntityStatusIn):
 @router.post("/status/batch", response={200: EntityStatusBatchOut, 422: ValidationErrorOut},
              openapi_extra=_BATCH_EXAMPLES, summary="The status of up to 500 entities in one call")
 def enrichment_status_batch(request: HttpRequest, payload: EntityStatusBatchIn):
-    problems = []
+    problems, entities = [], []
     for index, entity in enumerate(payload.entities):
         try:
-            normalise_entity_key(entity_type=entity.entity_type, raw=entity.entity_key)
+            entities.append((entity.entity_type, normalise_entity_key(entity_type=entity.entity_type,
+                                                                      raw=entity.entity_key)))
         except InvalidEntityKey as exc:
             problems.append(_key_error(exc, ["body", "payload", "entities", index, "entity_key"]))
     if problems:
         return Status(422, {"detail": problems})
-    entities = [(entity.entity_type, entity.entity_key) for entity in payload.entities]
-    return _json({"results": [result.as_dict() for result in status.entity_statuses_get(entities=entities)]})
+    results = status.normalised_entity_statuses_get(entities=entities)
+    return _json({"results": [result.as_dict() for result in results]})
 
 
 def _json(body: dict) -> HttpResponse:

@@ -62,14 +62,20 @@ def entity_status_get(*, entity_type: str, entity_key: str) -> EntityStatus:
 
 
 def entity_statuses_get(*, entities: list[tuple[str, str]]) -> list[EntityStatus]:
-    """Statuses of many entities in a constant number of queries: per entity type present,
-    one count statement and one runs query (plus one registry read after it changed)."""
+    """Raises kernel.InvalidEntityKey for the first key that is not a domain / profile URL."""
     normalised = [(kind, normalise_entity_key(entity_type=kind, raw=raw)) for kind, raw in entities]
+    return normalised_entity_statuses_get(entities=normalised)
+
+
+def normalised_entity_statuses_get(*, entities: list[tuple[str, str]]) -> list[EntityStatus]:
+    """Statuses of many entities, their keys already normalised, in a constant number of
+    queries: per entity type present, one count statement and one runs query (plus one
+    registry read after it changed)."""
     for _ in range(2):  # a registry change seen mid-request: reload once and answer from that
         digest, specs = _registry.get("active") or _registry_reload()
-        results = [EntityStatus(kind, key) for kind, key in normalised]
+        results = [EntityStatus(kind, key) for kind, key in entities]
         seen = {_fill(kind, [r for r in results if r.entity_type == kind], [s for s in specs if s.key_type == kind])
-                for kind in sorted({kind for kind, _ in normalised})}
+                for kind in sorted({kind for kind, _ in entities})}
         if seen <= {digest}:
             return results
         _registry_reload()
@@ -88,7 +94,11 @@ def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.Workfl
     runs = status_sql.runs_fetch(entity_type=kind, keys=[s.entity_key for s in statuses])
     now = timezone.now()
     for owner, status in enumerate(statuses):
-        status.enrichments = [_item(spec, owner, status.entity_key, plan, counts, runs, now) for spec in specs]
+        status.enrichments = [
+            _item(spec=spec, run=runs.get((spec.name, status.entity_key)),
+                  counted=counts.get((spec.name, owner), (0, 0)), table_error=plan.table_errors.get(spec.name),
+                  now=now)
+            for spec in specs]
     return digest
 
 
@@ -122,18 +132,19 @@ def _plan_build(fingerprint: tuple, specs) -> status_sql.StatusPlan:
     return _plans.put(fingerprint, plan)
 
 
-def _item(spec, owner: int, key: str, plan, counts, runs, now: datetime) -> EnrichmentStatus:
-    run = runs.get((spec.name, key))
-    error = plan.table_errors.get(spec.name)
-    extracted, core = counts.get((spec.name, owner), (0, 0))
+def _item(*, spec: status_sql.WorkflowSpec, run: status_sql.RunRow | None, counted: tuple[int, int],
+          table_error: str | None, now: datetime) -> EnrichmentStatus:
+    """One workflow's status for one entity: its run, if any, and its rows in extracted and core."""
+    extracted, core = counted
     item = EnrichmentStatus(
-        workflow_name=spec.name, status=run[0] if run else NOT_RUN, coalesces_to_core=spec.coalesces_to_core,
-        records_in_extracted=None if error else extracted, records_in_core=None if error else core, error=error)
+        workflow_name=spec.name, status=run.status if run else NOT_RUN, coalesces_to_core=spec.coalesces_to_core,
+        records_in_extracted=None if table_error else extracted, records_in_core=None if table_error else core,
+        error=table_error)
     if run:
-        item.completed_at, item.attempts = run[1], run[2]
-        if run[0] == "failed" and not error:
-            item.error = run[3] or None
-    item.missing_in_core = spec.coalesces_to_core and not error and extracted > 0 and core == 0
+        item.completed_at, item.attempts = run.completed_at, run.attempts
+        if run.status == "failed" and not table_error:
+            item.error = run.error or None
+    item.missing_in_core = spec.coalesces_to_core and not table_error and extracted > 0 and core == 0
     if item.completed_at:
         item.fresh_until = item.completed_at + timedelta(days=spec.refresh_after_days)
     fresh = item.status == "completed" and item.fresh_until is not None and now < item.fresh_until

@@ -8,6 +8,8 @@ against) changes, and psycopg can prepare it on the server after a few execution
 """
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
 
 import psycopg
 from psycopg import sql
@@ -131,10 +133,17 @@ def counts_fetch(
     return digest, {key: (extracted, core) for key, (extracted, core) in counts.items()}
 
 
-def runs_fetch(*, entity_type: str, keys: list[str]) -> dict[tuple[str, str], tuple]:
-    """(workflow, key) -> (status, completed_at, attempts, error)."""
+class RunRow(NamedTuple):
+    status: str
+    completed_at: datetime | None
+    attempts: int
+    error: str
+
+
+def runs_fetch(*, entity_type: str, keys: list[str]) -> dict[tuple[str, str], RunRow]:
+    """(workflow, key) -> that entity's run of the workflow."""
     rows = _prepared_fetch(_RUNS, {"entity_type": entity_type, "keys": keys})
-    return {(row[0], row[1]): row[2:] for row in rows}
+    return {(workflow, key): RunRow(*rest) for workflow, key, *rest in rows}
 
 
 def _branch_parameter(branch: int) -> str:

@@ -1,0 +1,158 @@
+"""Jobs in the admin: start one (after a dry run), watch its progress, pause, resume, cancel."""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from cleanup.jobs import services
+from cleanup.jobs.kinds import KINDS
+from cleanup.jobs.kinds.base import JobParamsError
+from cleanup.jobs.models import BatchJob
+
+
+def _kind_choices() -> list[tuple[str, str]]:
+    # Read when a form is made: the admin loads before every room has registered its kinds.
+    return [(name, f"{name} — {kind.description}") for name, kind in sorted(KINDS.items())]
+
+
+class StartJobForm(forms.Form):
+    kind = forms.ChoiceField(choices=_kind_choices)
+    params = forms.CharField(required=False, initial="{}", widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text='JSON, e.g. {"job_id": 12} for a restore or {"table": '
+                                       '"reference.people_missing_country"}')
+    batch_size = forms.IntegerField(min_value=100, max_value=20_000, initial=1000)
+    sleep_ms = forms.IntegerField(min_value=0, max_value=10_000, initial=5)
+
+    def clean_params(self) -> dict:
+        try:
+            params = json.loads(self.cleaned_data["params"] or "{}")
+        except ValueError as exc:
+            raise forms.ValidationError(f"not valid JSON: {exc}") from exc
+        if not isinstance(params, dict):
+            raise forms.ValidationError("give an object, like {}")
+        return params
+
+
+@admin.register(BatchJob)
+class BatchJobAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "state", "progress", "rate", "eta_display", "batches", "longest_batch_ms",
+                    "started_by", "created_at"]
+    list_filter = ["status", "kind"]
+    actions = ["pause", "resume", "resume_interrupted", "cancel"]
+    readonly_fields = ["state", *(f.name for f in BatchJob._meta.fields), "changed_by_people"]
+    change_list_template = "admin/cleanup/batchjob/change_list.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # jobs start through the start view, after a dry run
+
+    def has_change_permission(self, request: HttpRequest, obj: BatchJob | None = None) -> bool:
+        return request.method in ("GET", "HEAD") and super().has_view_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: BatchJob | None = None) -> bool:
+        return False
+
+    def get_urls(self):
+        start = path("start/", self.admin_site.admin_view(self.start_view), name="cleanup_batchjob_start")
+        return [start, *super().get_urls()]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        running = BatchJob.objects.filter(status__in=services.ACTIVE).exists()
+        return super().changelist_view(request, {**(extra_context or {}), "auto_refresh": running})
+
+    @admin.display(description="progress")
+    def progress(self, job: BatchJob) -> str:
+        total = f"{job.estimated_total:,}" if job.estimated_total is not None else "?"
+        percent = f" ({job.percent_done:.0f}%)" if job.percent_done is not None else ""
+        return f"{job.rows_done:,} / {total}{percent}"
+
+    @admin.display(description="rows/s")
+    def rate(self, job: BatchJob) -> str:
+        return f"{job.rows_per_second:,.0f}" if job.rows_per_second else "—"
+
+    @admin.display(description="ETA")
+    def eta_display(self, job: BatchJob) -> str:
+        return str(job.eta) if job.eta else "—"
+
+    @admin.display(description="state", ordering="status")
+    def state(self, job: BatchJob) -> str:
+        silent = services.job_interruption(job=job)
+        if silent is None:
+            return job.status
+        return format_html('<strong class="interrupted" style="color: var(--error-fg)">interrupted</strong>: '
+                           "its runner went silent {} s ago; resume it from its checkpoint",
+                           f"{silent.total_seconds():.0f}")
+
+    @admin.display(description="paused, resumed, cancelled by")
+    def changed_by_people(self, job: BatchJob) -> str:
+        entries = LogEntry.objects.filter(content_type__app_label="cleanup", content_type__model="batchjob",
+                                          object_id=str(job.pk)).select_related("user").order_by("action_time")
+        lines = [f"{entry.action_time:%Y-%m-%d %H:%M:%S} {entry.user}: {entry.change_message}" for entry in entries]
+        return "\n".join(lines) or "—"
+
+    def has_start_job_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(services.START_PERMISSION)
+
+    def has_change_job_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(services.CHANGE_PERMISSION)
+
+    def start_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_start_job_permission(request):
+            raise PermissionDenied("starting jobs needs the 'add batch job' permission")
+        form = StartJobForm(request.POST or None)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": "Start a job"}
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if "confirm" in request.POST:
+                    job = services.job_create(kind=data["kind"], params=data["params"], batch_size=data["batch_size"],
+                                              sleep_ms=data["sleep_ms"], user=request.user)
+                    services.job_enqueue(job=job)
+                    self.message_user(request, f"Job #{job.pk} started: {job.dry_run_report['summary']}")
+                    return HttpResponseRedirect(reverse("admin:cleanup_batchjob_change", args=[job.pk]))
+                context["preview"] = services.job_preview(kind=data["kind"], params=data["params"])
+            except (JobParamsError, services.JobRefused) as exc:
+                form.add_error(None, str(exc))
+        return TemplateResponse(request, "admin/cleanup/batchjob/start.html", context)
+
+    @admin.action(description="Pause selected jobs (between batches)", permissions=["change_job"])
+    def pause(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> None:
+        self._apply(request, queryset, services.job_pause, "paused")
+
+    @admin.action(description="Resume selected jobs from their checkpoint", permissions=["change_job"])
+    def resume(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> None:
+        self._apply(request, queryset, services.job_resume, "resumed")
+
+    @admin.action(description="Resume selected interrupted jobs (their runner died) from their checkpoint",
+                  permissions=["change_job"])
+    def resume_interrupted(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> None:
+        self._apply(request, queryset, services.job_resume_interrupted, "resumed after an interruption")
+
+    @admin.action(description="Cancel selected jobs (what is done stays done, and archived)",
+                  permissions=["change_job"])
+    def cancel(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> None:
+        self._apply(request, queryset, services.job_cancel, "cancelled")
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet[BatchJob], change, verb: str) -> None:
+        done, refused = [], []
+        for job in queryset:
+            try:
+                if change(job=job, user=request.user):
+                    done.append(job.pk)
+                    self.log_change(request, job, verb)
+            except services.JobRefused as exc:
+                refused.append(str(exc))
+        skipped = queryset.exclude(pk__in=done).count() - len(refused)
+        self.message_user(request, f"{len(done)} jobs {verb}.")
+        for reason in refused:
+            self.message_user(request, f"Refused: {reason}", level=messages.ERROR)
+        if skipped:
+            self.message_user(request, f"{skipped} jobs were not in a state that allows it.", level=messages.WARNING)
