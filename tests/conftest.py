@@ -2,6 +2,9 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
+# Fixtures every folder uses: the seeded demo warehouse and run reporting through the API.
+pytest_plugins = ["tests.fixtures.warehouse", "tests.fixtures.api"]
+
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):

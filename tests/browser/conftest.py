@@ -3,8 +3,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.cleanup.conftest import committed_demo  # noqa: F401 (fixture)
-
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

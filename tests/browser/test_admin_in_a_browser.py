@@ -25,7 +25,7 @@ PASSWORD = "browser-test-only"
 
 
 @pytest.fixture
-def seeded_admin(committed_demo):  # noqa: F811
+def seeded_admin(committed_demo):
     get_user_model().objects.create_superuser(username="ops", email="", password=PASSWORD)
     demo_registry_complete()
     with connection.cursor() as cursor:

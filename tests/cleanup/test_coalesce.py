@@ -9,7 +9,7 @@ from cleanup.jobs.kinds.base import JobParamsError
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import JobRefused, job_create
 from kernel import normalise_domain, normalise_linkedin_url
-from tests.cleanup.conftest import scalar
+from tests.oracles import scalar
 
 
 def _run(mode: str = "sweep") -> BatchJob:

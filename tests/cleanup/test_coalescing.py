@@ -23,8 +23,8 @@ from kernel import normalise_linkedin_url
 from registry.demo import demo_registry_complete
 from runs.models import Run
 from runs.services import run_events_record
-from tests.cleanup.conftest import scalar
 from tests.conftest import database_url
+from tests.oracles import scalar
 from tests.processes import process_tree
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

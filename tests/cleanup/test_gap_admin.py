@@ -14,7 +14,7 @@ from cleanup.gaps.models import GapSnapshot
 from cleanup.jobs.models import BatchJob
 from kernel import normalise_linkedin_url
 from registry.demo import demo_registry_complete
-from tests.cleanup.conftest import column
+from tests.oracles import column
 
 MISSING = "/admin/cleanup/gapsnapshot/missing/person_profile/"
 

@@ -7,7 +7,7 @@ from django.db import connection
 from cleanup.gaps.checks import gaps_check
 from cleanup.gaps.models import GapSnapshot
 from registry.demo import demo_registry_complete
-from tests.cleanup.conftest import SCALE
+from tests.fixtures.warehouse import SCALE
 from warehouse.demo.figures import DemoSize
 
 

@@ -9,10 +9,8 @@ from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import JobRefused, job_create, job_preview
 from enrichhub.db_roles import JOBS
 from kernel import normalise_domain
-from tests.cleanup.conftest import column, scalar, table_digest
+from tests.oracles import WITHOUT_LOCATION, column, scalar, table_digest, unreferenced_without_location
 from tests.roles import run_as
-
-WITHOUT_LOCATION = "SELECT id FROM core.companies WHERE discovery_location IS NULL AND salesnav_location IS NULL"
 
 
 @pytest.fixture(autouse=True)
@@ -30,15 +28,8 @@ def _run(kind: str, params: dict | None = None, batch_size: int = 100) -> BatchJ
     return job
 
 
-def _unreferenced_without_location() -> set[int]:
-    # Set difference in Python: an oracle that shares no SQL with the job.
-    without_location = set(column(WITHOUT_LOCATION))
-    referenced = set(column("SELECT company_id FROM core.person_work_history WHERE company_id IS NOT NULL"))
-    return without_location - referenced
-
-
 def test_deleting_companies_without_location_removes_exactly_the_unreferenced_ones(demo):
-    doomed = _unreferenced_without_location()
+    doomed = unreferenced_without_location()
     referenced = len(column(WITHOUT_LOCATION)) - len(doomed)
     job = _run("delete_companies_missing_location")
     assert job.rows_done == len(doomed) and job.batches > 2
@@ -176,7 +167,7 @@ def test_a_failing_batch_rolls_back_and_the_resumed_job_ends_like_a_clean_run(de
     monkeypatch.setattr(kind, "run_batch", real_batch)
     job_resume(job=job)
     assert job_run(job_id=job.pk) == "completed"
-    assert _unreferenced_without_location() == set()
+    assert unreferenced_without_location() == set()
 
 
 def test_unknown_kinds_and_bad_parameters_are_refused_by_name(demo):

@@ -11,8 +11,8 @@ from cleanup.jobs.engine import job_run
 from cleanup.jobs.kinds.base import JobParamsError
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import JobRefused, job_create
-from tests.cleanup.conftest import column
 from tests.factories import WorkflowFactory
+from tests.oracles import column
 
 EXTRACTED = "extracted.company_cleaned_name"
 

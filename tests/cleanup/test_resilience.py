@@ -15,19 +15,11 @@ from cleanup.jobs import engine
 from cleanup.jobs.engine import BUSY, job_run
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import job_create, job_resume
-from tests.cleanup.conftest import column, scalar
 from tests.conftest import database_url
+from tests.oracles import column, scalar, unreferenced_without_location
 from tests.processes import process_tree
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-WITHOUT_LOCATION = "SELECT id FROM core.companies WHERE discovery_location IS NULL AND salesnav_location IS NULL"
-
-
-def _unreferenced_without_location() -> set[int]:
-    without_location = set(column(WITHOUT_LOCATION))
-    return without_location - set(column("SELECT company_id FROM core.person_work_history WHERE company_id > 0"))
-
-
 def _env() -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url(connection.settings_dict)}
 
@@ -43,7 +35,7 @@ def _kill_the_runner_after_its_first_batch(job: BatchJob) -> None:
 
 
 def test_a_worker_killed_mid_job_resumes_to_the_same_result(committed_demo):
-    doomed = _unreferenced_without_location()
+    doomed = unreferenced_without_location()
     job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)
     _kill_the_runner_after_its_first_batch(job)
     killed = BatchJob.objects.get(pk=job.pk)
@@ -51,7 +43,7 @@ def test_a_worker_killed_mid_job_resumes_to_the_same_result(committed_demo):
     assert scalar("SELECT count(*) FROM archive.core_companies WHERE archive_job_id = %s", [job.pk]) == killed.rows_done
     BatchJob.objects.filter(pk=job.pk).update(sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed"  # the dead worker's advisory lock died with its connection
-    assert _unreferenced_without_location() == set()
+    assert unreferenced_without_location() == set()
     archived = column("SELECT id FROM archive.core_companies WHERE archive_job_id = %s", [job.pk])
     assert sorted(archived) == sorted(doomed)  # no hole, no duplicate
     assert BatchJob.objects.get(pk=job.pk).rows_done == len(doomed)
@@ -83,7 +75,7 @@ def test_a_lock_timeout_is_retried_with_backoff_and_then_fails_the_job(committed
     monkeypatch.setattr(engine, "LOCK_TIMEOUT_MS", 100)
     monkeypatch.setattr(engine, "RETRY_BACKOFF_S", 0.05)
     monkeypatch.setattr(engine, "LOCK_RETRIES", 2)
-    first = min(_unreferenced_without_location())
+    first = min(unreferenced_without_location())
     job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
     with psycopg.connect(database_url(connection.settings_dict)) as writer:
         writer.execute("SELECT 1 FROM core.companies WHERE id = %s FOR UPDATE", [first])
@@ -96,7 +88,7 @@ def test_a_lock_timeout_is_retried_with_backoff_and_then_fails_the_job(committed
     assert failed.rows_done == 0 and failed.checkpoint == {}
     job_resume(job=failed)
     assert job_run(job_id=job.pk) == "completed"
-    assert _unreferenced_without_location() == set()
+    assert unreferenced_without_location() == set()
 
 
 def test_the_q2_task_runs_the_job(committed_demo):
@@ -129,7 +121,7 @@ def test_a_killed_runner_shows_as_interrupted_and_run_job_resumes_it_to_the_same
 
     from cleanup.jobs.services import interrupted_jobs_resume, job_interruption
 
-    doomed = _unreferenced_without_location()
+    doomed = unreferenced_without_location()
     job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)
     _kill_the_runner_after_its_first_batch(job)
     killed_at = time.monotonic()
@@ -144,7 +136,7 @@ def test_a_killed_runner_shows_as_interrupted_and_run_job_resumes_it_to_the_same
                              cwd=PROJECT_ROOT, env=_env(), capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert f"job #{job.pk} was interrupted" in resumed.stdout and "resuming it from its checkpoint" in resumed.stdout
-    assert _unreferenced_without_location() == set()
+    assert unreferenced_without_location() == set()
     archived = column("SELECT id FROM archive.core_companies WHERE archive_job_id = %s", [job.pk])
     assert sorted(archived) == sorted(doomed)
     assert BatchJob.objects.get(pk=job.pk).status == BatchJob.Status.COMPLETED

@@ -16,14 +16,9 @@ from dashboard.models import DashboardSnapshot
 from dashboard.services import dashboard_refresh
 from registry.demo import demo_registry_complete
 from runs.services import run_events_record
+from tests.oracles import scalar
 
 DASHBOARD = "/admin/dashboard/"
-
-
-def _scalar(query: str, params=None):
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.fetchone()[0]
 
 
 def _events(workflow: str, keys: list[str], status: str, *, days_ago: float, credits: str | None = None,
@@ -66,16 +61,16 @@ def _number(text: str) -> float:
 def test_coverage_runs_and_gaps_equal_independent_counts(client, ops, activity):
     page = client.get(DASHBOARD).content.decode()
     for workflow in ("company_discovery", "company_funding", "person_profile"):
-        completed = _scalar("SELECT count(*) FROM reference.enrichment_runs WHERE workflow_name = %s"
+        completed = scalar("SELECT count(*) FROM reference.enrichment_runs WHERE workflow_name = %s"
                             " AND status = 'completed'", [workflow])
         assert _number(_cell(page, workflow, "enriched")) == completed
-        failed = _scalar("SELECT count(*) FROM reference.enrichment_runs WHERE workflow_name = %s"
+        failed = scalar("SELECT count(*) FROM reference.enrichment_runs WHERE workflow_name = %s"
                          " AND status = 'failed'", [workflow])
         assert _number(_cell(page, workflow, "failed")) == failed
     assert (_cell(page, "company_discovery", "enriched"), _cell(page, "company_discovery", "failed")) == ("30", "5")
-    companies = _scalar("SELECT count(*) FROM core.companies")
+    companies = scalar("SELECT count(*) FROM core.companies")
     assert f"{companies:,}" in page
-    profile_gap = _scalar("SELECT gap FROM cleanup_gap_snapshots WHERE workflow_name = 'person_profile'")
+    profile_gap = scalar("SELECT gap FROM cleanup_gap_snapshots WHERE workflow_name = 'person_profile'")
     assert _number(_cell(page, "person_profile", "gap")) == profile_gap == 100
 
 
@@ -102,13 +97,13 @@ def test_hidden_leads_equal_an_independent_count_and_export_exactly_those_rows(c
 
 def test_spend_shows_credits_and_what_fresh_re_enrichments_wasted(client, ops, activity):
     page = client.get(DASHBOARD).content.decode()
-    spent = _scalar("SELECT sum(credits_spent) FROM reference.enrichment_runs WHERE workflow_name = "
+    spent = scalar("SELECT sum(credits_spent) FROM reference.enrichment_runs WHERE workflow_name = "
                     "'company_discovery'")
     row = re.search(r'<tr data-workflow="company_discovery"><td>company_discovery</td><td>clay</td>'
                     r'<td class="num">([\d.,]+)</td><td class="num wasted">([\d.,]+)</td>', page.replace("\n    ", ""))
     assert row and (_number(row[1]), _number(row[2])) == (float(spent), 7.5)  # 5 companies paid twice
     assert 'class="weekly-bars"' in page
-    clay = _scalar("SELECT sum(r.credits_spent) FROM reference.enrichment_runs r JOIN"
+    clay = scalar("SELECT sum(r.credits_spent) FROM reference.enrichment_runs r JOIN"
                    " reference.enrichment_workflow_registry w USING (workflow_name) WHERE w.provider = 'clay'")
     vendor = re.search(r'<tr data-vendor="clay"><td>clay</td><td class="num">([\d.,]+)</td>', page)
     assert vendor and _number(vendor[1]) == float(clay)
@@ -146,7 +141,7 @@ def test_the_demo_spend_includes_waste_and_reaches_the_dashboard(client, ops, de
     demo_registry_complete()
     reported = demo_spend_record(per_workflow=50)
     assert reported > 50 * len(PAID)  # some were bought twice
-    wasted = _scalar("SELECT sum(credits_wasted) FROM reference.enrichment_runs")
+    wasted = scalar("SELECT sum(credits_wasted) FROM reference.enrichment_runs")
     assert wasted > 0
     dashboard_refresh()
     page = client.get(DASHBOARD).content.decode()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from tests.runs.conftest import api_key, event, report, workflows  # noqa: F401 (API fixtures)
+from tests.fixtures.api import event
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,7 @@ def test_unknown_paths_and_methods_are_json(client, db, debug):
 
 
 @pytest.mark.parametrize("debug", [False, True])
-def test_an_unexpected_error_is_a_json_500_without_its_traceback(client, api_key, monkeypatch, debug):  # noqa: F811
+def test_an_unexpected_error_is_a_json_500_without_its_traceback(client, api_key, monkeypatch, debug):
     from runs import status
 
     def broken(**kwargs):
@@ -55,7 +55,7 @@ def test_an_unexpected_error_is_a_json_500_without_its_traceback(client, api_key
     assert _is_json_without_traceback(response)["detail"] == "an unexpected error; it was logged"
 
 
-def test_a_body_over_the_limit_is_a_413_that_states_the_limit(report, settings):  # noqa: F811
+def test_a_body_over_the_limit_is_a_413_that_states_the_limit(report, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100_000
     events = [event(entity_key=f"company{i}.com") for i in range(2_000)]
     response = report({"events": events})
@@ -63,7 +63,7 @@ def test_a_body_over_the_limit_is_a_413_that_states_the_limit(report, settings):
     assert "100,000 bytes" in _is_json_without_traceback(response)["detail"]
 
 
-def test_wrong_keys_from_one_address_are_throttled_before_the_database_is_asked(client, api_key, settings,  # noqa: F811
+def test_wrong_keys_from_one_address_are_throttled_before_the_database_is_asked(client, api_key, settings,
                                                                              django_assert_num_queries):
     settings.API_AUTH_FAILURES_PER_MINUTE = 3
     body = {"entity_type": "company", "entity_key": "acme.io"}

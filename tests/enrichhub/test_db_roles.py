@@ -12,8 +12,8 @@ from django.db import connection, transaction
 
 from cleanup.jobs.engine import job_run
 from cleanup.jobs.services import job_create
-from tests.cleanup.conftest import demo, scalar  # noqa: F401 (the seeded demo warehouse)
-from tests.runs.conftest import api_key, event, report, workflows  # noqa: F401 (API fixtures)
+from tests.fixtures.api import event
+from tests.oracles import scalar
 
 
 @pytest.fixture
@@ -46,8 +46,8 @@ def test_the_printed_statements_name_three_roles_and_keep_web_off_warehouse_writ
     assert not [line for line in web_lines if '"core"' in line and "INSERT" in line]
 
 
-def test_the_web_role_reports_runs_and_answers_status_but_cannot_write_the_warehouse(roles_applied, report,  # noqa: F811
-                                                                                     client, api_key):  # noqa: F811
+def test_the_web_role_reports_runs_and_answers_status_but_cannot_write_the_warehouse(roles_applied, report,
+                                                                                     client, api_key):
     _as("enrichhub_web")
     assert report(event()).status_code == 200
     status = client.post("/api/enrichment/status", {"entity_type": "company", "entity_key": "ironclad.com"},
@@ -65,7 +65,7 @@ def test_the_web_role_reports_runs_and_answers_status_but_cannot_write_the_wareh
                                           " AND c.salesnav_location IS NULL AND NOT EXISTS (SELECT 1 FROM "
                                           "core.person_work_history w WHERE w.company_id = c.id)"),
 ])
-def test_the_jobs_role_runs_writing_jobs_to_the_oracles_result(roles_applied, demo, kind, oracle):  # noqa: F811
+def test_the_jobs_role_runs_writing_jobs_to_the_oracles_result(roles_applied, demo, kind, oracle):
     assert scalar(oracle) > 0
     _as("enrichhub_jobs")
     job = job_create(kind=kind, batch_size=500, sleep_ms=0)
@@ -73,7 +73,7 @@ def test_the_jobs_role_runs_writing_jobs_to_the_oracles_result(roles_applied, de
     assert scalar(oracle) == 0
 
 
-def test_the_jobs_role_cannot_touch_users_keys_or_the_registry(roles_applied, workflows):  # noqa: F811
+def test_the_jobs_role_cannot_touch_users_keys_or_the_registry(roles_applied, workflows):
     _as("enrichhub_jobs")
     assert "permission denied" in _refused("UPDATE auth_user SET is_superuser = true")
     assert "permission denied" in _refused("SELECT key_hash FROM enrichhub_api_keys")
@@ -81,7 +81,7 @@ def test_the_jobs_role_cannot_touch_users_keys_or_the_registry(roles_applied, wo
     assert "must be owner" in _refused("DROP TABLE core.companies")
 
 
-def test_moving_a_reference_table_is_left_to_its_owner_and_says_so(roles_applied, demo):  # noqa: F811
+def test_moving_a_reference_table_is_left_to_its_owner_and_says_so(roles_applied, demo):
     with connection.cursor() as cursor:  # its purpose served, so only the privilege stands in the way
         cursor.execute("UPDATE core.people SET person_country = 'Germany' WHERE id IN "
                        "(SELECT id FROM reference.people_missing_country)")

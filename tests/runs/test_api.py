@@ -2,7 +2,7 @@ import pytest
 
 from runs.models import Run
 from runs.schemas import MAX_BATCH
-from tests.runs.conftest import event
+from tests.fixtures.api import event
 
 
 def test_without_a_key_the_api_answers_401(report):

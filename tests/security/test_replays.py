@@ -16,9 +16,8 @@ from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import JobRefused, job_cancel, job_create, job_pause, job_resume
 from registry.models import Workflow
 from runs.models import Run
-from tests.cleanup.conftest import demo  # noqa: F401 (the seeded demo warehouse)
 from tests.factories import WorkflowFactory
-from tests.runs.conftest import api_key, event, report, workflows  # noqa: F401 (API fixtures)
+from tests.fixtures.api import event
 
 REGISTRY = "/admin/registry/workflow/"
 EXTRACTED = "extracted.company_cleaned_name"
@@ -99,7 +98,7 @@ WRITING_KINDS = ["tenure_backfill", "funding_backfill", "coalesce_person_experie
 
 
 @pytest.mark.parametrize("kind", WRITING_KINDS)
-def test_e2_staff_without_permissions_cannot_start_a_writing_job(client, demo, kind):  # noqa: F811
+def test_e2_staff_without_permissions_cannot_start_a_writing_job(client, demo, kind):
     client.force_login(_staff("intern"))
     assert client.get(f"{JOBS}start/").status_code == 403
     response = client.post(f"{JOBS}start/", {"kind": kind, "params": "{}", "batch_size": "1000", "sleep_ms": "5",
@@ -108,7 +107,7 @@ def test_e2_staff_without_permissions_cannot_start_a_writing_job(client, demo, k
     assert not BatchJob.objects.exists()
 
 
-def test_e2_the_start_permission_starts_jobs_but_not_destructive_ones(client, demo):  # noqa: F811
+def test_e2_the_start_permission_starts_jobs_but_not_destructive_ones(client, demo):
     starter = _staff("ops", "cleanup.add_batchjob", "cleanup.view_batchjob")
     client.force_login(starter)
     response = client.post(f"{JOBS}start/", {"kind": "tenure_backfill", "params": "{}", "batch_size": "1000",
@@ -125,7 +124,7 @@ def _paused_delete_job() -> BatchJob:
 
 
 @pytest.mark.parametrize("action", ["pause", "resume", "cancel"])
-def test_e3_view_permission_does_not_pause_resume_or_cancel(client, demo, action):  # noqa: F811
+def test_e3_view_permission_does_not_pause_resume_or_cancel(client, demo, action):
     job = _paused_delete_job()
     if action in ("pause", "cancel"):
         BatchJob.objects.filter(pk=job.pk).update(status=BatchJob.Status.RUNNING)
@@ -139,7 +138,7 @@ def test_e3_view_permission_does_not_pause_resume_or_cancel(client, demo, action
             job=job, user=_staff("auditor2", "cleanup.view_batchjob"))
 
 
-def test_e3_resuming_a_paused_delete_needs_the_destructive_permission_and_is_recorded(client, demo):  # noqa: F811
+def test_e3_resuming_a_paused_delete_needs_the_destructive_permission_and_is_recorded(client, demo):
     job = _paused_delete_job()
     changer = _staff("shift", "cleanup.view_batchjob", "cleanup.change_batchjob")
     client.force_login(changer)
@@ -154,7 +153,7 @@ def test_e3_resuming_a_paused_delete_needs_the_destructive_permission_and_is_rec
 
 
 @pytest.mark.parametrize("field", ["source", "error", "workflow_name", "entity_key"])
-def test_e6_a_nul_byte_rejects_its_item_and_keeps_the_rest_of_the_batch(report, field):  # noqa: F811
+def test_e6_a_nul_byte_rejects_its_item_and_keeps_the_rest_of_the_batch(report, field):
     events = [event(entity_key=f"company{i}.com") for i in range(3)]
     events[1][field] = "clay\u0000" if field != "entity_key" else "acme\u0000.com"
     response = report({"events": events})
@@ -166,7 +165,7 @@ def test_e6_a_nul_byte_rejects_its_item_and_keeps_the_rest_of_the_batch(report, 
     assert sorted(Run.objects.values_list("entity_key", flat=True)) == ["company0.com", "company2.com"]
 
 
-def test_e6_a_nul_byte_in_a_status_query_is_a_422_naming_the_field(client, api_key):  # noqa: F811
+def test_e6_a_nul_byte_in_a_status_query_is_a_422_naming_the_field(client, api_key):
     response = client.post("/api/enrichment/status", {"entity_type": "company", "entity_key": "acme\u0000.com"},
                            content_type="application/json", headers={"X-API-Key": api_key})
     assert response.status_code == 422
@@ -175,7 +174,7 @@ def test_e6_a_nul_byte_in_a_status_query_is_a_422_naming_the_field(client, api_k
 
 
 @pytest.mark.parametrize("url", ["/api/enrichment/runs", "/api/enrichment/status"])
-def test_e6_nesting_too_deep_to_parse_is_answered_in_json(client, api_key, url):  # noqa: F811
+def test_e6_nesting_too_deep_to_parse_is_answered_in_json(client, api_key, url):
     deep = b"[" * 100_000 + b"]" * 100_000
     response = client.post(url, data=deep, content_type="application/json", headers={"X-API-Key": api_key})
     assert response.status_code == 422 and response["Content-Type"].startswith("application/json")

@@ -1,8 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 from psycopg import sql
 
+from tests.oracles import scalar
 from warehouse.demo.figures import SEED_INGEST_WORKFLOWS, SEED_REGISTERED_WORKFLOWS, DemoSize
 from warehouse.demo.seed import DEMO_TABLES, DemoDataExists, demo_seed
 from warehouse.models import Company, PersonWorkHistory
@@ -18,22 +18,16 @@ FUNDING_DELTA = r"""
     LEFT JOIN core.company_funding cf ON cf.domain = e.domain WHERE cf.domain IS NULL"""
 
 
-def _scalar(query: str | sql.Composable) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(query)
-        return cursor.fetchone()[0]
-
-
 def _table(qualified: str) -> sql.Identifier:
     return sql.Identifier(*qualified.split("."))
 
 
 def _rows(qualified: str) -> int:
-    return _scalar(sql.SQL("SELECT count(*) FROM {}").format(_table(qualified)))
+    return scalar(sql.SQL("SELECT count(*) FROM {}").format(_table(qualified)))
 
 
 def _table_digest(qualified: str) -> str:
-    return _scalar(sql.SQL("SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t")
+    return scalar(sql.SQL("SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {} t")
                    .format(_table(qualified)))
 
 
@@ -44,19 +38,19 @@ def seeded(db):
 
 def test_it_reproduces_the_seeds_figures_at_scale(seeded):
     figures = DemoSize(SCALE).figures()
-    assert _scalar(
+    assert scalar(
         "SELECT count(*) FROM core.companies_missing_location"
         " WHERE discovery_location IS NULL AND salesnav_location IS NULL"
     ) == figures["missing_location"]
     missing = Company.objects.filter(discovery_location=None, salesnav_location=None)
     assert missing.count() == figures["missing_location"]
-    assert _scalar(
+    assert scalar(
         "SELECT count(DISTINCT s.person_id) FROM core.person_job_start_dates s"
         " LEFT JOIN core.person_tenure t ON t.person_id = s.person_id WHERE t.person_id IS NULL"
     ) == figures["tenure_gap"]
-    assert _scalar(FUNDING_DELTA) == figures["funding_delta"]
+    assert scalar(FUNDING_DELTA) == figures["funding_delta"]
     assert PersonWorkHistory.objects.count() == figures["work_history_rows"]
-    assert _scalar(
+    assert scalar(
         "SELECT count(*) FROM extracted.person_experience e WHERE NOT EXISTS"
         " (SELECT 1 FROM core.person_work_history w WHERE w.source_record_id = e.id)"
     ) == figures["experience_not_synced"]
@@ -64,7 +58,7 @@ def test_it_reproduces_the_seeds_figures_at_scale(seeded):
 
 def test_it_registers_16_of_the_53_workflows_in_the_old_registry_shape(seeded):
     assert len(DEMO_WORKFLOWS) == SEED_INGEST_WORKFLOWS
-    assert _scalar("SELECT count(*) FROM reference.enrichment_workflow_registry") == SEED_REGISTERED_WORKFLOWS
+    assert scalar("SELECT count(*) FROM reference.enrichment_workflow_registry") == SEED_REGISTERED_WORKFLOWS
 
 
 def test_every_workflow_landing_table_has_rows(seeded):
@@ -74,16 +68,16 @@ def test_every_workflow_landing_table_has_rows(seeded):
 
 
 def test_the_data_is_dirty_the_way_real_data_is(seeded):
-    assert _scalar("SELECT count(*) FROM extracted.company_discovery WHERE domain <> lower(domain)") > 0
-    assert _scalar("SELECT count(*) FROM extracted.company_discovery WHERE domain LIKE 'https://www.%'") > 0
-    assert _scalar(
+    assert scalar("SELECT count(*) FROM extracted.company_discovery WHERE domain <> lower(domain)") > 0
+    assert scalar("SELECT count(*) FROM extracted.company_discovery WHERE domain LIKE 'https://www.%'") > 0
+    assert scalar(
         "SELECT count(*) FROM (SELECT lower(domain) FROM extracted.company_discovery GROUP BY 1"
         " HAVING count(*) > 1) AS duplicated"
     ) > 0
-    assert _scalar("SELECT count(*) FROM extracted.person_experience WHERE linkedin_url LIKE 'https://www.%/'") > 0
-    assert _scalar("SELECT count(*) FROM extracted.person_experience WHERE linkedin_url LIKE '%\\%C3%'") > 0
-    assert _scalar("SELECT count(*) FROM core.people WHERE full_name ~ '[^\\x01-\\x7F]'") > 0
-    assert _scalar("SELECT count(*) FROM core.person_work_history WHERE matched_job_function IS NULL") > 0
+    assert scalar("SELECT count(*) FROM extracted.person_experience WHERE linkedin_url LIKE 'https://www.%/'") > 0
+    assert scalar("SELECT count(*) FROM extracted.person_experience WHERE linkedin_url LIKE '%\\%C3%'") > 0
+    assert scalar("SELECT count(*) FROM core.people WHERE full_name ~ '[^\\x01-\\x7F]'") > 0
+    assert scalar("SELECT count(*) FROM core.person_work_history WHERE matched_job_function IS NULL") > 0
 
 
 def test_the_same_seed_gives_the_same_data_and_another_seed_does_not(seeded):
