@@ -23,6 +23,7 @@ test: install lint browser-deps
 
 lint: install
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 bench: install bench-deps
 	$(PY) -m bench.run $(BENCH)

@@ -23,3 +23,7 @@ def warehouse_shape_create(*, force: bool = False) -> None:
     """Create the missing schemas and tables of the warehouse shape; never drops or alters."""
     warehouse_ddl_guard(force=force)
     sql.shape_apply()
+
+
+def demo_data_present() -> bool:
+    return sql.demo_data_present()

@@ -18,7 +18,7 @@ from enrichhub.embedded_db import (
     embedded_server_stop,
 )
 from enrichhub.services import demo_api_key_ensure
-from warehouse.sql import demo_data_present
+from warehouse.services import demo_data_present
 
 STOP_GRACE_SECONDS = 20
 # A server that fails to start again is retried this often, not on every look.
