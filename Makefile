@@ -24,6 +24,7 @@ test: install lint browser-deps
 lint: install
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 bench: install bench-deps
 	$(PY) -m bench.run $(BENCH)

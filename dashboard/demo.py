@@ -2,7 +2,7 @@
 bought while the last one was still fresh, reported through the one event path."""
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -37,6 +37,6 @@ def demo_spend_record(*, per_workflow: int = 400, seed: int = 7) -> int:
     return reported
 
 
-def _event(workflow: str, kind: str, key: str, at, credits: str) -> dict:
+def _event(workflow: str, kind: str, key: str, at: datetime, credits: str) -> dict:
     return {"workflow_name": workflow, "entity_type": kind, "entity_key": key, "status": "completed",
             "at": at.isoformat(), "credits_spent": credits, "source": "demo"}

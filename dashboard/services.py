@@ -155,7 +155,8 @@ TOP_STATEMENTS = 25
 
 def database_server_label() -> str:
     """Which PostgreSQL enrichhub runs on, as the admin and /api/health say it."""
-    major, minor = divmod(connection.pg_version, 10_000)
+    version: int = connection.pg_version  # type: ignore[attr-defined]  # the postgresql backend's
+    major, minor = divmod(version, 10_000)
     origin = "embedded" if settings.EMBEDDED_DATABASE else "DATABASE_URL"
     return f"PostgreSQL {major}.{minor} ({origin})"
 

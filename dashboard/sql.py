@@ -17,7 +17,7 @@ GROUP BY 1, 2 ORDER BY 2, 1"""
 _TABLES = {"company": ("core", "companies"), "person": ("core", "people")}
 
 
-def _rows(query, params=None) -> list[tuple]:
+def _rows(query: str | sql.Composable, params: dict | list | None = None) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return cursor.fetchall()

@@ -6,6 +6,7 @@ from itertools import chain
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -48,7 +49,7 @@ def dashboard_refresh_view(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("dashboard"))
 
 
-def hidden_leads_csv(request: HttpRequest, entity: str) -> HttpResponse:
+def hidden_leads_csv(request: HttpRequest, entity: str) -> HttpResponseBase:
     if entity not in REQUIRED_FIELDS:
         raise Http404(f"no hidden leads of {entity!r}")
     if not request.user.has_perm(f"warehouse.view_{entity}"):

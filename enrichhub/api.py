@@ -1,5 +1,7 @@
 """The one NinjaAPI of the project; each app mounts its router here."""
 
+from typing import Any
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
@@ -13,7 +15,7 @@ from runs.api import router as enrichment_router
 class EnrichhubAPI(NinjaAPI):
     """Adds to the OpenAPI components the models of bodies that views parse themselves."""
 
-    def get_openapi_schema(self, *args, **kwargs):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for model in DOCUMENTED_SCHEMAS:
@@ -56,7 +58,7 @@ def unexpected_error_is_json(request: HttpRequest, exc: Exception) -> HttpRespon
 
 
 @api.get("/health", response=HealthOut, tags=["meta"], summary="Liveness and database reachability")
-def health(request):
+def health(request: HttpRequest) -> dict:
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('server_version')")
         (version,) = cursor.fetchone()

@@ -8,10 +8,11 @@ and a database that cannot be reached (503 with Retry-After, logged once per out
 
 import logging
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 logger = logging.getLogger("enrichhub.api")
@@ -19,7 +20,7 @@ API_PREFIX = "/api/"
 RETRY_AFTER_SECONDS = 5
 
 
-def json_error(status: int, detail, **headers: str) -> JsonResponse:
+def json_error(status: int, detail: object, **headers: str) -> JsonResponse:
     response = JsonResponse({"detail": detail}, status=status)
     for name, value in headers.items():
         response[name.replace("_", "-")] = value
@@ -38,7 +39,7 @@ class DatabaseOutage:
         self._lock = threading.Lock()
         self.down = False
 
-    def failed(self, exc: Exception) -> None:
+    def failed(self, exc: BaseException) -> None:
         with self._lock:
             if not self.down:
                 self.down = True
@@ -61,7 +62,7 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(exc, (OperationalError, InterfaceError)) and not _is_statement_error(exc)
 
 
-def _is_statement_error(exc: DatabaseError) -> bool:
+def _is_statement_error(exc: BaseException) -> bool:
     cause = exc.__cause__
     sqlstate = getattr(cause, "sqlstate", None) or ""
     # Class 08 is connection exceptions, 57P is operator intervention (shutdown, crash, cannot
@@ -72,14 +73,14 @@ def _is_statement_error(exc: DatabaseError) -> bool:
 def unavailable() -> JsonResponse:
     response = json_error(503, "the database is unreachable; try again shortly", Retry_After=str(RETRY_AFTER_SECONDS))
     # DatabaseOutage logged it once; Django's request logger would add a line per request.
-    response._has_been_logged = True
+    response._has_been_logged = True  # type: ignore[attr-defined]  # read by Django's log_response
     return response
 
 
 class ApiJsonErrorsMiddleware:
     """Rewrites non-JSON error answers under /api/ into JSON, and refuses oversized bodies first."""
 
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:

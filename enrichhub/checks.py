@@ -1,6 +1,10 @@
 """System checks of the PostgreSQL server enrichhub is connected to (`manage.py check --database default`,
 and every `migrate`)."""
 
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 from django.db import connections
@@ -25,15 +29,16 @@ def server_version_messages(pg_version: int) -> list[checks.CheckMessage]:
 
 
 @checks.register(checks.Tags.database)
-def database_server_check(app_configs, databases=None, **kwargs) -> list[checks.CheckMessage]:
+def database_server_check(app_configs: Sequence[AppConfig] | None, databases: Sequence[str] | None = None,
+                          **kwargs: Any) -> list[checks.CheckMessage]:
     messages = []
     for alias in databases or []:
-        messages += server_version_messages(connections[alias].pg_version)
+        messages += server_version_messages(connections[alias].pg_version)  # type: ignore[attr-defined]  # postgresql
     return messages
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def shared_secret_key_check(app_configs, **kwargs) -> list[checks.CheckMessage]:
+def shared_secret_key_check(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[checks.CheckMessage]:
     """A real deployment (DATABASE_URL) runs several processes and machines that must sign alike."""
     if settings.EMBEDDED_DATABASE or settings.SECRET_KEY_FROM_ENVIRONMENT:
         return []

@@ -45,4 +45,4 @@ def _parse_url(url: str) -> dict[str, Any]:
         )
     if not config.get("NAME"):
         raise DatabaseSetupError("DATABASE_URL has no database name: add /dbname after the host")
-    return config
+    return dict(config)

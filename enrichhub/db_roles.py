@@ -121,5 +121,5 @@ def _schemas(names: tuple[str, ...]) -> sql.Composed:
     return sql.SQL(", ").join(sql.Identifier(name) for name in dict.fromkeys(names))
 
 
-def _statement(template: str, *parts) -> sql.Composed:
+def _statement(template: str, *parts: sql.Composable) -> sql.Composed:
     return sql.SQL(template).format(*parts)

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -150,7 +151,7 @@ def _running_socket_dir(data_dir: Path) -> Path | None:
     return Path(info.socket_dir)
 
 
-def _postmaster_info(data_dir: Path):
+def _postmaster_info(data_dir: Path) -> Any:
     if not (data_dir / "postmaster.pid").exists():
         return None
     try:
@@ -191,7 +192,7 @@ def _bin_path() -> Path:
 
 
 @cache
-def _wheel_utils():
+def _wheel_utils() -> Any:
     """The wheel's helpers, imported quietly: its package import asks platformdirs for a runtime
     folder, which warns when XDG_RUNTIME_DIR is unset (CI, cron) and is not used by us."""
     with warnings.catch_warnings():
@@ -201,7 +202,7 @@ def _wheel_utils():
 
 
 @cache
-def _system_account():
+def _system_account() -> Any:
     """As root, PostgreSQL refuses to run: the server runs as a system user of the wheel's name."""
     if os.name != "posix" or os.geteuid() != 0:
         return None

@@ -21,7 +21,7 @@ class WorkflowForm(forms.ModelForm):
                   "refresh_after_days", "gap_alert_threshold"]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         candidate = Workflow(**{name: value for name, value in cleaned.items() if hasattr(Workflow, name)})
         for field_name, problems in workflow_problems(workflow=candidate, catalog=catalog_load()).items():
             for problem in problems:
@@ -54,15 +54,15 @@ class WorkflowAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="raw")
     def raw_table_status(self, obj: Workflow) -> str:
-        return _table_status(obj.raw_table, obj.raw_exists)
+        return _table_status(obj.raw_table, obj.raw_exists)  # type: ignore[attr-defined]  # annotated
 
     @admin.display(description="extracted")
     def extracted_table_status(self, obj: Workflow) -> str:
-        return _table_status(obj.extracted_table, obj.extracted_exists)
+        return _table_status(obj.extracted_table, obj.extracted_exists)  # type: ignore[attr-defined]  # annotated
 
     @admin.display(description="core")
     def core_table_status(self, obj: Workflow) -> str:
-        return _table_status(obj.core_table, obj.core_exists)
+        return _table_status(obj.core_table, obj.core_exists)  # type: ignore[attr-defined]  # annotated
 
     @admin.action(description="Activate selected workflows", permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet[Workflow]) -> None:

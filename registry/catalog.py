@@ -7,12 +7,14 @@ this module confirmed.
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from registry import sql
 from registry.models import Workflow
 from registry.scope import own_table_names, table_scope_problem, warehouse_schemas
 
+ProblemAdder = Callable[[str, str], None]  # (field name, what is wrong with it)
 QUALIFIED_NAME = re.compile(r"^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$")
 
 
@@ -25,11 +27,11 @@ class Catalog:
 
     columns: dict[str, frozenset[str]] = field(default_factory=dict)
 
-    def has_table(self, qualified: str) -> bool:
+    def has_table(self, qualified: str | None) -> bool:
         return qualified in self.columns
 
-    def has_column(self, qualified: str, column: str) -> bool:
-        return column in self.columns.get(qualified, frozenset())
+    def has_column(self, qualified: str | None, column: str | None) -> bool:
+        return qualified is not None and column in self.columns.get(qualified, frozenset())
 
 
 def catalog_load() -> Catalog:
@@ -64,14 +66,14 @@ def workflow_problems(*, workflow: Workflow, catalog: Catalog) -> dict[str, list
     return problems
 
 
-def _require_for_active(workflow: Workflow, add) -> None:
+def _require_for_active(workflow: Workflow, add: ProblemAdder) -> None:
     """An active workflow is one the status API and the jobs rely on: it must be complete."""
     for field_name in ("extracted_table", "key_column", "key_type"):
         if not getattr(workflow, field_name):
             add(field_name, "required while the workflow is active")
 
 
-def _check_key_columns(workflow: Workflow, catalog: Catalog, add) -> None:
+def _check_key_columns(workflow: Workflow, catalog: Catalog, add: ProblemAdder) -> None:
     key_tables = [t for f, t in workflow.tables.items() if f != "core_table" and catalog.has_table(t)]
     if workflow.key_column:
         for table in key_tables:

@@ -22,7 +22,7 @@ def demo_registry_complete() -> tuple[int, int]:
             workflow.core_table, workflow.coalesces_to_core = demo.core_table, demo.core_table is not None
             workflow.coalesce_when_filled = demo.coalesce_when_filled
             workflow.is_active = True
-            workflow._change_reason = DEMO_REASON
+            workflow._change_reason = DEMO_REASON  # type: ignore[attr-defined]  # simple_history
             workflow.save()
             created, updated = created + is_new, updated + (not is_new)
     return created, updated

@@ -80,6 +80,14 @@ class Workflow(models.Model):
         return self.core_key_column or self.key_column
 
     @property
+    def key_source(self) -> tuple[str, str, str]:
+        """(extracted table, key column, key type): what a workflow that passed the catalog check
+        is read by. Raises ValueError for a workflow that lacks one of them."""
+        if not (self.extracted_table and self.key_column and self.key_type):
+            raise ValueError(f"{self.workflow_name} has no extracted table, key column or key type")
+        return self.extracted_table, self.key_column, self.key_type
+
+    @property
     def tables(self) -> dict[str, str]:
         """The workflow's table fields that are filled in, by field name."""
         named = {"raw_table": self.raw_table, "extracted_table": self.extracted_table, "core_table": self.core_table}

@@ -47,7 +47,7 @@ def workflow_set_active(*, workflows: QuerySet[Workflow], active: bool, reason: 
             if problems:
                 result.refused[workflow.workflow_name] = [f"{f}: {m}" for f, ms in problems.items() for m in ms]
                 continue
-            workflow._change_reason = reason
+            workflow._change_reason = reason  # type: ignore[attr-defined]  # simple_history
             workflow.save(update_fields=["is_active", "updated_at"])
             result.changed.append(workflow.workflow_name)
     return result
@@ -75,7 +75,7 @@ def audit_apply(*, outcome: AuditOutcome, commit: bool) -> AuditChanges:
             changes.deactivated.append(workflow.workflow_name)
             if commit:
                 workflow.is_active = False
-                workflow._change_reason = AUDIT_REASON
+                workflow._change_reason = AUDIT_REASON  # type: ignore[attr-defined]  # simple_history
                 workflow.save(update_fields=["is_active", "updated_at"])
     return changes
 
@@ -89,7 +89,7 @@ def _draft_create(function: IngestFunction) -> None:
         is_active=False,
         **function.tables,
     )
-    workflow._change_reason = AUDIT_REASON
+    workflow._change_reason = AUDIT_REASON  # type: ignore[attr-defined]  # simple_history
     workflow.save(force_insert=True)
 
 
@@ -99,6 +99,6 @@ def _blanks_fill(workflow: Workflow, function: IngestFunction, *, commit: bool) 
     if filled and commit:
         for name in filled:
             setattr(workflow, name, inferred[name])
-        workflow._change_reason = AUDIT_REASON
+        workflow._change_reason = AUDIT_REASON  # type: ignore[attr-defined]  # simple_history
         workflow.save(update_fields=[*filled, "updated_at"])
     return filled

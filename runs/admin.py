@@ -1,8 +1,11 @@
 """Run inspection and API keys in the admin; run figures added to the registry's list."""
 
+from datetime import datetime
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from kernel import COMPANY, PERSON, InvalidEntityKey, normalise_entity_key
 from registry.admin import WorkflowAdmin
@@ -19,7 +22,7 @@ class SourceFilter(admin.SimpleListFilter):
     title = "source"
     parameter_name = "source"
 
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         vendors = set(Workflow.objects.exclude(vendor="").values_list("vendor", flat=True))
         return [(name, name) for name in sorted(vendors | {"backfill", "manual"})]
 
@@ -47,7 +50,8 @@ class RunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Run | None = None) -> bool:
         return False
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Run], search_term: str):
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Run],
+                           search_term: str) -> tuple[QuerySet[Run], bool]:
         term = search_term.strip()
         if not term:
             return queryset, False
@@ -61,11 +65,12 @@ class RunAdmin(admin.ModelAdmin):
             matches |= Q(entity_type=entity_type, entity_key=key)
         return queryset.filter(matches), False
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl")
+        context = getattr(response, "context_data", {})
+        changelist = context.get("cl")
         if changelist is not None:
-            response.context_data["status_counts"] = selectors.run_status_counts(runs=changelist.queryset)
+            context["status_counts"] = selectors.run_status_counts(runs=changelist.queryset)
         return response
 
     @admin.action(description="Mark selected failed runs pending (re-enrich)")
@@ -84,7 +89,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     fields = ["name", "is_active"]
 
-    def save_model(self, request: HttpRequest, obj: ApiKey, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
             services.api_key_cache_clear()  # a deactivation takes effect here at once
@@ -105,15 +110,15 @@ class WorkflowWithRunsAdmin(WorkflowAdmin):
 
     @admin.display(description="completed runs", ordering="completed_count")
     def runs_completed(self, obj: Workflow) -> int:
-        return obj.completed_count
+        return obj.completed_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="failed runs", ordering="failed_count")
     def runs_failed(self, obj: Workflow) -> int:
-        return obj.failed_count
+        return obj.failed_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="last completed", ordering="last_completed")
-    def last_completed_at(self, obj: Workflow):
-        return obj.last_completed
+    def last_completed_at(self, obj: Workflow) -> datetime | None:
+        return obj.last_completed  # type: ignore[attr-defined]  # annotated by get_queryset
 
 
 admin.site.unregister(Workflow)

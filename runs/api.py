@@ -48,7 +48,7 @@ _EVENTS_BODY = {
 
 @router.post("/runs", response={200: RunEventsOut, 422: RunEventsOut | ErrorOut}, openapi_extra=_EVENTS_BODY,
              summary="Report one run event, or a batch of up to 1,000")
-def runs_report(request: HttpRequest):
+def runs_report(request: HttpRequest) -> HttpResponse | Status:
     """Upsert runs from events. Replays and late events change nothing. Invalid items are
     listed with their index and field (422) while the valid items of the batch are recorded."""
     items = _event_items(request.body)
@@ -98,7 +98,7 @@ _BATCH_EXAMPLES = {"requestBody": {"content": {"application/json": {"examples": 
 
 @router.post("/status", response={200: EntityStatusOut, 422: ValidationErrorOut}, openapi_extra=_STATUS_EXAMPLES,
              summary="Has this company or person been enriched, and did it reach core?")
-def enrichment_status(request: HttpRequest, payload: EntityStatusIn):
+def enrichment_status(request: HttpRequest, payload: EntityStatusIn) -> HttpResponse | Status:
     """One item per active workflow of the entity's type, with counts in extracted and core,
     and whether enriching now would buy again what is still fresh."""
     try:
@@ -110,8 +110,9 @@ def enrichment_status(request: HttpRequest, payload: EntityStatusIn):
 
 @router.post("/status/batch", response={200: EntityStatusBatchOut, 422: ValidationErrorOut},
              openapi_extra=_BATCH_EXAMPLES, summary="The status of up to 500 entities in one call")
-def enrichment_status_batch(request: HttpRequest, payload: EntityStatusBatchIn):
-    problems, entities = [], []
+def enrichment_status_batch(request: HttpRequest, payload: EntityStatusBatchIn) -> HttpResponse | Status:
+    problems: list[dict] = []
+    entities: list[tuple[str, str]] = []
     for index, entity in enumerate(payload.entities):
         try:
             entities.append((entity.entity_type, normalise_entity_key(entity_type=entity.entity_type,

@@ -9,6 +9,7 @@ workflow from its first row; the merge makes that, and any re-run, write nothing
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
 
@@ -66,15 +67,15 @@ def _unusable_because(workflow: Workflow, catalog: Catalog) -> str | None:
 
 def _workflow_backfill(workflow: Workflow, *, batch_rows: int, progress: Progress | None) -> BackfillResult:
     result = BackfillResult(workflow.workflow_name)
-    estimate = sql.table_row_estimate(table=workflow.extracted_table)
+    table, key_column, key_type = workflow.key_source
+    estimate = sql.table_row_estimate(table=table)
     sql.backfill_staging_reset()
     after_id = 0
     while True:
-        rows = sql.extracted_batch(table=workflow.extracted_table, key_column=workflow.key_column,
-                                   after_id=after_id, limit=batch_rows)
+        rows = sql.extracted_batch(table=table, key_column=key_column, after_id=after_id, limit=batch_rows)
         if not rows:
             break
-        result.invalid_keys += _stage(rows, entity_type=workflow.key_type)
+        result.invalid_keys += _stage(rows, entity_type=key_type)
         result.rows_read += len(rows)
         after_id = rows[-1][0]
         if progress:
@@ -85,7 +86,9 @@ def _workflow_backfill(workflow: Workflow, *, batch_rows: int, progress: Progres
 
 def _stage(rows: list[tuple], *, entity_type: str) -> int:
     """Aggregate one batch per normalised key into the staging table; returns invalid keys."""
-    latest, counts, invalid = {}, {}, 0
+    latest: dict[str, datetime] = {}
+    counts: dict[str, int] = {}
+    invalid = 0
     for _, raw_key, created_at in rows:
         try:
             key = normalise_entity_key(entity_type=entity_type, raw=raw_key)
@@ -104,7 +107,7 @@ def _merge(workflow: Workflow, result: BackfillResult) -> None:
     while True:
         with transaction.atomic():
             upto, created, updated = sql.backfill_merge_chunk(
-                workflow=workflow.workflow_name, entity_type=workflow.key_type, source=BACKFILL_SOURCE,
+                workflow=workflow.workflow_name, entity_type=workflow.key_source[2], source=BACKFILL_SOURCE,
                 after=after, chunk=MERGE_CHUNK_KEYS)
         result.created += created
         result.updated += updated

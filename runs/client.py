@@ -24,7 +24,8 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from types import TracebackType
+from typing import Any, Literal
 
 logger = logging.getLogger("enrichhub.client")
 
@@ -82,16 +83,17 @@ class track_enrichment:  # noqa: N801 -- used as a decorator and a context manag
         self._report("running")
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> Literal[False]:
         if exc is None:
             self._report("completed")
         else:
-            self._report("failed", error=f"{exc_type.__name__}: {exc}"[:2000])
+            self._report("failed", error=f"{type(exc).__name__}: {exc}"[:2000])
         return False  # the ingest's exception propagates unchanged
 
     def __call__(self, function: Callable) -> Callable:
         @functools.wraps(function)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             key = self.entity_key(*args, **kwargs) if callable(self.entity_key) else self.entity_key
             with track_enrichment(self.workflow, key, self.source, entity_type=self.entity_type,
                                   reporter=self.reporter) as run:

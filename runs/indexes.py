@@ -44,7 +44,7 @@ def key_indexes_missing() -> list[KeyIndexNeed]:
     catalog = catalog_load()
     users: dict[tuple[str, str, str | None], list[str]] = {}
     for workflow in Workflow.objects.order_by("workflow_name"):
-        function = KEY_FUNCTIONS.get(workflow.key_type)
+        function = KEY_FUNCTIONS.get(workflow.key_type or "")
         for table, column in ((workflow.extracted_table, workflow.key_column),
                               (workflow.core_table, workflow.core_lookup_column)):
             if table and column and catalog.has_column(table, column):
@@ -52,7 +52,7 @@ def key_indexes_missing() -> list[KeyIndexNeed]:
                 if function:
                     users.setdefault((table, column, function), []).append(workflow.workflow_name)
     plain = [(table, column) for table, column, function in users if function is None]
-    present = sql.key_indexes_present(pairs=plain) if plain else {}
+    present: dict[tuple, bool] = dict(sql.key_indexes_present(pairs=plain)) if plain else {}
     present.update({(table, column, function): True for table, column, function in key_function_indexes()})
     needs = [KeyIndexNeed(table, column, tuple(names), function)
              for (table, column, function), names in users.items()

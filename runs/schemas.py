@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field
+from pydantic.config import JsonDict
 
 MAX_BATCH = 1000
 
@@ -70,8 +71,8 @@ class ErrorOut(Schema):
 
 
 MAX_STATUS_BATCH = 500
-_COMPANY_EXAMPLE = {"entity_type": "company", "entity_key": "ironclad.com"}
-_PERSON_EXAMPLE = {"entity_type": "person", "entity_key": "linkedin.com/in/johndoe"}
+_COMPANY_EXAMPLE: JsonDict = {"entity_type": "company", "entity_key": "ironclad.com"}
+_PERSON_EXAMPLE: JsonDict = {"entity_type": "person", "entity_key": "linkedin.com/in/johndoe"}
 
 
 class EntityStatusIn(Schema):

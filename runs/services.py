@@ -128,7 +128,7 @@ def runs_mark_pending(*, runs: QuerySet[Run]) -> int:
         status=Run.Status.PENDING, last_event_at=timezone.now(), updated_at=timezone.now())
 
 
-def api_key_create(*, name: str, created_by=None) -> tuple[ApiKey, str]:
+def api_key_create(*, name: str, created_by: Any = None) -> tuple[ApiKey, str]:
     """Create a key; returns it with the plain key, which is not stored and cannot be shown again."""
     prefix = API_KEY_PREFIX + secrets.token_hex(4)
     plain = f"{prefix}_{secrets.token_urlsafe(32)}"

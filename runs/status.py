@@ -13,6 +13,8 @@ from registry.catalog import catalog_load
 from runs.sql import status as status_sql
 
 NOT_RUN = "not_run"
+# (workflow, entity index) -> (rows in extracted, rows in core)
+Counts = dict[tuple[str, int], tuple[int, int]]
 _IN_FLIGHT = {"pending", "running"}
 # Tables created after a plan was built are picked up when it ages out.
 PLAN_MAX_AGE_SECONDS = 60.0
@@ -102,7 +104,8 @@ def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.Workfl
     return digest
 
 
-def _counts_with_current_plan(specs, kind: str, keys: list[str]):
+def _counts_with_current_plan(specs: list[status_sql.WorkflowSpec], kind: str,
+                              keys: list[str]) -> tuple[status_sql.StatusPlan, tuple[str, Counts]]:
     """Run the cached statement; if a table vanished since it was built, rebuild it from
     today's catalog once (the workflow then reports the missing table) instead of failing."""
     fingerprint = tuple(specs)
@@ -118,7 +121,7 @@ def _counts_with_current_plan(specs, kind: str, keys: list[str]):
         return plan, _counts_fetch(plan, kind, keys)
 
 
-def _counts_fetch(plan: status_sql.StatusPlan, kind: str, keys: list[str]):
+def _counts_fetch(plan: status_sql.StatusPlan, kind: str, keys: list[str]) -> tuple[str, Counts]:
     probes = [(probe, owner) for owner, key in enumerate(keys)
               for probe in index_probes(entity_type=kind, key=key)]
     spellings = [(spelling, owner) for owner, key in enumerate(keys)
@@ -126,7 +129,7 @@ def _counts_fetch(plan: status_sql.StatusPlan, kind: str, keys: list[str]):
     return status_sql.counts_fetch(plan=plan, probes=probes, spellings=spellings)
 
 
-def _plan_build(fingerprint: tuple, specs) -> status_sql.StatusPlan:
+def _plan_build(fingerprint: tuple, specs: list[status_sql.WorkflowSpec]) -> status_sql.StatusPlan:
     plan = status_sql.plan_compile(workflows=list(specs), catalog=catalog_load(),
                                    key_function_indexes=key_function_indexes())
     return _plans.put(fingerprint, plan)

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.paginator import Paginator
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 
@@ -21,7 +22,7 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.COUNT_CAP].count()
+        return self.object_list[: self.COUNT_CAP].count()  # type: ignore[attr-defined]  # a QuerySet here
 
 
 class WarehouseAdmin(admin.ModelAdmin):
@@ -32,10 +33,10 @@ class WarehouseAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -47,13 +48,14 @@ class HiddenLeadFilter(admin.SimpleListFilter):
     parameter_name = "missing"
     entity = ""
 
-    def lookups(self, request: HttpRequest, model_admin) -> list[tuple[str, str]]:
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [(",".join(combo), " + ".join(combo)) for combo in missing_combinations(self.entity)]
 
-    def queryset(self, request: HttpRequest, queryset):
-        if not self.value():
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if not value:
             return queryset
-        missing = tuple(self.value().split(","))
+        missing = tuple(value.split(","))
         try:
             return queryset & hidden_queryset(entity=self.entity, missing=missing)
         except ValueError as exc:

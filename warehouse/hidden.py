@@ -12,7 +12,7 @@ REQUIRED_FIELDS = {
     "company": ("company_name", "company_country"),
     "person": ("person_country", "matched_job_function", "matched_seniority"),
 }
-MODELS = {"company": Company, "person": Person}
+MODELS: dict[str, type[Company] | type[Person]] = {"company": Company, "person": Person}
 
 
 def missing_q(field: str) -> Q:

@@ -13,7 +13,7 @@ class CoalesceMappingForm(forms.ModelForm):
         fields = ["workflow", "columns", "create_missing", "is_active"]
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not self.errors:
             mapping = self.instance
             for field, value in cleaned.items():

@@ -7,6 +7,7 @@ them in the catalog; a jsonb field name is a bound parameter.
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cleanup.coalescing.models import CoalesceMapping
 from cleanup.coalescing.sql import mapped as sql
@@ -76,31 +77,38 @@ def mapping_plan(mapping: CoalesceMapping, catalog: Catalog) -> MappingPlan:
         raise MappingInvalid(f"{workflow.core_table}.{workflow.core_lookup_column} does not exist", "workflow")
     if not isinstance(mapping.columns, dict) or not mapping.columns:
         raise MappingInvalid('columns must map core columns to sources, e.g. {"cleaned_name": "payload.company"}')
-    targets = {target: _target_source(workflow, catalog, target, text) for target, text in mapping.columns.items()}
+    tables = _MappedTables(workflow.extracted_table, workflow.core_table, workflow.core_lookup_column)
+    targets = {target: _target_source(tables, catalog, target, text) for target, text in mapping.columns.items()}
     if mapping.create_missing:
-        _check_insertable(workflow, targets)
+        _check_insertable(tables, targets)
     return MappingPlan(name, workflow.key_type, workflow.extracted_table, workflow.key_column, workflow.core_table,
                        workflow.core_lookup_column, targets, mapping.create_missing)
 
 
-def _target_source(workflow, catalog: Catalog, target: str, text: object) -> Source:
-    if target == workflow.core_lookup_column:
+class _MappedTables(NamedTuple):
+    extracted: str
+    core: str
+    core_key: str
+
+
+def _target_source(tables: _MappedTables, catalog: Catalog, target: str, text: object) -> Source:
+    if target == tables.core_key:
         raise MappingInvalid(f"{target} is the core key: it is set from the normalised key, not mapped")
-    if not catalog.has_column(workflow.core_table, target):
-        raise MappingInvalid(f"core column {workflow.core_table}.{target} does not exist")
+    if not catalog.has_column(tables.core, target):
+        raise MappingInvalid(f"core column {tables.core}.{target} does not exist")
     source = source_parse(text)
-    if not catalog.has_column(workflow.extracted_table, source.column):
-        raise MappingInvalid(f"source column {workflow.extracted_table}.{source.column} does not exist")
-    if source.field and sql.column_type(table=workflow.extracted_table, column=source.column) not in ("json", "jsonb"):
+    if not catalog.has_column(tables.extracted, source.column):
+        raise MappingInvalid(f"source column {tables.extracted}.{source.column} does not exist")
+    if source.field and sql.column_type(table=tables.extracted, column=source.column) not in ("json", "jsonb"):
         raise MappingInvalid(f"{source}: {source.column} is not a json column, so it has no fields")
     return source
 
 
-def _check_insertable(workflow, targets: dict[str, Source]) -> None:
-    key = workflow.core_lookup_column
-    if not sql.column_is_unique(table=workflow.core_table, column=key):
-        raise MappingInvalid(f"creating rows needs a unique index on {workflow.core_table}.{key}", "create_missing")
-    lacking = set(sql.columns_required(table=workflow.core_table)) - set(targets) - {key}
+def _check_insertable(tables: _MappedTables, targets: dict[str, Source]) -> None:
+    key = tables.core_key
+    if not sql.column_is_unique(table=tables.core, column=key):
+        raise MappingInvalid(f"creating rows needs a unique index on {tables.core}.{key}", "create_missing")
+    lacking = set(sql.columns_required(table=tables.core)) - set(targets) - {key}
     if lacking:
         raise MappingInvalid(f"creating rows needs a value for {', '.join(sorted(lacking))} (NOT NULL, no default)",
                              "create_missing")

@@ -6,14 +6,14 @@ runs app stays unaware of jobs (dependencies point cleanup -> runs), and however
 events arrive between two ticks, each workflow gets one job for all their entities.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from cleanup.coalescing.models import CoalesceMapping, CoalesceWatermark
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import JobRefused, job_create, job_enqueue
+from cleanup.jobs.services import JobRefused, Operator, job_create, job_enqueue
 from registry.models import Workflow
 from runs.models import Run
 
@@ -49,6 +49,7 @@ def coalescing_job_params(workflow_name: str, *, keys: list[str] | None = None) 
     """(kind, params) of a job coalescing the workflow: a sweep without keys, exactly `keys`,
     or the whole table when there are more keys than one job takes."""
     kind = coalescer_kind(workflow_name)
+    params: dict[str, object]
     if not keys:
         params = {"mode": "sweep"}
     elif len(keys) <= MAX_KEYS_PER_JOB:
@@ -60,7 +61,7 @@ def coalescing_job_params(workflow_name: str, *, keys: list[str] | None = None) 
     return kind, params
 
 
-def coalesce_keys_start(workflow_name: str, *, keys: list[str], user=None) -> BatchJob:
+def coalesce_keys_start(workflow_name: str, *, keys: list[str], user: Operator = None) -> BatchJob:
     """Create and enqueue the job; raises JobRefused / JobParamsError with the reason."""
     kind, params = coalescing_job_params(workflow_name, keys=keys)
     with transaction.atomic():
@@ -76,7 +77,7 @@ def coalescing_workflows() -> list[str]:
     return [name for name in names.values_list("workflow_name", flat=True) if name in CODE_COALESCERS or name in mapped]
 
 
-def reported_runs_coalesce(*, now=None) -> dict[str, str]:
+def reported_runs_coalesce(*, now: datetime | None = None) -> dict[str, str]:
     """For every coalescing workflow: the entities whose runs completed since the last call go
     to one job. A workflow whose job cannot start now (another is active) keeps its mark and
     is tried again on the next call. Returns workflow -> what happened."""
@@ -84,7 +85,7 @@ def reported_runs_coalesce(*, now=None) -> dict[str, str]:
     return {workflow: _hand_on_new_runs(workflow, until) for workflow in coalescing_workflows()}
 
 
-def _hand_on_new_runs(workflow: str, until) -> str:
+def _hand_on_new_runs(workflow: str, until: datetime) -> str:
     watermark, _ = CoalesceWatermark.objects.get_or_create(workflow_id=workflow,
                                                            defaults={"runs_seen_until": until - FIRST_LOOK_BACK})
     keys = sorted(set(Run.objects.filter(workflow_id=workflow, status=Run.Status.COMPLETED,

@@ -2,13 +2,14 @@
 job titles the mapping lacks."""
 
 import csv
+from collections.abc import Iterable
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from cleanup.coalescing.reported_runs import NoCoalescer, coalesce_keys_start
@@ -39,7 +40,7 @@ class GapSnapshotAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: GapSnapshot | None = None) -> bool:
         return False
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         view = self.admin_site.admin_view
         return [path("missing/<str:workflow>/", view(self.missing_view), name="cleanup_gapsnapshot_missing"),
                 path("unmapped-titles/", view(self.unmapped_titles_view), name="cleanup_unmapped_titles"),
@@ -69,7 +70,7 @@ class GapSnapshotAdmin(admin.ModelAdmin):
         except (NoCoalescer, JobParamsError, services.JobRefused) as exc:
             self.message_user(request, f"{workflow}: {exc}", level=messages.ERROR)
             return
-        self.message_user(request, f"{workflow}: job #{job.pk} started — {job.dry_run_report['summary']}")
+        self.message_user(request, f"{workflow}: job #{job.pk} started — {(job.dry_run_report or {})['summary']}")
 
     def missing_view(self, request: HttpRequest, workflow: str) -> HttpResponse:
         if not Workflow.objects.filter(workflow_name=workflow).exists():
@@ -101,7 +102,7 @@ class GapSnapshotAdmin(admin.ModelAdmin):
 MISSING_KEYS_SHOWN = 500
 
 
-def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+def _csv_response(filename: str, header: list[str], rows: Iterable[Iterable[object]]) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)

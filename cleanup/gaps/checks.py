@@ -14,7 +14,7 @@ from django.utils import timezone
 from cleanup.gaps import sql
 from cleanup.gaps.models import GapSnapshot
 from kernel import InvalidEntityKey, normalise_entity_key
-from registry.catalog import catalog_load
+from registry.catalog import Catalog, catalog_load
 from registry.models import Workflow
 
 
@@ -43,7 +43,7 @@ def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True) -
     return gaps
 
 
-def _gap(workflow: Workflow, catalog, cache: dict) -> Gap:
+def _gap(workflow: Workflow, catalog: Catalog, cache: dict) -> Gap:
     began = time.monotonic()
     try:
         extracted, core_keys, invalid = _key_sets(workflow, catalog, cache)
@@ -65,18 +65,18 @@ def gap_missing_keys(*, workflow_name: str) -> list[str]:
     return sorted(extracted - (core_keys or set()))
 
 
-def _key_sets(workflow: Workflow, catalog, cache: dict) -> tuple[set[str], set[str] | None, int]:
+def _key_sets(workflow: Workflow, catalog: Catalog, cache: dict) -> tuple[set[str], set[str] | None, int]:
     """(keys in extracted, keys in core or None without a core table, invalid extracted keys)."""
     if not catalog.has_column(workflow.extracted_table, workflow.key_column):
         raise GapUnknown(f"{workflow.extracted_table}.{workflow.key_column} does not exist")
+    table, key_column, key_type = workflow.key_source
     filled = workflow.coalesce_when_filled
-    if filled and not catalog.has_column(workflow.extracted_table, filled):
-        raise GapUnknown(f"{workflow.extracted_table}.{filled} does not exist")
-    extracted, invalid = _keys(workflow.extracted_table, workflow.key_column, workflow.key_type, cache,
-                               filled=filled)
+    if filled and not catalog.has_column(table, filled):
+        raise GapUnknown(f"{table}.{filled} does not exist")
+    extracted, invalid = _keys(table, key_column, key_type, cache, filled=filled)
     column = workflow.core_lookup_column
     if workflow.core_table and column and catalog.has_column(workflow.core_table, column):
-        return extracted, _keys(workflow.core_table, column, workflow.key_type, cache)[0], invalid
+        return extracted, _keys(workflow.core_table, column, key_type, cache)[0], invalid
     return extracted, None, invalid
 
 

@@ -1,6 +1,7 @@
 """Jobs in the admin: start one (after a dry run), watch its progress, pause, resume, cancel."""
 
 import json
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from cleanup.jobs import services
@@ -59,11 +60,11 @@ class BatchJobAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: BatchJob | None = None) -> bool:
         return False
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         start = path("start/", self.admin_site.admin_view(self.start_view), name="cleanup_batchjob_start")
         return [start, *super().get_urls()]
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         running = BatchJob.objects.filter(status__in=services.ACTIVE).exists()
         return super().changelist_view(request, {**(extra_context or {}), "auto_refresh": running})
 
@@ -116,7 +117,7 @@ class BatchJobAdmin(admin.ModelAdmin):
                     job = services.job_create(kind=data["kind"], params=data["params"], batch_size=data["batch_size"],
                                               sleep_ms=data["sleep_ms"], user=request.user)
                     services.job_enqueue(job=job)
-                    self.message_user(request, f"Job #{job.pk} started: {job.dry_run_report['summary']}")
+                    self.message_user(request, f"Job #{job.pk} started: {(job.dry_run_report or {})['summary']}")
                     return HttpResponseRedirect(reverse("admin:cleanup_batchjob_change", args=[job.pk]))
                 context["preview"] = services.job_preview(kind=data["kind"], params=data["params"])
             except (JobParamsError, services.JobRefused) as exc:
@@ -141,7 +142,8 @@ class BatchJobAdmin(admin.ModelAdmin):
     def cancel(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> None:
         self._apply(request, queryset, services.job_cancel, "cancelled")
 
-    def _apply(self, request: HttpRequest, queryset: QuerySet[BatchJob], change, verb: str) -> None:
+    def _apply(self, request: HttpRequest, queryset: QuerySet[BatchJob], change: Callable[..., bool],
+               verb: str) -> None:
         done, refused = [], []
         for job in queryset:
             try:

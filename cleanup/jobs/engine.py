@@ -48,7 +48,8 @@ def job_run(*, job_id: int, budget_s: float | None = None, progress: Progress | 
         sql.job_lock_release(job_id=job_id)
 
 
-def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None, should_stop) -> str:
+def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None,
+                should_stop: Callable[[], bool]) -> str:
     job = BatchJob.objects.get(pk=job_id)
     if job.is_finished or job.status == BatchJob.Status.PAUSED:
         return job.status
@@ -135,7 +136,7 @@ def _stopped(job: BatchJob, requested: str) -> str:
     return requested
 
 
-def _mark(job: BatchJob, **fields) -> None:
+def _mark(job: BatchJob, **fields: object) -> None:
     for name, value in fields.items():
         setattr(job, name, value)
     job.save(update_fields=[*fields, "updated_at"])

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +23,9 @@ _PERMISSION_NAMES = {START_PERMISSION: "add batch job", CHANGE_PERMISSION: "chan
 # A runner saves progress after every batch and holds the job's advisory lock while it lives.
 # A running job whose lock nobody holds, silent for longer than this, lost its runner.
 RUNNER_GRACE = timedelta(seconds=10)
+# Who asks: a Django user (maybe anonymous), or None for the operator of the machine (a command
+# line, a schedule), who may do everything.
+Operator = Any
 
 
 class JobRefused(Exception):
@@ -29,7 +33,7 @@ class JobRefused(Exception):
 
 
 def job_create(*, kind: str, params: dict | None = None, batch_size: int = 1000, sleep_ms: int = 5,
-               user=None) -> BatchJob:
+               user: Operator = None) -> BatchJob:
     """Validate and record a job (status queued) with its dry-run figures. Refuses a second
     active job of the same kind, and users without the permissions the kind needs.
 
@@ -84,13 +88,13 @@ def job_slice_enqueue(*, job_id: int) -> None:
     async_task("cleanup.tasks.job_run_task", job_id, task_name=f"job-{job_id}")
 
 
-def job_pause(*, job: BatchJob, user=None) -> bool:
+def job_pause(*, job: BatchJob, user: Operator = None) -> bool:
     """Takes effect between batches. False when the job was not queued or running."""
     _check_change_permission(user, job)
     return _transition(job, {BatchJob.Status.QUEUED, BatchJob.Status.RUNNING}, BatchJob.Status.PAUSED)
 
 
-def job_resume(*, job: BatchJob, user=None) -> bool:
+def job_resume(*, job: BatchJob, user: Operator = None) -> bool:
     """Resuming a destructive job deletes what is left: it needs the destructive permission too."""
     _check_permissions(user, job.kind, CHANGE_PERMISSION, "resume")
     resumed = _transition(job, {BatchJob.Status.PAUSED, BatchJob.Status.FAILED}, BatchJob.Status.QUEUED)
@@ -99,7 +103,7 @@ def job_resume(*, job: BatchJob, user=None) -> bool:
     return resumed
 
 
-def job_cancel(*, job: BatchJob, user=None) -> bool:
+def job_cancel(*, job: BatchJob, user: Operator = None) -> bool:
     """Stops between batches; what earlier batches did stays done (and archived)."""
     _check_change_permission(user, job)
     return _transition(job, set(ACTIVE), BatchJob.Status.CANCELLED)
@@ -130,7 +134,7 @@ def interrupted_job_for(*, kind: str, params: dict | None = None) -> BatchJob | 
     return next((job for job in candidates if job.pk in interrupted), None)
 
 
-def job_resume_interrupted(*, job: BatchJob, user=None) -> bool:
+def job_resume_interrupted(*, job: BatchJob, user: Operator = None) -> bool:
     """Hand an interrupted job to the q2 cluster; it continues from its checkpoint."""
     _check_permissions(user, job.kind, CHANGE_PERMISSION, "resume")
     if job_interruption(job=job) is None:
@@ -149,12 +153,12 @@ def interrupted_jobs_resume() -> list[int]:
     return sorted(interrupted)
 
 
-def _check_change_permission(user, job: BatchJob) -> None:
+def _check_change_permission(user: Operator, job: BatchJob) -> None:
     if user is not None and not user.has_perm(CHANGE_PERMISSION):
         raise JobRefused(f"changing {job} needs the 'change batch job' permission")
 
 
-def _check_permissions(user, kind: str, permission: str, verb: str) -> None:
+def _check_permissions(user: Operator, kind: str, permission: str, verb: str) -> None:
     if user is None:
         return
     if not user.has_perm(permission):

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 from psycopg import sql
@@ -73,7 +74,7 @@ def events_upsert(*, rows: list[EventRow]) -> set[tuple[str, str]]:
     """Apply one round of events; returns the (workflow, key) pairs whose row changed."""
     if not rows:
         return set()
-    params = {
+    params: dict[str, Any] = {
         "workflows": [r.workflow_name for r in rows], "keys": [r.entity_key for r in rows],
         "types": [r.entity_type for r in rows], "statuses": [r.status for r in rows],
         "records": [r.records_processed for r in rows], "ats": [r.at for r in rows],

@@ -34,7 +34,7 @@ def key_index_create(*, table: str, column: str, index_name: str, function: str 
         cursor.execute(_INVALID_INDEX, {"schema": schema, "name": index_name})
         if cursor.fetchone():
             cursor.execute(sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(sql.Identifier(schema, index_name)))
-        key = sql.Identifier(column)
+        key: sql.Composable = sql.Identifier(column)
         if function:
             key = key_function_call(function=function, argument=key)
         cursor.execute(sql.SQL("CREATE INDEX CONCURRENTLY IF NOT EXISTS {index} ON {table} ({key})").format(

@@ -3,10 +3,11 @@
 import math
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from psycopg import sql
 
 from warehouse import sql as warehouse_sql
@@ -58,9 +59,11 @@ def demo_seed(*, scale: float, seed: int = 42, reset: bool = False, progress: Pr
         _refuse_or_reset(cursor, reset=reset)
         cursor.execute("SELECT set_config('enrichhub.demo_seed', %s, true)", [str(seed)])
         params = _parameters(size)
-        for statement in statements.HELPERS + statements.PREPARE:
-            cursor.execute(statement, params if "%(" in statement else None)
-        for table, statement in [*statements.COMPANIES, *statements.PEOPLE, statements.REGISTRY]:
+        for helper in statements.HELPERS + statements.PREPARE:
+            cursor.execute(helper, params if "%(" in helper else None)
+        generated: list[tuple[str, str | sql.Composable]] = [*statements.COMPANIES, *statements.PEOPLE,
+                                                            statements.REGISTRY]
+        for table, statement in generated:
             rows[table] = _timed(cursor, table, statement, params, progress)
         for table, rowcount in _fill_generic_tables(cursor, size, progress):
             rows[table] = rowcount
@@ -69,7 +72,8 @@ def demo_seed(*, scale: float, seed: int = 42, reset: bool = False, progress: Pr
     return SeedReport(rows_by_table=rows, seconds=time.monotonic() - started)
 
 
-def _timed(cursor, label: str, statement, params: dict, progress: Progress | None) -> int:
+def _timed(cursor: CursorWrapper, label: str, statement: sql.Composable | str, params: dict,
+           progress: Progress | None) -> int:
     began = time.monotonic()
     cursor.execute(statement, params)
     if progress:
@@ -77,7 +81,7 @@ def _timed(cursor, label: str, statement, params: dict, progress: Progress | Non
     return cursor.rowcount
 
 
-def _refuse_or_reset(cursor, *, reset: bool) -> None:
+def _refuse_or_reset(cursor: CursorWrapper, *, reset: bool) -> None:
     tables = DEMO_TABLES + [t for w in generic_landing_workflows() for t in (w.raw_table, w.extracted_table)]
     identifiers = [sql.Identifier(*warehouse_sql.split_table_name(t)) for t in tables]
     if not reset:
@@ -92,12 +96,13 @@ def _refuse_or_reset(cursor, *, reset: bool) -> None:
     cursor.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(sql.SQL(", ").join(identifiers)))
 
 
-def _has_rows(cursor, table: sql.Identifier) -> bool:
+def _has_rows(cursor: CursorWrapper, table: sql.Identifier) -> bool:
     cursor.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(table))
     return cursor.fetchone()[0]
 
 
-def _fill_generic_tables(cursor, size: DemoSize, progress: Progress | None):
+def _fill_generic_tables(cursor: CursorWrapper, size: DemoSize,
+                         progress: Progress | None) -> Iterator[tuple[str, int]]:
     for workflow in generic_landing_workflows():
         extracted_schema, extracted_name = warehouse_sql.split_table_name(workflow.extracted_table)
         fill, mirror = statements.generic_rows_statements(
@@ -112,7 +117,7 @@ def _fill_generic_tables(cursor, size: DemoSize, progress: Progress | None):
         yield workflow.raw_table, _timed(cursor, workflow.raw_table, mirror, {}, progress)
 
 
-def _advance_identity_sequences(cursor) -> None:
+def _advance_identity_sequences(cursor: CursorWrapper) -> None:
     """Rows were inserted with explicit ids; move each identity sequence past them."""
     cursor.execute(
         """SELECT n.nspname, c.relname, a.attname FROM pg_attribute a

@@ -172,7 +172,7 @@ def _with_job_fields(statement: str, *, rows: str, unsynced_salt: str) -> sql.Co
     return sql.SQL(statement).format(job_fields=fields)
 
 
-PEOPLE = [
+PEOPLE: list[tuple[str, str | sql.Composable]] = [
     ("core.people",
      """INSERT INTO core.people (id, linkedin_url, full_name, first_name, last_name, job_title, company_domain,
                                 person_country, matched_job_function, matched_seniority, created_at, updated_at)

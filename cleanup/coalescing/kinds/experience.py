@@ -89,7 +89,8 @@ class CoalescePersonExperience(KindBase):
 
     def _write(self, state: dict, rows: list[tuple]) -> int:
         """Coalesce rows into core; updates the counters in state; returns rows written."""
-        mapping, matches = sql.title_mapping(), {}
+        mapping = sql.title_mapping()
+        matches: dict[str, object] = {}
         coalesced = []
         for row in rows:
             item = _coalesced(row, mapping, matches)

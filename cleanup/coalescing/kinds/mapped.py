@@ -10,7 +10,7 @@ each key's latest values. Writes are idempotent: an unchanged core row is not to
 import psycopg
 from django.db import IntegrityError, transaction
 
-from cleanup.coalescing.mapping import MappingInvalid, active_mapping_plan
+from cleanup.coalescing.mapping import MappingInvalid, MappingPlan, active_mapping_plan
 from cleanup.coalescing.sql import mapped as sql
 from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_dry_run, mode_clean, sweep_start
 from cleanup.jobs.models import BatchJob
@@ -34,7 +34,7 @@ class CoalesceMapped(KindBase):
     def clean_params(self, params: dict) -> dict:
         workflow = params.get("workflow")
         try:
-            plan = active_mapping_plan(workflow)
+            plan = active_mapping_plan(str(workflow))
         except MappingInvalid as exc:
             raise JobParamsError(f"workflow: {exc.args[0]}") from None
         mode = mode_clean(params, MODES)
@@ -99,7 +99,7 @@ class CoalesceMapped(KindBase):
         return Batch(rows=written, checkpoint=state)
 
 
-def core_write_skipping_refused_rows(plan, rows: list[dict]) -> tuple[int, list[dict]]:
+def core_write_skipping_refused_rows(plan: MappingPlan, rows: list[dict]) -> tuple[int, list[dict]]:
     """Write the rows core accepts; return them with the rows it refused (a NOT NULL or CHECK
     constraint), each with its key and the reason. One bad row no longer fails the job: the
     batch is halved around it, so k bad rows of n cost about k·log2(n) extra statements."""

@@ -3,7 +3,7 @@
 from django.db import connection
 from psycopg import sql as psycopg_sql
 
-from kernel import server_bound_fetch
+from kernel import KeyLookup, server_bound_fetch
 
 SOURCE = "extracted.person_experience"
 
@@ -60,10 +60,10 @@ def title_mapping() -> dict[str, tuple[str, str]]:
         return {title: (function, seniority) for title, function, seniority in cursor.fetchall()}
 
 
-def experience_batch(*, after_id: int, limit: int, lookup=None) -> list[tuple]:
+def experience_batch(*, after_id: int, limit: int, lookup: KeyLookup | None = None) -> list[tuple]:
     """The next rows by id; only those a kernel.KeyLookup finds, if given."""
-    params = {"after": after_id, "limit": limit}
-    keys = psycopg_sql.SQL("")
+    params: dict[str, object] = {"after": after_id, "limit": limit}
+    keys: psycopg_sql.Composable = psycopg_sql.SQL("")
     if lookup is not None:
         keys = psycopg_sql.SQL("AND {}").format(lookup.condition)
         params["lookup_values"] = lookup.values

@@ -7,11 +7,15 @@ type without Python knowing the types.
 """
 
 import json
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from psycopg import sql
 
-from kernel import server_bound_fetch
+from kernel import KeyLookup, server_bound_fetch
+
+if TYPE_CHECKING:  # the mapping module reads the catalog through this one
+    from cleanup.coalescing.mapping import MappingPlan
 
 
 def _table(qualified: str) -> sql.Identifier:
@@ -45,10 +49,11 @@ def columns_required(*, table: str) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def extracted_rows(*, plan, after_id: int, limit: int, lookup=None) -> list[tuple]:
+def extracted_rows(*, plan: "MappingPlan", after_id: int, limit: int, lookup: KeyLookup | None = None) -> list[tuple]:
     """(id, raw key, *source values) after an id, in id order; only rows of some keys with a
     kernel.KeyLookup."""
-    values, params = [], {"after": after_id, "limit": limit}
+    values: list[sql.Composable] = []
+    params: dict[str, object] = {"after": after_id, "limit": limit}
     for index, source in enumerate(plan.targets.values()):
         column = sql.Identifier(source.column)
         if source.field:
@@ -56,7 +61,7 @@ def extracted_rows(*, plan, after_id: int, limit: int, lookup=None) -> list[tupl
             values.append(sql.SQL("{} ->> {}").format(column, sql.Placeholder(f"field{index}")))
         else:
             values.append(sql.SQL("{}::text").format(column))
-    condition = sql.SQL("id > %(after)s")
+    condition: sql.Composable = sql.SQL("id > %(after)s")
     if lookup is not None:
         condition = sql.SQL("{} AND {}").format(condition, lookup.condition)
         params["lookup_values"] = lookup.values
@@ -66,7 +71,7 @@ def extracted_rows(*, plan, after_id: int, limit: int, lookup=None) -> list[tupl
     return server_bound_fetch(query.as_string(), params)
 
 
-def core_write(*, plan, rows: list[dict]) -> int:
+def core_write(*, plan: "MappingPlan", rows: list[dict]) -> int:
     """Fill (or with create_missing, upsert) core rows keyed by the normalised key; a source
     that is empty keeps core's value. Returns the rows inserted or changed."""
     if not rows:
@@ -92,11 +97,11 @@ def core_write(*, plan, rows: list[dict]) -> int:
     return len(server_bound_fetch(statement.as_string(), {"rows": json.dumps(rows)}))
 
 
-def extracted_max_id(*, plan) -> int:
+def extracted_max_id(*, plan: "MappingPlan") -> int:
     query = sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(_table(plan.extracted_table))
     return server_bound_fetch(query.as_string(), {})[0][0]
 
 
-def extracted_count_after(*, plan, after_id: int) -> int:
+def extracted_count_after(*, plan: "MappingPlan", after_id: int) -> int:
     query = sql.SQL("SELECT count(*) FROM {} WHERE id > %(after)s").format(_table(plan.extracted_table))
     return server_bound_fetch(query.as_string(), {"after": after_id})[0][0]

@@ -5,7 +5,7 @@ import json
 
 from psycopg import sql
 
-from kernel import server_bound_fetch
+from kernel import KeyLookup, server_bound_fetch
 
 SOURCE = "extracted.person_profile"
 # core.people.id has no default in the warehouse: new people take ids from enrichhub's own
@@ -48,9 +48,9 @@ WHERE r.raw_title IS NOT NULL AND NOT EXISTS (
       AND t.raw_title = r.raw_title)"""
 
 
-def profile_rows(*, after_id: int, limit: int, lookup=None) -> list[tuple]:
-    params = {"after": after_id, "limit": limit}
-    keys = sql.SQL("")
+def profile_rows(*, after_id: int, limit: int, lookup: KeyLookup | None = None) -> list[tuple]:
+    params: dict[str, object] = {"after": after_id, "limit": limit}
+    keys: sql.Composable = sql.SQL("")
     if lookup is not None:
         keys = sql.SQL("AND {}").format(lookup.condition)
         params["lookup_values"] = lookup.values

@@ -90,7 +90,7 @@ def keys_dry_run(job: BatchJob, *, what: str, into: str) -> DryRun:
                   summary=f"would coalesce {what} {count:,} {'entity' if count == 1 else 'entities'} into {into}")
 
 
-def sweep_start(job: BatchJob, *, kind: str, **same_params) -> int:
+def sweep_start(job: BatchJob, *, kind: str, **same_params: object) -> int:
     """Where a sweep starts: the extracted id the last completed whole-table job of this kind
     (and these params) reached: a sweep, reconciliation or refresh, not a job for some keys or
     for a part of the id range. Other modes start at the beginning."""

@@ -53,7 +53,7 @@ class FundingBackfill(KindBase):
         if not rows:
             job.estimated_total = sql.staged_count(job_id=job.pk)
             return Batch(rows=0, checkpoint={"phase": "insert", "after_domain": ""})
-        staged = {}
+        staged: dict[str, tuple] = {}
         for row_id, domain, funding_range, created_at in rows:
             try:
                 key = normalise_domain(domain)

@@ -1,5 +1,7 @@
 """Raw SQL of the cleanup app, one module per job kind plus what they share."""
 
+from typing import Any
+
 from django.db import connection
 from psycopg import sql
 
@@ -58,7 +60,7 @@ def column_list(columns: list[str], *, prefix: str | None = None) -> sql.Composa
     return sql.SQL(", ").join(sql.Identifier(c) for c in columns)
 
 
-def scalar(query: str | sql.Composable, params: dict | list | None = None):
+def scalar(query: str | sql.Composable, params: dict | list | None = None) -> Any:
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         row = cursor.fetchone()

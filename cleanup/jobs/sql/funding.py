@@ -55,7 +55,7 @@ def discovery_batch(*, after_id: int, limit: int) -> list[tuple]:
 
 def staging_add(*, job_id: int, rows: list[tuple]) -> None:
     """rows: (domain, range, min, max, seen_at, source id)."""
-    columns = list(zip(*rows, strict=True)) if rows else [[]] * 6
+    columns: list[tuple] = list(zip(*rows, strict=True)) if rows else [()] * 6
     with connection.cursor() as cursor:
         cursor.execute(_STAGING_ADD.format(staging=staging_table(job_id)), dict(zip(
             ("domains", "ranges", "mins", "maxes", "seen", "ids"), map(list, columns), strict=True)))

@@ -13,6 +13,7 @@ import logging
 
 import psycopg
 from django.db import DatabaseError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from psycopg import sql
 
 logger = logging.getLogger("enrichhub.jobs")
@@ -50,7 +51,7 @@ def jobs_role_reset() -> None:
         cursor.execute("RESET ROLE")
 
 
-def _role_create(cursor) -> None:
+def _role_create(cursor: CursorWrapper) -> None:
     cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [JOBS_ROLE])
     if cursor.fetchone() is None:
         cursor.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(JOBS_ROLE)).as_string())
@@ -59,7 +60,7 @@ def _role_create(cursor) -> None:
         cursor.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(JOBS_ROLE)).as_string())
 
 
-def _schema_grant(cursor, schema: str) -> None:
+def _schema_grant(cursor: CursorWrapper, schema: str) -> None:
     cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema])
     if cursor.fetchone() is None:
         return

@@ -1,6 +1,7 @@
 import json
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from cleanup.gaps.alerts import alerts_evaluate
 from cleanup.gaps.checks import gaps_check
@@ -9,12 +10,12 @@ from cleanup.gaps.checks import gaps_check
 class Command(BaseCommand):
     help = "Count, per active workflow, the entities in extracted that core lacks; store a snapshot, alert."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--workflow", action="append", dest="workflows", help="only these (repeatable)")
         parser.add_argument("--format", choices=["text", "json"], default="text")
         parser.add_argument("--no-store", action="store_true", help="do not keep a snapshot")
 
-    def handle(self, *args, workflows: list[str] | None, format: str, no_store: bool, **options) -> None:
+    def handle(self, *args: Any, workflows: list[str] | None, format: str, no_store: bool, **options: Any) -> None:
         gaps = gaps_check(workflow_names=workflows, store=not no_store)
         changes = alerts_evaluate(gaps=gaps) if not no_store else None
         if format == "json":

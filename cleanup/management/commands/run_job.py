@@ -1,8 +1,9 @@
 import json
 import signal
 from datetime import timedelta
+from typing import Any, TextIO, cast
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -37,7 +38,7 @@ def params_parse(pairs: list[str]) -> dict:
 class Command(BaseCommand):
     help = "Start a clean-up or backfill job (or --resume one) in the foreground, or --enqueue it."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("kind", nargs="?", choices=sorted(KINDS))
         parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                             help='a VALUE that is JSON is read as JSON (keys=\'["a.com","b.com"]\', job_id=12); '
@@ -48,8 +49,12 @@ class Command(BaseCommand):
         parser.add_argument("--enqueue", action="store_true", help="hand it to the q2 cluster")
         parser.add_argument("--resume", type=int, metavar="JOB_ID", help="continue a job from its checkpoint")
 
-    def handle(self, *args, kind, param, dry_run, batch_size, sleep_ms, enqueue, resume, **options) -> None:
+    def handle(self, *args: Any, kind: str | None, param: list[str], dry_run: bool, batch_size: int, sleep_ms: int,
+               enqueue: bool, resume: int | None, **options: Any) -> None:
         params = params_parse(param)
+        if kind is None and resume is None:
+            raise CommandError(f"name a job kind ({', '.join(sorted(KINDS))}) or --resume JOB_ID")
+        kind = kind or ""
         try:
             if dry_run:
                 self.stdout.write(job_preview(kind=kind, params=params).summary)
@@ -64,7 +69,7 @@ class Command(BaseCommand):
         except (JobParamsError, JobRefused, BatchJob.DoesNotExist) as exc:
             raise CommandError(str(exc)) from exc
         if not resume and not interrupted:
-            self.stdout.write(f"job #{job.pk}: {job.dry_run_report['summary']}")
+            self.stdout.write(f"job #{job.pk}: {(job.dry_run_report or {})['summary']}")
         if enqueue:
             job_enqueue(job=job)
             self.stdout.write(f"job #{job.pk} handed to the q2 cluster")
@@ -75,7 +80,7 @@ class Command(BaseCommand):
         stop = {"requested": False}
         signal.signal(signal.SIGTERM, lambda *_: stop.update(requested=True))  # finish the batch, then stop
         columns = [TextColumn(f"job #{job.pk} {job.kind}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
-        with Progress(*columns, console=Console(file=self.stdout._out)) as bar:
+        with Progress(*columns, console=Console(file=cast(TextIO, self.stdout._out))) as bar:
             task = bar.add_task("rows", total=job.estimated_total)
 
             def progress(current: BatchJob) -> None:

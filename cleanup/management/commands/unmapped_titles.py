@@ -1,4 +1,5 @@
 import csv
+from typing import Any
 
 from django.core.management.base import BaseCommand
 
@@ -8,7 +9,7 @@ from cleanup.coalescing.titles import unmapped_titles_list
 class Command(BaseCommand):
     help = "List job titles the mapping table lacks, most frequent first, with the rules' guess (CSV)."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         writer = csv.writer(self.stdout)
         writer.writerow(["raw_title", "rows", "suggested_function", "suggested_seniority"])
         for title in unmapped_titles_list():

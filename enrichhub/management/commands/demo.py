@@ -3,10 +3,11 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cleanup.coalescing.demo import demo_mappings_ensure
 from dashboard.demo import demo_spend_record
@@ -53,11 +54,11 @@ def _kill_session(child: subprocess.Popen) -> None:
 class Command(BaseCommand):
     help = "Prepare the database and demo data, then run the q2 cluster and web server until Ctrl-C."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addr", default=os.environ.get("ENRICHHUB_ADDR", "127.0.0.1:8000"))
         parser.add_argument("--scale", type=float, default=float(os.environ.get("ENRICHHUB_DEMO_SCALE", "1")))
 
-    def handle(self, *args, addr: str, scale: float, **options) -> None:
+    def handle(self, *args: Any, addr: str, scale: float, **options: Any) -> None:
         # Launched in the background, a shell hands its children SIGINT already ignored; Ctrl-C
         # (or `kill -INT`) must stop the demo however it was started.
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -74,7 +75,8 @@ class Command(BaseCommand):
             failed = None
         self._stop(children)
         if failed is not None:
-            raise CommandError(f"'{' '.join(failed.args[2:])}' exited with status {failed.returncode}")
+            command = cast(list[str], failed.args)[2:]  # after the interpreter and manage.py
+            raise CommandError(f"'{' '.join(command)}' exited with status {failed.returncode}")
 
     def _prepare(self, scale: float) -> None:
         demo_warehouse = settings.WAREHOUSE_DDL_ALLOWED

@@ -1,4 +1,5 @@
 import os
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -9,7 +10,7 @@ from enrichhub.services import admin_account_ensure
 class Command(BaseCommand):
     help = "Create the admin superuser if missing and print its credentials."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         account = admin_account_ensure(
             username=settings.ADMIN_USERNAME,
             password=os.environ.get("ENRICHHUB_ADMIN_PASSWORD") or None,

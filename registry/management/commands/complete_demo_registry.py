@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from registry.demo import demo_registry_complete
 from warehouse.services import WarehouseDdlRefused, warehouse_ddl_guard
@@ -7,10 +9,10 @@ from warehouse.services import WarehouseDdlRefused, warehouse_ddl_guard
 class Command(BaseCommand):
     help = "Register all 53 demo workflows with their tables and keys (the demo's Phase 1)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--force", action="store_true", help="allow it on a DATABASE_URL server")
 
-    def handle(self, *args, force: bool, **options) -> None:
+    def handle(self, *args: Any, force: bool, **options: Any) -> None:
         try:
             warehouse_ddl_guard(force=force)
         except WarehouseDdlRefused as exc:

@@ -1,7 +1,8 @@
 import json
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from registry import reports, selectors, services
 from registry.audit import AuditPathError, tree_scan
@@ -12,13 +13,13 @@ EXIT_UNREGISTERED = 1
 class Command(BaseCommand):
     help = "Compare the ingest functions in source trees with the workflow registry."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("paths", nargs="+", type=Path, help="files or folders of ingest code")
         parser.add_argument("--check", action="store_true", help="exit 1 when a function is unregistered")
         parser.add_argument("--apply", action="store_true", help="write the changes (default: dry run)")
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
-    def handle(self, *args, paths: list[Path], check: bool, apply: bool, format: str, **options) -> None:
+    def handle(self, *args: Any, paths: list[Path], check: bool, apply: bool, format: str, **options: Any) -> None:
         try:
             scan = tree_scan(paths=paths, rules=selectors.audit_rules())
         except AuditPathError as exc:

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import IntegrityError
 
 from runs.services import api_key_create
@@ -7,10 +9,10 @@ from runs.services import api_key_create
 class Command(BaseCommand):
     help = "Create an API key for the enrichment API; the key is the last line printed."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="who will use it, e.g. modal-ingest")
 
-    def handle(self, *args, name: str, **options) -> None:
+    def handle(self, *args: Any, name: str, **options: Any) -> None:
         try:
             key, plain = api_key_create(name=name)
         except IntegrityError as exc:

@@ -1,6 +1,7 @@
 import time
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from runs.indexes import key_index_create, key_indexes_missing
 
@@ -9,10 +10,10 @@ class Command(BaseCommand):
     help = ("List key columns of registered tables without their plain or key-function index; "
             "--create builds them CONCURRENTLY.")
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--create", action="store_true", help="create the missing indexes")
 
-    def handle(self, *args, create: bool, **options) -> None:
+    def handle(self, *args: Any, create: bool, **options: Any) -> None:
         missing = key_indexes_missing()
         if not missing:
             self.stdout.write("every registered key column has an index")

@@ -1,4 +1,6 @@
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from warehouse.demo.seed import DemoDataExists, demo_seed
 from warehouse.services import WarehouseDdlRefused, warehouse_ddl_guard
@@ -7,14 +9,15 @@ from warehouse.services import WarehouseDdlRefused, warehouse_ddl_guard
 class Command(BaseCommand):
     help = "Fill the demo warehouse with deterministic data at the seed TODO's scale."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--scale", type=float, default=1.0, help="1 reproduces the seed's figures")
         parser.add_argument("--seed", type=int, default=42, help="same seed, same data")
         parser.add_argument("--reset", action="store_true", help="replace existing demo data")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
         parser.add_argument("--force", action="store_true", help="allow it on a DATABASE_URL server")
 
-    def handle(self, *args, scale: float, seed: int, reset: bool, if_empty: bool, force: bool, **options) -> None:
+    def handle(self, *args: Any, scale: float, seed: int, reset: bool, if_empty: bool, force: bool,
+               **options: Any) -> None:
         try:
             warehouse_ddl_guard(force=force)
             report = demo_seed(scale=scale, seed=seed, reset=reset, progress=self._progress)
