@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from cleanup.gaps import sql
@@ -33,7 +34,7 @@ class Gap:
 def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True) -> list[Gap]:
     """Compute every active workflow's gap (or the named ones'); store snapshots unless told not to."""
     catalog = catalog_load()
-    workflows = Workflow.objects.filter(is_active=True).exclude(extracted_table=None).order_by("workflow_name")
+    workflows = _checked_workflows()
     if workflow_names:
         workflows = workflows.filter(workflow_name__in=workflow_names)
     normalised: dict[tuple[str, str], tuple[set[str], int]] = {}  # a table read once per check
@@ -41,6 +42,15 @@ def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True) -
     if store:
         _snapshots_store([g for g in gaps if g.error is None])
     return gaps
+
+
+def checked_workflow_names() -> list[str]:
+    """The workflows a gap check measures: active, with an extracted table."""
+    return list(_checked_workflows().values_list("workflow_name", flat=True))
+
+
+def _checked_workflows() -> QuerySet[Workflow]:
+    return Workflow.objects.filter(is_active=True).exclude(extracted_table=None).order_by("workflow_name")
 
 
 def _gap(workflow: Workflow, catalog: Catalog, cache: dict) -> Gap:

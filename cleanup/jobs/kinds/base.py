@@ -108,7 +108,8 @@ def require_int(params: dict, name: str) -> int:
     if isinstance(value, str) and value.isdigit():
         value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise JobParamsError(f"{name} must be a positive job id, got {params.get(name)!r}")
+        raise JobParamsError(f"{name} must be a positive job id, got {params.get(name)!r}: name the job with "
+                             f"--param {name}=N (run_job) or {{\"{name}\": N}} (the admin's params)")
     return value
 
 

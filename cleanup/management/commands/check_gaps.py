@@ -1,10 +1,10 @@
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from cleanup.gaps.alerts import alerts_evaluate
-from cleanup.gaps.checks import gaps_check
+from cleanup.gaps.checks import checked_workflow_names, gaps_check
 
 
 class Command(BaseCommand):
@@ -16,6 +16,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-store", action="store_true", help="do not keep a snapshot")
 
     def handle(self, *args: Any, workflows: list[str] | None, format: str, no_store: bool, **options: Any) -> None:
+        if workflows:
+            unknown = sorted(set(workflows) - set(checked_workflow_names()))
+            if unknown:
+                raise CommandError(f"not an active workflow with an extracted table: {', '.join(unknown)}; "
+                                   "the registry lists them (manage.py registry_check, or the admin)")
         gaps = gaps_check(workflow_names=workflows, store=not no_store)
         changes = alerts_evaluate(gaps=gaps) if not no_store else None
         if format == "json":

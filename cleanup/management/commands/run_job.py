@@ -64,9 +64,9 @@ class Command(BaseCommand):
                 silent = job_interruption(job=interrupted) or timedelta()
                 self.stdout.write(f"job #{interrupted.pk} was interrupted (its runner went silent "
                                   f"{silent.total_seconds():.0f} s ago); resuming it from its checkpoint")
-            job = (BatchJob.objects.get(pk=resume) if resume else interrupted or job_create(
+            job = (_job_to_resume(resume) if resume else interrupted or job_create(
                 kind=kind, params=params, batch_size=batch_size, sleep_ms=sleep_ms))
-        except (JobParamsError, JobRefused, BatchJob.DoesNotExist) as exc:
+        except (JobParamsError, JobRefused) as exc:
             raise CommandError(str(exc)) from exc
         if not resume and not interrupted:
             self.stdout.write(f"job #{job.pk}: {(job.dry_run_report or {})['summary']}")
@@ -96,3 +96,14 @@ class Command(BaseCommand):
             raise CommandError(job.last_error)
         if status == BatchJob.Status.RUNNING:
             self.stdout.write(f"stopped between batches; continue with: manage.py run_job --resume {job.pk}")
+
+
+def _job_to_resume(job_id: int) -> BatchJob:
+    job = BatchJob.objects.filter(pk=job_id).first()
+    if job is not None:
+        return job
+    recent = list(BatchJob.objects.order_by("-pk").values_list("pk", "kind", "status")[:5])
+    listing = "; ".join(f"#{pk} {kind} ({status})" for pk, kind, status in recent) or "there are no jobs yet"
+    raise CommandError(f"there is no job #{job_id}. The latest: {listing}. All jobs are listed in the admin "
+                       "under Clean-ups and backfills → Batch jobs")
+
