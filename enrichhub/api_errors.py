@@ -93,7 +93,9 @@ class ApiJsonErrorsMiddleware:
         if response.status_code < 500:
             database_outage.answered()
         if response.status_code >= 400 and not response.get("Content-Type", "").startswith("application/json"):
-            return json_error(response.status_code, _reason(response))
+            # A 405 keeps its Allow header: it tells the client which method to use instead.
+            kept = {"Allow": response["Allow"]} if response.has_header("Allow") else {}
+            return json_error(response.status_code, _reason(response), **kept)
         return response
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:

@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.humanize",
     "django_q",
+    # Serves Swagger UI's JS and CSS from the project's static files: /api/docs works offline.
+    "ninja",
     "simple_history",
     "enrichhub",
     "kernel",
@@ -91,6 +93,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # django-q2 on the ORM broker: PostgreSQL stays the one source of truth. `retry` must
 # exceed `timeout`, or a slow task is handed to a second worker while the first still runs.

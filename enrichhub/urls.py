@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
@@ -11,6 +12,8 @@ admin.site.index_title = "Lead warehouse control"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    # Browsers ask for /favicon.ico on every page that names no icon (the API docs).
+    path("favicon.ico", RedirectView.as_view(url=static("enrichhub/favicon.svg"), permanent=True)),
     path("admin/dashboard/", admin.site.admin_view(dashboard_view), name="dashboard"),
     path("admin/dashboard/refresh/", admin.site.admin_view(dashboard_refresh_view), name="dashboard_refresh"),
     path("admin/dashboard/hidden/<str:entity>.csv", admin.site.admin_view(hidden_leads_csv),

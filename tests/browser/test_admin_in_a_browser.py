@@ -83,3 +83,42 @@ def test_a_dry_run_from_the_admin_then_a_running_job_moves(browser_page, live_se
         # The list refreshes itself every 5 s while a job runs: the figure moves without a click.
         expect(progress).not_to_have_text(first, timeout=20_000)
         screenshot(page, "job-moved")
+
+
+def _contrast(foreground: str, background: str) -> float:
+    """WCAG contrast ratio of two CSS rgb()/rgba() colours."""
+    def luminance(colour: str) -> float:
+        channels = [int(part) / 255 for part in colour[colour.index("(") + 1:].rstrip(")").split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_the_dashboard_entry_on_the_home_page_is_readable(browser_page, live_server, seeded_admin):
+    page = browser_page
+    _log_in(page, live_server)
+    link = page.locator("#dashboard-link h2 a")
+    colour = link.evaluate("element => getComputedStyle(element).color")
+    bar = page.locator("#dashboard-link h2").evaluate("element => getComputedStyle(element).backgroundColor")
+    assert _contrast(colour, bar) >= 4.5, (colour, bar)
+    screenshot(page, "home")
+
+
+def test_the_api_docs_work_without_a_network(browser_page, live_server, db):
+    page = browser_page
+    outside: list[str] = []
+
+    def only_this_server(route) -> None:
+        if route.request.url.startswith(live_server.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_server)
+    page.goto(f"{live_server.url}/api/docs")
+    page.locator(".opblock-summary").first.click()
+    expect(page.get_by_role("button", name="Try it out")).to_be_visible()
+    assert outside == []
+    screenshot(page, "api-docs")

@@ -37,6 +37,7 @@ def test_unknown_paths_and_methods_are_json(client, db, debug):
         wrong_method = client.get("/api/enrichment/runs")
         assert wrong_method.status_code == 405
         assert _is_json_without_traceback(wrong_method)["detail"] == "Method Not Allowed"
+        assert wrong_method["Allow"] == "POST"
 
 
 @pytest.mark.parametrize("debug", [False, True])
