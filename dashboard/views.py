@@ -27,7 +27,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     vendor = request.GET.get("vendor", "")
     page = dashboard_page(entity_type=entity_type, vendor=vendor)
     for workflow in page.get("workflows", []):
-        workflow["coverage_bar"] = charts.percent_bar(workflow["coverage_percent"])
+        workflow["coverage_bar"] = charts.percent_bar(workflow["coverage_percent"], width=80)
+        workflow["runs"]["in_flight"] = workflow["runs"]["pending"] + workflow["runs"]["running"]
         workflow["gap_chart"] = charts.sparkline(workflow["gap_trend"], label=f"gap of {workflow['name']}")
         workflow["coverage_chart"] = charts.sparkline(workflow["coverage_trend"],
                                                       label=f"completed runs of {workflow['name']}")

@@ -122,3 +122,23 @@ def test_the_api_docs_work_without_a_network(browser_page, live_server, db):
     expect(page.get_by_role("button", name="Try it out")).to_be_visible()
     assert outside == []
     screenshot(page, "api-docs")
+
+
+WIDE_PAGES = {"registry": "/admin/registry/workflow/", "runs": "/admin/runs/run/", "dashboard": "/admin/dashboard/"}
+
+
+@pytest.mark.parametrize("width", [1440, 1280])
+def test_the_lists_and_the_dashboard_fit_the_screen_with_the_sidebar_open(browser_page, live_server, seeded_admin,
+                                                                          width):
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 900})
+    _log_in(page, live_server)
+    for name, url in WIDE_PAGES.items():
+        page.goto(f"{live_server.url}{url}")
+        expect(page.locator("#nav-sidebar")).to_be_visible()
+        overflowing = page.evaluate("""() => [document.documentElement, ...document.querySelectorAll(
+                '#changelist .results, #content-main, .module')]
+            .filter(box => box.scrollWidth > box.clientWidth + 1)
+            .map(box => `${box.id || box.className || box.tagName}: ${box.scrollWidth} > ${box.clientWidth}`)""")
+        screenshot(page, f"{name}-{width}")
+        assert overflowing == [], f"{name} at {width} px: {overflowing}"
