@@ -99,6 +99,8 @@ def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(d
         with browser.open(f"{base}/admin/dashboard/", timeout=10) as dashboard:
             page = dashboard.read().decode()
         assert "Figures of" in page and 'data-workflow="company_discovery"' in page  # computed on the first run
+        with browser.open(f"{base}/admin/cleanup/gapsnapshot/", timeout=10) as gaps:
+            assert "company_funding" in gaps.read().decode()  # a first gap check, not an empty list
         with urllib.request.urlopen(f"{base}/api/docs", timeout=5) as docs:
             assert docs.status == 200
         api_key = re.search(r"API key for the demo: (\S+)", output).group(1)
