@@ -55,10 +55,11 @@ def runs_report(request: HttpRequest) -> HttpResponse | Status:
     if isinstance(items, str):
         return Status(422, {"detail": items})
     report = services.run_events_record(items=items)
+    applied = sum(r.outcome == "applied" for r in report.results)
     body = {
         "received": report.received,
-        "recorded": len(report.results),
-        "applied": sum(r.outcome == "applied" for r in report.results),
+        "recorded": applied,  # written: an event that changed nothing was not recorded
+        "applied": applied,
         "ignored": sum(r.outcome == "ignored" for r in report.results),
         "rejected": [vars(r) for r in report.rejected],
         "results": [vars(r) for r in report.results],

@@ -59,7 +59,7 @@ class RecordedEventOut(Schema):
 
 class RunEventsOut(Schema):
     received: int
-    recorded: int
+    recorded: int = Field(description="events written; equal to applied (ignored events change nothing)")
     applied: int
     ignored: int
     rejected: list[RejectedEventOut]

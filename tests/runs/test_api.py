@@ -131,3 +131,11 @@ def test_credits_paid_again_inside_the_freshness_window_are_counted_as_wasted(re
     report(event(at="2026-06-01T00:00:00Z", credits_spent="4"))  # the completion had gone stale
     run.refresh_from_db()
     assert (str(run.credits_spent), str(run.credits_wasted)) == ("7.0000", "2.0000")
+
+
+def test_recorded_counts_only_the_events_that_were_written(report):
+    first = report({"events": [event(), event(entity_key="acme.com")]}).json()
+    replayed = report({"events": [event(), event(entity_key="globex.com")]}).json()
+    assert (first["recorded"], first["ignored"]) == (2, 0)
+    assert (replayed["received"], replayed["recorded"], replayed["ignored"]) == (2, 1, 1)
+    assert Run.objects.count() == 3
