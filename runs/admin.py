@@ -88,6 +88,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "is_active", "created_at", "created_by", "last_used_at"]
     list_filter = ["is_active"]
     fields = ["name", "is_active"]
+    actions = ["deactivate"]
+
+    @admin.action(description="Deactivate selected API keys", permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        count = queryset.filter(is_active=True).update(is_active=False)
+        services.api_key_cache_clear()  # takes effect in this process at once, elsewhere within seconds
+        self.message_user(request, f"{count} API keys deactivated.")
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
@@ -95,7 +102,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
             services.api_key_cache_clear()  # a deactivation takes effect here at once
             return
         key, plain = services.api_key_create(name=obj.name, created_by=request.user)
-        obj.pk = key.pk
+        # The admin names the saved object in its messages: let it be the key just created.
+        obj.pk, obj.prefix, obj.key_hash, obj.created_at = key.pk, key.prefix, key.key_hash, key.created_at
+        obj._state.adding = False
         self.message_user(request, f"API key for {key.name}: {plain} — copy it now, it is not shown again.",
                           level=messages.WARNING)
 

@@ -32,6 +32,7 @@ def test_the_missing_keys_page_lists_them_and_exports_all_as_csv(client, ops, de
     page = client.get(MISSING).content.decode()
     assert f"{len(expected)} keys of person_profile are in extracted and missing from core" in page
     assert expected[0] in page
+    assert 'Home</a> &rsaquo;\n  <a href="/admin/cleanup/">Clean-ups and backfills</a> &rsaquo;' in page
     exported = list(csv.reader(io.StringIO(client.get(MISSING + "?format=csv").content.decode())))
     assert exported == [["entity_key"], *([key] for key in expected)]
     assert client.get("/admin/cleanup/gapsnapshot/missing/no_such_workflow/").status_code == 404

@@ -1,7 +1,7 @@
 import pytest
 from django.contrib.messages import get_messages
 
-from runs.models import Run
+from runs.models import ApiKey, Run
 from runs.services import run_events_record
 from tests.factories import WorkflowFactory
 
@@ -59,3 +59,13 @@ def test_the_source_filter_offers_registry_vendors_and_filters(client, ops, runs
     choices = [c["display"] for spec in page.context["cl"].filter_specs if spec.title == "source"
                for c in spec.choices(page.context["cl"])]
     assert {"clay", "backfill", "manual"} <= set(choices)
+
+
+def test_a_new_api_key_is_shown_once_with_its_prefix_and_keys_deactivate_from_the_list(client, ops):
+    added = client.post("/admin/runs/apikey/add/", {"name": "modal-ingest", "is_active": "on"}, follow=True)
+    messages = [str(message) for message in added.context["messages"]]
+    key = ApiKey.objects.get(name="modal-ingest")
+    assert any(f"({key.prefix}…)" in message for message in messages), messages
+    other = ApiKey.objects.create(name="other", prefix="ehk_other", key_hash="x")
+    client.post("/admin/runs/apikey/", {"action": "deactivate", "_selected_action": [key.pk, other.pk]})
+    assert list(ApiKey.objects.filter(is_active=True)) == []

@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from registry.demo import demo_registry_complete
+from registry.models import Workflow
 from warehouse.services import WarehouseDdlRefused, warehouse_ddl_guard
 
 
@@ -18,4 +19,5 @@ class Command(BaseCommand):
         except WarehouseDdlRefused as exc:
             raise CommandError(str(exc)) from exc
         created, updated = demo_registry_complete()
-        self.stdout.write(f"demo registry complete: {created} workflows registered, {updated} completed")
+        self.stdout.write(f"demo registry: {created} workflows added and {updated} existing rows given their "
+                          f"tables and keys; all {Workflow.objects.count()} are registered")
