@@ -1,5 +1,6 @@
 """Django's DATABASES entry: the server named by DATABASE_URL, or the embedded one."""
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -46,3 +47,18 @@ def _parse_url(url: str) -> dict[str, Any]:
     if not config.get("NAME"):
         raise DatabaseSetupError("DATABASE_URL has no database name: add /dbname after the host")
     return dict(config)
+
+
+def secrets_suffix(*, environ: Mapping[str, str], database: Mapping[str, Any]) -> str:
+    """What tells one database's demo secrets (admin password, API key) from another's in var/:
+    nothing for the project's own embedded server, else a digest of the data folder or of the
+    server and database name. A demo on another data folder then never overwrites them."""
+    if environ.get("DATABASE_URL", "").strip():
+        identity = f"{database.get('HOST')}:{database.get('PORT')}/{database.get('NAME')}"
+    else:
+        data_dir = data_dir_from(environ)
+        if data_dir == data_dir_from({}):
+            return ""
+        identity = str(data_dir)
+    return "-" + hashlib.sha256(identity.encode()).hexdigest()[:10]
+

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from enrichhub.database import database_settings
+from enrichhub.database import database_settings, secrets_suffix
 from enrichhub.env import env_bool, env_int, env_list, env_str, local_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -130,7 +130,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "enrichhub@localhost", enviro
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend", environ=os.environ)
 
 ADMIN_USERNAME = env_str("ENRICHHUB_ADMIN_USER", "admin", environ=os.environ)
-ADMIN_PASSWORD_FILE = VAR_DIR / "admin-password.txt"
+# Each database's demo secrets apart: a demo on another data folder leaves these untouched.
+_SECRETS_SUFFIX = secrets_suffix(environ=os.environ, database=_default_db)
+ADMIN_PASSWORD_FILE = VAR_DIR / f"admin-password{_SECRETS_SUFFIX}.txt"
+DEMO_API_KEY_FILE = VAR_DIR / f"demo-api-key{_SECRETS_SUFFIX}.txt"
 
 LOGGING = {
     "version": 1,

@@ -197,3 +197,16 @@ def test_a_server_that_cannot_start_says_so_in_one_line_and_points_at_its_log(tm
     assert "pg_ctl failed" in str(caught.value) and str(data_dir / "log") in str(caught.value)
     assert "\n" not in str(caught.value) and embedded_server_pid(data_dir=data_dir) is None
     assert "shared_buffers" in (data_dir / "log").read_text()
+
+
+def test_each_database_keeps_its_own_demo_secrets(tmp_path):
+    from enrichhub.database import secrets_suffix
+
+    project = secrets_suffix(environ={}, database={})
+    other = secrets_suffix(environ={"ENRICHHUB_DATA_DIR": str(tmp_path / "pgdata")}, database={})
+    server = {"HOST": "db.internal", "PORT": 5432, "NAME": "warehouse"}
+    remote = secrets_suffix(environ={"DATABASE_URL": "postgresql://x@db.internal/warehouse"}, database=server)
+    assert project == ""
+    assert other.startswith("-") and other == secrets_suffix(
+        environ={"ENRICHHUB_DATA_DIR": str(tmp_path / "pgdata")}, database={})
+    assert len({project, other, remote}) == 3

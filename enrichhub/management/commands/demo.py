@@ -114,7 +114,7 @@ class Command(BaseCommand):
             if not GapSnapshot.objects.exists():
                 self._first_figures()
         call_command("ensure_admin")
-        key = demo_api_key_ensure(key_file=settings.VAR_DIR / "demo-api-key.txt")
+        key = demo_api_key_ensure(key_file=settings.DEMO_API_KEY_FILE)
         self.stdout.write(f"API key for the demo: {key}")
 
     def _spawn(self, *command: str) -> subprocess.Popen:
