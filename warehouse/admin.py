@@ -1,10 +1,10 @@
 """Read-only views of the warehouse tables: ops inspect here and change data through jobs."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.functional import cached_property
 
 from warehouse import models
@@ -38,6 +38,22 @@ class WarehouseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None and changelist.result_count >= CappedCountPaginator.COUNT_CAP:
+            self.message_user(request, _capped_count_message(request, changelist.queryset), level=messages.INFO)
+        return response
+
+
+def _capped_count_message(request: HttpRequest, queryset: QuerySet) -> str:
+    cap = f"{CappedCountPaginator.COUNT_CAP:,}"
+    if request.GET.get(HiddenLeadFilter.parameter_name):
+        # The dashboard's drill-down: ops came for the figure it showed, and one filtered count
+        # of the companies or people is cheap next to a count of work history.
+        return f"{queryset.count():,} rows in all; the lists count at most {cap} to stay fast."
+    return f"More than {cap} rows: the lists count at most {cap} to stay fast. Search or filter to narrow them."
 
 
 class HiddenLeadFilter(admin.SimpleListFilter):

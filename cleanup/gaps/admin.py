@@ -26,8 +26,8 @@ class GapSnapshotAdmin(admin.ModelAdmin):
     """The history of coalescing gaps, one row per workflow and check (manage.py check_gaps),
     the keys behind a gap, and its repair."""
 
-    list_display = ["workflow", "checked_at", "coalesces_to_core", "keys_in_extracted", "keys_in_core", "gap_link",
-                    "invalid_keys", "seconds"]
+    list_display = ["workflow", "checked_at", "coalesces_to_core", "in_extracted", "in_core", "gap_link",
+                    "invalid", "took"]
     list_filter = ["coalesces_to_core", "workflow"]
     date_hierarchy = "checked_at"
     list_select_related = ["workflow"]
@@ -45,6 +45,23 @@ class GapSnapshotAdmin(admin.ModelAdmin):
         return [path("missing/<str:workflow>/", view(self.missing_view), name="cleanup_gapsnapshot_missing"),
                 path("unmapped-titles/", view(self.unmapped_titles_view), name="cleanup_unmapped_titles"),
                 *super().get_urls()]
+
+    # Numbers as people read them: thousands grouped, seconds to two places.
+    @admin.display(description="keys in extracted", ordering="keys_in_extracted")
+    def in_extracted(self, snapshot: GapSnapshot) -> str:
+        return f"{snapshot.keys_in_extracted:,}"
+
+    @admin.display(description="keys in core", ordering="keys_in_core")
+    def in_core(self, snapshot: GapSnapshot) -> str:
+        return "—" if snapshot.keys_in_core is None else f"{snapshot.keys_in_core:,}"
+
+    @admin.display(description="invalid keys", ordering="invalid_keys")
+    def invalid(self, snapshot: GapSnapshot) -> str:
+        return f"{snapshot.invalid_keys:,}"
+
+    @admin.display(description="took", ordering="seconds")
+    def took(self, snapshot: GapSnapshot) -> str:
+        return f"{snapshot.seconds:.2f} s"
 
     @admin.display(description="gap", ordering="gap")
     def gap_link(self, snapshot: GapSnapshot) -> str:

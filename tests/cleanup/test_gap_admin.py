@@ -6,6 +6,7 @@ import io
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 
 from cleanup.coalescing.models import CoalesceMapping
 from cleanup.coalescing.titles import unmapped_titles_list
@@ -14,6 +15,7 @@ from cleanup.gaps.models import GapSnapshot
 from cleanup.jobs.models import BatchJob
 from kernel import normalise_linkedin_url
 from registry.demo import demo_registry_complete
+from tests.factories import WorkflowFactory
 from tests.oracles import column
 
 MISSING = "/admin/cleanup/gapsnapshot/missing/person_profile/"
@@ -85,3 +87,13 @@ def test_a_mapping_is_checked_against_the_catalog_when_saved(client, ops, demo):
     form["columns"] = '{"cleaned_name": "payload.company"}'
     assert client.post("/admin/cleanup/coalescemapping/add/", form).status_code == 302
     assert CoalesceMapping.objects.get().columns == {"cleaned_name": "payload.company"}
+
+
+def test_the_snapshot_list_shows_numbers_as_people_read_them(client, ops):
+    workflow = WorkflowFactory(workflow_name="company_news")
+    GapSnapshot.objects.create(workflow=workflow, checked_at=timezone.now(), coalesces_to_core=True,
+                               keys_in_extracted=31904, keys_in_core=1200, gap=30704, invalid_keys=1500,
+                               seconds=0.10360428900003171)
+    page = client.get("/admin/cleanup/gapsnapshot/").content.decode()
+    assert all(figure in page for figure in ("31,904", "1,200", "30,704", "1,500", "0.10 s"))
+    assert "0.1036" not in page
