@@ -12,7 +12,8 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from cleanup.coalescing.reported_runs import NoCoalescer, coalesce_keys_start
+from cleanup.coalescing.repairs import repair_for, repair_start
+from cleanup.coalescing.reported_runs import NoCoalescer
 from cleanup.coalescing.titles import unmapped_titles_list
 from cleanup.gaps.checks import gap_missing_keys
 from cleanup.gaps.models import GapAlert, GapSnapshot
@@ -71,7 +72,7 @@ class GapSnapshotAdmin(admin.ModelAdmin):
     def has_start_job_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(services.START_PERMISSION)
 
-    @admin.action(description="Coalesce the keys missing from core (one job per selected workflow)",
+    @admin.action(description="Repair: bring the keys missing from core there (one job per selected workflow)",
                   permissions=["start_job"])
     def coalesce_missing(self, request: HttpRequest, queryset: QuerySet[GapSnapshot]) -> None:
         for workflow in sorted(set(queryset.values_list("workflow_id", flat=True))):
@@ -83,14 +84,15 @@ class GapSnapshotAdmin(admin.ModelAdmin):
             self.message_user(request, f"{workflow}: nothing is missing from core now.")
             return
         try:
-            job = coalesce_keys_start(workflow, keys=keys, user=request.user)
+            job = repair_start(Workflow.objects.get(workflow_name=workflow), keys=keys, user=request.user)
         except (NoCoalescer, JobParamsError, services.JobRefused) as exc:
             self.message_user(request, f"{workflow}: {exc}", level=messages.ERROR)
             return
         self.message_user(request, f"{workflow}: job #{job.pk} started — {(job.dry_run_report or {})['summary']}")
 
     def missing_view(self, request: HttpRequest, workflow: str) -> HttpResponse:
-        if not Workflow.objects.filter(workflow_name=workflow).exists():
+        registered = Workflow.objects.filter(workflow_name=workflow).first()
+        if registered is None:
             raise Http404(f"no workflow {workflow!r} in the registry")
         if request.method == "POST":
             if not self.has_start_job_permission(request):
@@ -101,6 +103,7 @@ class GapSnapshotAdmin(admin.ModelAdmin):
         if request.GET.get("format") == "csv":
             return _csv_response(f"{workflow}-missing-keys.csv", ["entity_key"], ([key] for key in keys))
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "workflow": workflow,
+                   "repair": repair_for(registered),
                    "keys": keys[:MISSING_KEYS_SHOWN], "total": len(keys), "shown": MISSING_KEYS_SHOWN,
                    "title": f"{workflow}: keys in extracted that core lacks"}
         return TemplateResponse(request, "admin/cleanup/gapsnapshot/missing.html", context)

@@ -97,3 +97,24 @@ def test_the_snapshot_list_shows_numbers_as_people_read_them(client, ops):
     page = client.get("/admin/cleanup/gapsnapshot/").content.decode()
     assert all(figure in page for figure in ("31,904", "1,200", "30,704", "1,500", "0.10 s"))
     assert "0.1036" not in page
+
+
+def test_every_repair_button_the_demo_shows_starts_a_job_and_the_others_say_why(client, ops, demo):
+    demo_registry_complete()
+    with_gaps = [gap for gap in gaps_check() if gap.gap and gap.error is None]
+    pressed, explained = [], []
+    for gap in with_gaps:
+        url = f"/admin/cleanup/gapsnapshot/missing/{gap.workflow}/"
+        page = client.get(url).content.decode()
+        if 'id="repair"' in page:
+            answer = client.post(url, follow=True)
+            said = [str(message) for message in answer.context["messages"]]
+            assert any(message.startswith(f"{gap.workflow}: job #") for message in said), said
+            pressed.append(gap.workflow)
+        else:
+            assert 'id="no-repair"' in page and gap.workflow in page
+            explained.append(gap.workflow)
+    jobs = BatchJob.objects.filter(started_by=ops)
+    assert jobs.count() == len(pressed)
+    assert "company_funding" in pressed and jobs.filter(kind="funding_backfill").exists()
+    assert pressed and explained  # the demo has both kinds of workflow

@@ -74,6 +74,15 @@ def test_the_funding_backfill_adds_the_latest_range_of_each_missing_domain(demo)
                   "funding_min_usd IS NULL AND raw_funding_range NOT LIKE '%%+'") == 0
 
 
+def test_the_funding_backfill_for_some_keys_adds_exactly_those(demo):
+    expected = _funding_oracle()
+    chosen = sorted(expected)[:7]
+    before = _funding()
+    job = _run("funding_backfill", {"keys": [f"https://www.{domain}/" for domain in chosen]}, batch_size=300)
+    added = {d: r for d, r in _funding().items() if d not in before}
+    assert added == {domain: expected[domain] for domain in chosen} and job.rows_done == 7
+
+
 def _funding() -> dict[str, str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT domain, raw_funding_range FROM core.company_funding")

@@ -10,10 +10,18 @@ every row and upserts it: for extracted rows changed in place, or after the mapp
 """
 
 from cleanup.coalescing.core_keys import core_ids
-from cleanup.coalescing.kinds.mapped import keys_clean
 from cleanup.coalescing.sql import experience as sql
 from cleanup.coalescing.titles import title_match
-from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_dry_run, mode_clean, sweep_start
+from cleanup.jobs.kinds.base import (
+    Batch,
+    DryRun,
+    JobParamsError,
+    KindBase,
+    keys_clean,
+    keys_dry_run,
+    mode_clean,
+    sweep_start,
+)
 from cleanup.jobs.models import BatchJob
 from kernel import COMPANY, PERSON, InvalidEntityKey, domain_or_none, key_lookup, normalise_linkedin_url
 

@@ -12,7 +12,16 @@ from django.db import IntegrityError, transaction
 
 from cleanup.coalescing.mapping import MappingInvalid, MappingPlan, active_mapping_plan
 from cleanup.coalescing.sql import mapped as sql
-from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_dry_run, mode_clean, sweep_start
+from cleanup.jobs.kinds.base import (
+    Batch,
+    DryRun,
+    JobParamsError,
+    KindBase,
+    keys_clean,
+    keys_dry_run,
+    mode_clean,
+    sweep_start,
+)
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import roles
 from kernel import InvalidEntityKey, key_lookup, normalise_entity_key
@@ -21,7 +30,6 @@ from registry.scope import warehouse_schemas
 MODES = ("sweep", "refresh", "keys")
 # Refused rows are counted in full; this many are kept in the checkpoint to look at.
 REFUSED_SAMPLES = 20
-MAX_KEYS = 10_000
 # Batches reuse the checked plan this long: checking it reads the whole catalog.
 PLAN_MAX_AGE_S = 30.0
 
@@ -114,18 +122,3 @@ def core_write_skipping_refused_rows(plan: MappingPlan, rows: list[dict]) -> tup
     first_written, first_refused = core_write_skipping_refused_rows(plan, rows[:middle])
     rest_written, rest_refused = core_write_skipping_refused_rows(plan, rows[middle:])
     return first_written + rest_written, first_refused + rest_refused
-
-
-def keys_clean(keys: object, *, entity_type: str) -> list[str]:
-    """Normalised, de-duplicated keys; names the first bad one."""
-    if not isinstance(keys, list) or not keys:
-        raise JobParamsError("keys must be a non-empty list of entity keys")
-    if len(keys) > MAX_KEYS:
-        raise JobParamsError(f"keys holds {len(keys):,} entities; at most {MAX_KEYS:,} per job (run a sweep instead)")
-    cleaned = []
-    for index, raw in enumerate(keys):
-        try:
-            cleaned.append(normalise_entity_key(entity_type=entity_type, raw=raw))
-        except InvalidEntityKey as exc:
-            raise JobParamsError(f"keys[{index}]: {exc}") from None
-    return sorted(set(cleaned))

@@ -9,11 +9,10 @@ coalescing kinds: sweep from the high-water mark, refresh every row, or exactly 
 """
 
 from cleanup.coalescing.core_keys import core_ids
-from cleanup.coalescing.kinds.mapped import keys_clean
 from cleanup.coalescing.sql import experience as experience_sql
 from cleanup.coalescing.sql import profile as sql
 from cleanup.coalescing.titles import title_match
-from cleanup.jobs.kinds.base import Batch, DryRun, KindBase, keys_dry_run, mode_clean, sweep_start
+from cleanup.jobs.kinds.base import Batch, DryRun, KindBase, keys_clean, keys_dry_run, mode_clean, sweep_start
 from cleanup.jobs.models import BatchJob
 from kernel import PERSON, InvalidEntityKey, domain_or_none, key_lookup, normalise_linkedin_url
 

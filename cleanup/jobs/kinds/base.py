@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from cleanup.jobs.models import BatchJob
+from kernel import InvalidEntityKey, normalise_entity_key
 
 
 class JobParamsError(ValueError):
@@ -117,3 +118,22 @@ def no_params(params: dict) -> dict:
     if params:
         raise JobParamsError(f"this job takes no parameters, got {', '.join(sorted(params))}")
     return {}
+
+
+# A job for some keys keeps them in its params; beyond this many, a whole-table run is the cheaper repair.
+MAX_KEYS = 10_000
+
+
+def keys_clean(keys: object, *, entity_type: str) -> list[str]:
+    """Normalised, de-duplicated keys; names the first bad one."""
+    if not isinstance(keys, list) or not keys:
+        raise JobParamsError("keys must be a non-empty list of entity keys")
+    if len(keys) > MAX_KEYS:
+        raise JobParamsError(f"keys holds {len(keys):,} entities; at most {MAX_KEYS:,} per job (run a sweep instead)")
+    cleaned = []
+    for index, raw in enumerate(keys):
+        try:
+            cleaned.append(normalise_entity_key(entity_type=entity_type, raw=raw))
+        except InvalidEntityKey as exc:
+            raise JobParamsError(f"keys[{index}]: {exc}") from None
+    return sorted(set(cleaned))

@@ -3,19 +3,27 @@
 Phase "stage" reads extracted.company_discovery in id order and keeps, per normalised
 domain, the latest funding range in the seed's intermediate table; phase "insert" copies
 it into core in domain order, skipping domains core already has; the intermediate table
-is dropped when the job completes. Both phases are keyset-walked and idempotent.
+is dropped when the job completes. Both phases are keyset-walked and idempotent. With
+`keys`, only those domains are staged: the repair of a gap's missing keys.
 """
 
 from cleanup.jobs.funding_ranges import funding_bounds
-from cleanup.jobs.kinds.base import Batch, DryRun, KindBase
+from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_clean
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import funding as sql
-from kernel import InvalidEntityKey, normalise_domain
+from kernel import COMPANY, InvalidEntityKey, normalise_domain
 
 
 class FundingBackfill(KindBase):
     name = "funding_backfill"
     description = "Backfill core.company_funding from extracted.company_discovery, latest range per domain"
+
+    def clean_params(self, params: dict) -> dict:
+        unknown = set(params) - {"keys"}
+        if unknown:
+            raise JobParamsError(f"funding_backfill takes only keys (the domains to backfill), not "
+                                 f"{', '.join(sorted(unknown))}")
+        return {"keys": keys_clean(params["keys"], entity_type=COMPANY)} if "keys" in params else {}
 
     def prepare(self, job: BatchJob) -> None:
         sql.staging_create(job_id=job.pk)
@@ -25,13 +33,17 @@ class FundingBackfill(KindBase):
 
     def dry_run(self, job: BatchJob) -> DryRun:
         funded, latest, invalid = sql.funded_domains(), {}, 0
+        wanted = _wanted(job)
         after = 0
         while rows := sql.discovery_batch(after_id=after, limit=50_000):
             for _, domain, _, _ in rows:
                 try:
-                    latest[normalise_domain(domain)] = True
+                    key = normalise_domain(domain)
                 except InvalidEntityKey:
                     invalid += 1
+                    continue
+                if wanted is None or key in wanted:
+                    latest[key] = True
             after = rows[-1][0]
         missing = len(latest.keys() - funded)
         return DryRun(would_change=missing,
@@ -54,10 +66,13 @@ class FundingBackfill(KindBase):
             job.estimated_total = sql.staged_count(job_id=job.pk)
             return Batch(rows=0, checkpoint={"phase": "insert", "after_domain": ""})
         staged: dict[str, tuple] = {}
+        wanted = _wanted(job)
         for row_id, domain, funding_range, created_at in rows:
             try:
                 key = normalise_domain(domain)
             except InvalidEntityKey:
+                continue
+            if wanted is not None and key not in wanted:
                 continue
             if key not in staged or (created_at, row_id) > (staged[key][4], staged[key][5]):
                 staged[key] = (key, funding_range, *funding_bounds(funding_range), created_at, row_id)
@@ -67,3 +82,9 @@ class FundingBackfill(KindBase):
 
     def finish(self, job: BatchJob) -> None:
         sql.staging_drop(job_id=job.pk)
+
+
+def _wanted(job: BatchJob) -> set[str] | None:
+    """The domains a repair job is limited to; None for the whole backfill."""
+    return set(job.params["keys"]) if job.params.get("keys") else None
+
