@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from playwright.sync_api import expect
 
+from cleanup.gaps.checks import gaps_check
 from cleanup.jobs.models import BatchJob
 from dashboard.services import dashboard_refresh
 from registry.demo import demo_registry_complete
@@ -142,3 +143,24 @@ def test_the_lists_and_the_dashboard_fit_the_screen_with_the_sidebar_open(browse
             .map(box => `${box.id || box.className || box.tagName}: ${box.scrollWidth} > ${box.clientWidth}`)""")
         screenshot(page, f"{name}-{width}")
         assert overflowing == [], f"{name} at {width} px: {overflowing}"
+
+
+KEY_PAGES = {"home": "/admin/", "dashboard": "/admin/dashboard/", "registry": "/admin/registry/workflow/",
+             "runs": "/admin/runs/run/", "job start": "/admin/cleanup/batchjob/start/",
+             "gap snapshots": "/admin/cleanup/gapsnapshot/"}
+WCAG_A_AND_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}, "resultTypes": ["violations"]}
+
+
+def test_the_key_pages_pass_axe_wcag_a_and_aa(browser_page, live_server, seeded_admin):
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = browser_page
+    _log_in(page, live_server)
+    gaps_check()
+    found = {}
+    for name, url in KEY_PAGES.items():
+        page.goto(f"{live_server.url}{url}")
+        results = Axe().run(page, options=WCAG_A_AND_AA).response["violations"]
+        found[name] = [f"{v['id']}: {v['nodes'][0]['target']} {v['nodes'][0]['failureSummary'][:160]}" for v in results]
+    failing = {name: problems for name, problems in found.items() if problems}
+    assert failing == {}, "\n".join(f"{name}: {problem}" for name, problems in failing.items() for problem in problems)
