@@ -94,6 +94,9 @@ def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(d
             assert json.loads(health.read())["database"].startswith("PostgreSQL 18.")
         output = Path(log.name).read_text()
         username, password = re.search(r"admin user created: username (\S+)\s+password (\S+)", output).groups()
+        before_login = output[:output.index("admin user created")].splitlines()
+        assert len(before_login) <= 25, before_login  # one line per stage; the details are in the log
+        assert "created companies_domain_company_key_v1_idx" in (tmp_path / "var" / "demo-setup.log").read_text()
         index, browser = _admin_login(base, username, password)
         assert "Lead warehouse control" in index
         with browser.open(f"{base}/admin/dashboard/", timeout=10) as dashboard:

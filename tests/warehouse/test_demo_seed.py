@@ -104,3 +104,9 @@ def test_an_out_of_range_scale_is_refused_before_anything_is_written():
     with pytest.raises(CommandError, match="scale must be between"):
         call_command("seed_demo", "--scale", "0")
     assert Company.objects.count() == 0
+
+
+def test_the_table_count_the_demo_bar_counts_to_is_the_number_of_tables_seeded(seeded):
+    from warehouse.demo.seed import demo_table_count
+
+    assert len(seeded.rows_by_table) == demo_table_count()

@@ -45,6 +45,11 @@ class SeedReport:
     seconds: float
 
 
+def demo_table_count() -> int:
+    """How many tables demo_seed fills, one progress call each."""
+    return len(statements.COMPANIES) + len(statements.PEOPLE) + 1 + 2 * len(generic_landing_workflows())
+
+
 def demo_seed(*, scale: float, seed: int = 42, reset: bool = False, progress: Progress | None = None) -> SeedReport:
     """Create the shape if needed and fill it in one transaction.
 

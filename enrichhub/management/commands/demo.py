@@ -3,12 +3,14 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any, cast
+from typing import Any, TextIO, cast
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_q.tasks import async_chain
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cleanup.coalescing.demo import demo_mappings_ensure
 from cleanup.models import GapSnapshot
@@ -21,7 +23,10 @@ from enrichhub.embedded_db import (
     embedded_server_start,
     embedded_server_stop,
 )
+from enrichhub.schedules import SCHEDULES
 from enrichhub.services import demo_api_key_ensure
+from registry.models import Workflow
+from warehouse.demo.seed import demo_seed, demo_table_count
 from warehouse.services import demo_data_present
 
 STOP_GRACE_SECONDS = 20
@@ -69,6 +74,8 @@ class Command(BaseCommand):
         # --insecure: the development server serves the admin's static files with DEBUG off too.
         children = [self._spawn("qcluster"), self._spawn("runserver", addr, "--noreload", "--insecure")]
         self.stdout.write(self.style.SUCCESS(f"enrichhub is up: http://{addr}/admin/  API docs http://{addr}/api/docs"))
+        self.stdout.write("This is Django's development server, for trying enrichhub; production runs gunicorn "
+                          "(README, Scaling out).")
         self.stdout.write("Ctrl-C stops the web server, the q2 cluster and the embedded database.")
         signal.signal(signal.SIGTERM, _interrupt)
         signal.signal(signal.SIGHUP, _interrupt)
@@ -81,41 +88,67 @@ class Command(BaseCommand):
             command = cast(list[str], failed.args)[2:]  # after the interpreter and manage.py
             raise CommandError(f"'{' '.join(command)}' exited with status {failed.returncode}")
 
-    def _first_figures(self) -> None:
-        """Gap pages and the dashboard have figures from the first minute, not after the hourly
-        check; once the q2 cluster has backfilled the runs, the dashboard is computed again."""
-        summary = gaps_check_task()
-        self.stdout.write(f"first gap check: {summary['workflows']} workflows measured")
-        call_command("refresh_dashboard")
-        async_chain([("runs.tasks.runs_backfill_task", (None,)), ("dashboard.tasks.dashboard_refresh_task",)])
-        self.stdout.write("run backfill queued on the q2 cluster; the dashboard is refreshed when it is done")
-
     def _prepare(self, scale: float) -> None:
+        """One line per stage here; what the stages print goes to the setup log."""
+        log_path = settings.VAR_DIR / "demo-setup.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("w") as log:
+            self._prepare_logged(scale, log)
+        self.stdout.write(f"setup details: {log_path}")
+
+    def _prepare_logged(self, scale: float, log: TextIO) -> None:
         demo_warehouse = settings.WAREHOUSE_DDL_ALLOWED
         if demo_warehouse:
             # The shape first, as in a real warehouse: migrations then adopt the existing registry.
-            call_command("create_warehouse")
+            call_command("create_warehouse", stdout=log)
         else:
             self.stdout.write("DATABASE_URL is a real warehouse: demo shape and data left alone")
-        call_command("migrate", interactive=False, verbosity=0)
-        self.stdout.write("database migrated")
-        call_command("setup_schedules")
+        call_command("migrate", interactive=False, verbosity=1, stdout=log)
+        call_command("setup_schedules", stdout=log)
+        self.stdout.write(f"database migrated; {len(SCHEDULES)} schedules in place")
         if demo_warehouse and not demo_data_present():
-            call_command("seed_demo", scale=scale)
+            self._seed(scale, log)
             # The seed is the TODO's starting point (16 of 53 registered); the demo shows the
             # system after Phase 1, with runs backfilled from history by the q2 cluster.
-            call_command("complete_demo_registry")
+            call_command("complete_demo_registry", stdout=log)
             demo_mappings_ensure()
-            call_command("registry_indexes", create=True)
+            self.stdout.write(f"registry: all {Workflow.objects.count()} demo workflows registered")
+            call_command("registry_indexes", create=True, stdout=log)
+            self.stdout.write("key indexes built for every registered key column")
             demo_spend_record()
-            self._first_figures()
+            self._first_figures(log)
         elif demo_warehouse:
             self.stdout.write("demo data already present; left as it is")
             if not GapSnapshot.objects.exists():
-                self._first_figures()
+                self._first_figures(log)
         call_command("ensure_admin")
         key = demo_api_key_ensure(key_file=settings.DEMO_API_KEY_FILE)
         self.stdout.write(f"API key for the demo: {key}")
+
+    def _seed(self, scale: float, log: TextIO) -> None:
+        console = Console(file=cast(TextIO, self.stdout._out))
+        columns = [TextColumn("demo data"), BarColumn(), MofNCompleteColumn(), TextColumn("tables"),
+                   TimeElapsedColumn()]
+        with Progress(*columns, console=console, transient=True) as bar:
+            task = bar.add_task("seed", total=demo_table_count())
+
+            def seeded(table: str, rows: int, seconds: float) -> None:
+                log.write(f"  {table:<48} {rows:>10,} rows  {seconds:6.2f}s\n")
+                bar.advance(task)
+
+            report = demo_seed(scale=scale, progress=seeded)
+        rows = sum(report.rows_by_table.values())
+        self.stdout.write(f"demo data: {rows:,} rows in {len(report.rows_by_table)} tables at scale {scale} "
+                          f"({report.seconds:.0f} s)")
+
+    def _first_figures(self, log: TextIO) -> None:
+        """Gap pages and the dashboard have figures from the first minute, not after the hourly
+        check; once the q2 cluster has backfilled the runs, the dashboard is computed again."""
+        summary = gaps_check_task()
+        call_command("refresh_dashboard", stdout=log)
+        self.stdout.write(f"first gap check of {summary['workflows']} workflows and dashboard figures computed")
+        async_chain([("runs.tasks.runs_backfill_task", (None,)), ("dashboard.tasks.dashboard_refresh_task",)])
+        self.stdout.write("run backfill queued on the q2 cluster; the dashboard is refreshed when it is done")
 
     def _spawn(self, *command: str) -> subprocess.Popen:
         # A session of its own keeps the terminal's Ctrl-C away from the child: it gets exactly
