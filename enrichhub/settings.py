@@ -42,6 +42,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files (admin, API docs) from any web server, gunicorn included, without a proxy rule.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before everything that reads the body or the database: /api/ answers only in JSON.
     "enrichhub.api_errors.ApiJsonErrorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -94,6 +96,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served from the apps' own folders, so that `collectstatic` is optional: a deployment may run
+# it into STATIC_ROOT to serve compressed files with far-future caching instead.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 
 # django-q2 on the ORM broker: PostgreSQL stays the one source of truth. `retry` must
 # exceed `timeout`, or a slow task is handed to a second worker while the first still runs.

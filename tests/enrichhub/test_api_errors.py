@@ -79,3 +79,12 @@ def test_wrong_keys_from_one_address_are_throttled_before_the_database_is_asked(
     other = client.post("/api/enrichment/status", body, content_type="application/json",
                         headers={"X-API-Key": api_key}, REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 200
+
+
+def test_static_files_are_served_with_debug_off_as_gunicorn_would(client, db, settings):
+    settings.DEBUG = False
+    for url in ("/static/admin/css/base.css", "/static/ninja/swagger-ui-bundle.js", "/static/enrichhub/admin.css"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Type"].startswith(("text/css", "text/javascript", "application/javascript"))
+        response.close()
