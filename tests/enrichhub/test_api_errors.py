@@ -88,3 +88,11 @@ def test_static_files_are_served_with_debug_off_as_gunicorn_would(client, db, se
         assert response.status_code == 200, url
         assert response["Content-Type"].startswith(("text/css", "text/javascript", "application/javascript"))
         response.close()
+
+
+def test_browsers_find_a_favicon(client, ops, settings):
+    settings.DEBUG = False
+    icon = client.get("/favicon.ico", follow=True)
+    assert 'rel="icon"' in client.get("/admin/").content.decode()
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
+    icon.close()
