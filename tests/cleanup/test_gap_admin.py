@@ -32,7 +32,7 @@ def test_the_missing_keys_page_lists_them_and_exports_all_as_csv(client, ops, de
     expected = _oracle_missing()
     assert expected and gap_missing_keys(workflow_name="person_profile") == expected
     page = client.get(MISSING).content.decode()
-    assert f"{len(expected)} keys of person_profile are in extracted and missing from core" in page
+    assert f"{len(expected):,} keys of person_profile are in extracted and missing from core" in page
     assert expected[0] in page
     assert 'Home</a> &rsaquo;\n  <a href="/admin/cleanup/">Clean-ups and backfills</a> &rsaquo;' in page
     exported = list(csv.reader(io.StringIO(client.get(MISSING + "?format=csv").content.decode())))
@@ -71,7 +71,7 @@ def test_without_the_permission_to_start_jobs_the_repair_is_refused(client, demo
 def test_the_unmapped_titles_page_shows_counts_and_the_rules_guess(client, ops, demo):
     titles = unmapped_titles_list()
     page = client.get("/admin/cleanup/gapsnapshot/unmapped-titles/").content.decode()
-    assert titles and f"{len(titles)} distinct titles" in page and titles[0].raw_title in page
+    assert titles and f"{len(titles):,} distinct titles" in page and titles[0].raw_title in page
     exported = list(csv.reader(io.StringIO(client.get("/admin/cleanup/gapsnapshot/unmapped-titles/?format=csv")
                                            .content.decode())))
     assert exported[1][:2] == [titles[0].raw_title, str(titles[0].rows)] and len(exported) == len(titles) + 1
