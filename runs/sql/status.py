@@ -68,6 +68,8 @@ class StatusPlan:
     branch_users: dict[int, list[tuple[str, str]]]
     table_errors: dict[str, str]  # workflow -> why its rows cannot be counted
     uses_spellings: bool
+    # The branch numbers the statement binds, built with it rather than on every request.
+    branch_parameters: dict[str, int]
 
 
 def plan_compile(*, workflows: list[WorkflowSpec], catalog: Catalog,
@@ -100,7 +102,8 @@ def plan_compile(*, workflows: list[WorkflowSpec], catalog: Catalog,
     branches.insert(0, sql.SQL("SELECT -1, -1, 0::bigint, {digest}").format(digest=_DIGEST_NOW))
     statement = sql.SQL("WITH {lookups} {branches}").format(
         lookups=_LOOKUPS, branches=sql.SQL(" UNION ALL ").join(branches))
-    return StatusPlan(statement.as_string(), users, errors, uses_spellings)
+    return StatusPlan(statement.as_string(), users, errors, uses_spellings,
+                      {_branch_parameter(branch): branch for branch in users})
 
 
 def specs_fetch() -> tuple[str, list[WorkflowSpec]]:
@@ -120,7 +123,7 @@ def counts_fetch(
     rows = _prepared_fetch(plan.statement, {
         "probes": [p for p, _ in probes], "probe_owners": [o for _, o in probes],
         "spellings": [s for s, _ in spellings], "spelling_owners": [o for _, o in spellings],
-        **{_branch_parameter(branch): branch for branch in plan.branch_users}})
+        **plan.branch_parameters})
     counts: dict[tuple[str, int], list[int]] = {}
     digest = ""
     for branch, owner, found, branch_digest in rows:
