@@ -10,7 +10,7 @@ CONSTRAINTS := requirements/constraints.txt
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet 'uv>=0.9,<0.14'
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -c $(CONSTRAINTS) -e '.[test]'
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -c $(CONSTRAINTS) -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -159,6 +159,16 @@ REGISTRY_AUDIT_FUNCTION_DECORATORS = env_list(
 REGISTRY_AUDIT_CLASS_DECORATORS = env_list(
     "ENRICHHUB_AUDIT_CLASS_DECORATORS", ["app.cls", "stub.cls"], environ=os.environ
 )
+# Members of an @app.cls class that are Modal functions; lifecycle hooks (@modal.enter,
+# @modal.exit) are not listed, so they never count.
+REGISTRY_AUDIT_METHOD_DECORATORS = env_list(
+    "ENRICHHUB_AUDIT_METHOD_DECORATORS", ["modal.method", "method"], environ=os.environ
+)
+# An ingest function reports its runs when it is decorated with, opens a `with` block of, or
+# calls one of these (matched on the last part of the name: `client.report_run` counts).
+REGISTRY_AUDIT_REPORTING_CALLS = env_list(
+    "ENRICHHUB_AUDIT_REPORTING_CALLS", ["track_enrichment", "report_run"], environ=os.environ
+)
 REGISTRY_AUDIT_NAME_PATTERN = env_str(
     "ENRICHHUB_AUDIT_NAME_PATTERN", r"^ingest_(?P<workflow>[a-z0-9_]+)$", environ=os.environ
 )

@@ -29,6 +29,8 @@ class AuditOutcome:
     unregistered: list[IngestFunction]  # one per workflow: its first location
     absent: list[str]
     duplicates: dict[str, list[IngestFunction]]
+    # Registered ingest functions that do not report their runs: the seed's second constraint.
+    not_reporting: list[IngestFunction]
 
 
 def workflow_list_with_table_status() -> QuerySet[Workflow]:
@@ -54,6 +56,8 @@ def audit_rules() -> AuditRules:
         class_decorators=frozenset(settings.REGISTRY_AUDIT_CLASS_DECORATORS),
         name_pattern=re.compile(settings.REGISTRY_AUDIT_NAME_PATTERN),
         key_columns=dict(settings.REGISTRY_AUDIT_KEY_COLUMNS),
+        method_decorators=frozenset(settings.REGISTRY_AUDIT_METHOD_DECORATORS),
+        reporting_calls=frozenset(settings.REGISTRY_AUDIT_REPORTING_CALLS),
     )
 
 
@@ -61,10 +65,12 @@ def audit_outcome(*, scan: TreeScan) -> AuditOutcome:
     """Compare what the code defines with what the registry lists."""
     found = scan.by_workflow()
     registered = set(Workflow.objects.values_list("workflow_name", flat=True))
+    not_reporting = [f for name in sorted(registered & found.keys()) for f in found[name] if f.reporting is None]
     return AuditOutcome(
         scan=scan,
         registered_present=sorted(registered & found.keys()),
         unregistered=[found[name][0] for name in sorted(found.keys() - registered)],
         absent=sorted(registered - found.keys()),
         duplicates={name: places for name, places in sorted(found.items()) if len(places) > 1},
+        not_reporting=not_reporting,
     )

@@ -21,6 +21,8 @@ class AuditChanges:
     created: list[str] = field(default_factory=list)
     filled: dict[str, list[str]] = field(default_factory=dict)  # workflow -> fields filled in
     deactivated: list[str] = field(default_factory=list)
+    # Absent from the parsed code, but some files did not parse: the function may be in one.
+    kept_active: list[str] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -59,6 +61,7 @@ def audit_apply(*, outcome: AuditOutcome, commit: bool) -> AuditChanges:
 
     With commit=False nothing is written and the changes that would be made are returned.
     Drafts are inactive: nothing relies on them until someone curates and activates them.
+    While any file fails to parse, nothing is deactivated: the missing code may be in it.
     """
     changes = AuditChanges()
     with transaction.atomic():
@@ -72,6 +75,9 @@ def audit_apply(*, outcome: AuditOutcome, commit: bool) -> AuditChanges:
             if filled:
                 changes.filled[workflow.workflow_name] = filled
         for workflow in Workflow.objects.select_for_update().filter(workflow_name__in=outcome.absent, is_active=True):
+            if outcome.scan.failures:
+                changes.kept_active.append(workflow.workflow_name)
+                continue
             changes.deactivated.append(workflow.workflow_name)
             if commit:
                 workflow.is_active = False

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from registry.audit import AuditRules, tree_scan
+from registry.audit import AuditRules, DeclarationStyle, Reporting, tree_scan
 from registry.models import Workflow
 from tests.factories import demo_registered_rows
 
@@ -37,9 +39,24 @@ def _write(folder: Path, name: str, source: str) -> Path:
 def test_it_finds_all_53_functions_of_the_demo_tree_in_every_declaration_style():
     scan = tree_scan(paths=[DEMO_TREE], rules=RULES)
     assert len(scan.functions) == 53 and scan.failures == []
-    names = {f.workflow for f in scan.functions}
-    assert {"company_firmographics", "company_headcount", "person_profile"} <= names  # cls, stub, function
-    assert "healthcheck" not in names and "connect" not in names
+    styles = {f.workflow: f.style for f in scan.functions}
+    assert styles["company_news"] == DeclarationStyle.DECORATOR
+    assert styles["company_headcount"] == DeclarationStyle.DECORATOR_WITH_OPTIONS  # the older @stub.function
+    assert styles["company_firmographics"] == DeclarationStyle.CLASS_METHOD
+    assert styles["company_investors"] == DeclarationStyle.DIRECT_CALL
+    assert styles["person_github"] == DeclarationStyle.DECORATOR_WITH_OPTIONS  # in a file written for 3.14
+    assert not {"healthcheck", "connect", "flush", "one"} & styles.keys()  # helper, hooks, local entrypoint
+
+
+def test_it_sees_how_each_function_of_the_demo_tree_reports_its_runs():
+    reporting = {f.workflow: f.reporting for f in tree_scan(paths=[DEMO_TREE], rules=RULES).functions}
+    assert reporting["company_discovery"] == Reporting.WITH_BLOCK
+    assert reporting["person_profile"] == Reporting.DECORATOR
+    assert reporting["company_firmographics"] == Reporting.CLIENT_CALL  # self.runs.report_run(...)
+    assert reporting["company_investors"] == Reporting.CLIENT_CALL
+    assert sorted(name for name, how in reporting.items() if how is None) == [
+        "company_headcount", "company_hiring_velocity", "company_salesnav_location", "company_web_traffic",
+        "person_connections", "person_salesnav_profile"]
 
 
 def test_it_infers_tables_and_key_from_what_the_code_writes():
@@ -58,14 +75,31 @@ def test_on_the_demo_registry_37_functions_are_unregistered_and_check_fails():
     assert "registered and present (16)" in output
     assert "present but unregistered (37)" in output
     assert "registered but absent from code (0)" in output
+    assert "registered but not reporting their runs (2):" in output  # of the seed's 16, the SalesNav two
+    assert re.search(r"company_headcount +\S+salesnav.py:11 ", output)
 
 
 @pytest.mark.django_db
-def test_check_passes_once_everything_is_registered():
+def test_once_everything_is_registered_the_check_still_fails_on_the_six_that_do_not_report():
     demo_registered_rows()
     _audit(str(DEMO_TREE), "--apply")
     code, output = _audit(str(DEMO_TREE), "--check")
-    assert code == 0 and "present but unregistered (0)" in output
+    assert code == 1 and "present but unregistered (0)" in output
+    assert "registered but not reporting their runs (6):" in output
+
+
+@pytest.mark.django_db
+def test_check_passes_once_everything_is_registered_and_reports(tmp_path):
+    _write(tmp_path, "reporting.py", """
+        @app.function(timeout=60)
+        def ingest_company_y(payload):
+            with track_enrichment("company_y", payload["domain"]):
+                write_rows("extracted.company_y", [payload])
+    """)
+    _audit(str(tmp_path), "--apply")
+    code, output = _audit(str(tmp_path), "--check")
+    assert code == 0, output
+    assert "registered but not reporting their runs (0):" in output
 
 
 @pytest.mark.django_db
@@ -105,6 +139,12 @@ def test_json_output_lists_the_three_groups():
     assert len(report["registered_present"]) == 16 and len(report["unregistered"]) == 37
     assert report["absent"] == [] and report["changes"]["applied"] is False
     assert report["unregistered"][0]["location"].startswith(str(DEMO_TREE))
+    silent = {f["workflow"]: f for f in report["not_reporting"]}
+    assert sorted(silent) == ["company_headcount", "person_salesnav_profile"]
+    assert silent["company_headcount"]["location"] == f"{DEMO_TREE}/salesnav.py:11"
+    assert silent["company_headcount"]["reporting"] is None
+    assert report["styles"] == {"@app.function(...)": 38, "@app.cls + @modal.method": 9,
+                                "app.function(...)(fn)": 5, "@app.function": 1}
 
 
 @pytest.mark.django_db
@@ -119,6 +159,15 @@ def test_a_file_that_does_not_parse_is_reported_and_the_audit_goes_on(tmp_path):
     assert code == 0
     assert re.search(r"could not parse .*broken.py: syntax error at line 2", output)
     assert "company_y" in output and "scanned 2 files" in output
+
+
+@pytest.mark.django_db
+def test_while_a_file_does_not_parse_apply_deactivates_nothing(tmp_path):
+    Workflow.objects.create(workflow_name="company_x", vendor="clay", is_active=True)
+    _write(tmp_path, "broken.py", "@app.function()\ndef ingest_company_x(payload:\n    pass\n")
+    _, output = _audit(str(tmp_path), "--apply")
+    assert "1 absent rows kept active because some files could not be parsed" in output
+    assert Workflow.objects.get(workflow_name="company_x").is_active is True
 
 
 def test_a_missing_path_is_a_clear_error(tmp_path):
@@ -152,3 +201,175 @@ def test_virtualenvs_and_caches_are_not_scanned(tmp_path):
     (tmp_path / ".venv" / "lib").mkdir(parents=True)
     _write(tmp_path / ".venv" / "lib", "vendored.py", "@app.function()\ndef ingest_company_z(p): ...\n")
     assert tree_scan(paths=[tmp_path], rules=RULES).functions == []
+
+
+MODERN_SYNTAX = """
+    type Payload = dict[str, object]
+    type Pair[K, V] = tuple[K, V]
+
+
+    def first[T](items: list[T]) -> T | None:
+        match items:
+            case [head, *_]:
+                return head
+            case _:
+                return None
+
+
+    class Batch[T]:
+        def __init__(self, items: list[T]) -> None:
+            self.items = items
+
+
+    @app.function(timeout=60)
+    def ingest_company_modern[T: Payload](payload: T) -> int:
+        try:
+            rows = first(payload["items"])
+        except KeyError, TypeError:  # 3.14: several exceptions without parentheses
+            rows = None
+        query = t"domain:{payload['domain']}"  # 3.14: a template string
+        with track_enrichment("company_modern", payload["domain"]):
+            return write_rows("extracted.company_modern", [rows, query])
+
+
+    @app.function
+    async def ingest_person_modern(payload: Payload) -> None:
+        match payload:
+            case {"linkedin_url": str(url)}:
+                report_run("person_modern", url, "completed")
+"""
+
+
+def test_python_3_12_to_3_14_syntax_hides_no_ingest_function(tmp_path):
+    _write(tmp_path, "modern.py", MODERN_SYNTAX)
+    scan = tree_scan(paths=[tmp_path], rules=RULES)
+    assert scan.failures == []
+    found = {f.workflow: f for f in scan.functions}
+    assert sorted(found) == ["company_modern", "person_modern"]
+    assert found["company_modern"].tables == {"extracted_table": "extracted.company_modern"}
+    assert (found["company_modern"].line, found["company_modern"].reporting) == (20, Reporting.WITH_BLOCK)
+    assert (found["person_modern"].style, found["person_modern"].reporting) == (DeclarationStyle.DECORATOR,
+                                                                                Reporting.CLIENT_CALL)
+
+
+def test_modal_declarations_count_as_modal_declares_them(tmp_path):
+    _write(tmp_path, "styles.py", """
+        @app.function
+        def ingest_company_bare(payload): ...
+
+        @app.function()
+        def ingest_company_empty_call(payload): ...
+
+        @app.function(image=image, schedule=modal.Period(hours=1))
+        def ingest_company_options(payload): ...
+
+        @app.cls(gpu="any")
+        class Vendor:
+            @modal.enter()
+            def ingest_company_setup(self): ...
+
+            @modal.exit()
+            def ingest_company_teardown(self): ...
+
+            @modal.method()
+            def ingest_company_member(self, payload): ...
+
+            def ingest_company_plain_member(self, payload): ...
+
+        @app.local_entrypoint()
+        def ingest_company_from_laptop(): ...
+
+        def ingest_company_wrapped(payload): ...
+
+        def _helper(payload): ...
+
+        wrapped = app.function(**OPTIONS)(ingest_company_wrapped)
+        ingest_company_aliased = app.function(timeout=5)(_helper)
+        ignored = other.function(**OPTIONS)(ingest_company_wrapped)
+    """)
+    styles = {f.workflow: f.style for f in tree_scan(paths=[tmp_path], rules=RULES).functions}
+    assert styles == {
+        "company_bare": DeclarationStyle.DECORATOR,
+        "company_empty_call": DeclarationStyle.DECORATOR,
+        "company_options": DeclarationStyle.DECORATOR_WITH_OPTIONS,
+        "company_member": DeclarationStyle.CLASS_METHOD,
+        "company_wrapped": DeclarationStyle.DIRECT_CALL,
+        "company_aliased": DeclarationStyle.DIRECT_CALL,
+    }
+
+
+def test_each_way_of_reporting_a_run_is_recognised_and_lookalikes_are_not(tmp_path):
+    _write(tmp_path, "reporting.py", """
+        @app.function()
+        @track_enrichment("company_a", lambda p: p["domain"])
+        def ingest_company_decorated(payload): ...
+
+        @app.function()
+        def ingest_company_block(payload):
+            with open("x") as f, client.track_enrichment("company_b", payload["domain"]) as run:
+                run.records_processed = 1
+
+        @app.function()
+        def ingest_company_client(payload):
+            self.runs.report_run("company_c", payload["domain"], "completed")
+
+        @app.function()
+        def ingest_company_silent(payload):
+            log("track_enrichment would be nice")  # a string, not a call
+            report_run_later = None
+
+        @app.function()
+        def ingest_company_reference_only(payload):
+            hook = track_enrichment  # named, never called
+    """)
+    reporting = {f.workflow: f.reporting for f in tree_scan(paths=[tmp_path], rules=RULES).functions}
+    assert reporting == {"company_decorated": Reporting.DECORATOR, "company_block": Reporting.WITH_BLOCK,
+                         "company_client": Reporting.CLIENT_CALL, "company_silent": None,
+                         "company_reference_only": None}
+
+
+_DECLARATIONS = {
+    DeclarationStyle.DECORATOR: "@app.function\ndef {name}(payload):\n{body}",
+    DeclarationStyle.DECORATOR_WITH_OPTIONS: "@stub.function(timeout=60)\nasync def {name}(payload):\n{body}",
+    DeclarationStyle.CLASS_METHOD: "@app.cls()\nclass C_{name}:\n    @modal.method()\n"
+                                   "    def {name}(self, payload):\n    {body}",
+    DeclarationStyle.DIRECT_CALL: "def {name}(payload):\n{body}\nf_{name} = app.function(**OPTIONS)({name})",
+    None: "@app.local_entrypoint()\ndef {name}(payload):\n{body}",  # not an ingest function
+}
+_BODIES = {
+    Reporting.WITH_BLOCK: "    with track_enrichment('w', payload['domain']):\n        pass\n",
+    Reporting.CLIENT_CALL: "    client.report_run('w', payload['domain'], 'completed')\n",
+    None: "    write_rows('extracted.x', [payload])\n",
+}
+
+
+@given(st.lists(st.tuples(st.sampled_from(list(_DECLARATIONS)), st.sampled_from(list(_BODIES)),
+                          st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)),
+                min_size=1, max_size=8, unique_by=lambda item: item[2]))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_whatever_the_mix_each_ingest_function_is_found_once_with_its_style_and_reporting(tmp_path, functions):
+    source = "\n\n".join(_DECLARATIONS[style].format(name=f"ingest_{name}", body=_BODIES[reporting])
+                         for style, reporting, name in functions)
+    path = tmp_path / "generated.py"
+    path.write_text(source)
+    scan = tree_scan(paths=[path], rules=RULES)
+    assert scan.failures == [], source
+    found = {(f.workflow, f.style, f.reporting) for f in scan.functions}
+    assert len(scan.functions) == len(found)
+    assert found == {(name, style, reporting) for style, reporting, name in functions if style is not None}
+
+
+def test_a_large_tree_is_scanned_by_several_processes_with_the_same_result(tmp_path, monkeypatch):
+    for index in range(450):
+        _write(tmp_path, f"vendor_{index:03d}.py", f"""
+            @app.function(timeout=60)
+            def ingest_company_v{index}(payload):
+                report_run("company_v{index}", payload["domain"], "completed")
+                write_rows("extracted.company_v{index}", [payload])
+        """ if index % 150 else "def ingest_company_broken(:\n")
+    parallel = tree_scan(paths=[tmp_path], rules=RULES)
+    monkeypatch.setattr("registry.audit.PARALLEL_FROM_FILES", 10_000)
+    serial = tree_scan(paths=[tmp_path], rules=RULES)
+    assert parallel.files_scanned == serial.files_scanned == 450
+    assert parallel.functions == serial.functions and len(parallel.functions) == 447
+    assert parallel.failures == serial.failures and len(parallel.failures) == 3
