@@ -2,7 +2,7 @@
 
 import sys
 
-from bench import coalesce, dashboard, jobs, registry_audit, runs, seed_demo, status
+from bench import coalesce, dashboard, jobs, registry_audit, runs, seed_demo, status, titles
 from bench.environment import bench_server_stop
 from bench.results import RESULTS_FILE, section_write
 
@@ -16,6 +16,7 @@ BENCHMARKS = {
     "coalesce": coalesce.run,
     "gaps": coalesce.run_gaps,
     "dashboard": dashboard.run,
+    "titles": titles.run,
 }
 
 

@@ -16,6 +16,7 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from cleanup.coalescing.selectors import title_classification_last
 from cleanup.jobs.services import ACTIVE
 from cleanup.models import BatchJob, GapAlert, GapSnapshot
 from dashboard import sql
@@ -84,7 +85,7 @@ def dashboard_page(*, entity_type: str = "", vendor: str = "") -> dict:
             "spend_by_week": _weekly_totals(spend), "spend_by_workflow": _spend_by_workflow(workflows),
             "spend_by_vendor": _spend_by_vendor(workflows),
             "vendors": sorted({w["vendor"] for w in figures["workflows"] if w["vendor"]}),
-            "jobs": _active_jobs(), "alerts": _open_alerts()}
+            "jobs": _active_jobs(), "alerts": _open_alerts(), "title_classification": title_classification_last()}
 
 
 def _gaps() -> tuple[dict[str, dict], dict[str, list[int]]]:

@@ -15,3 +15,16 @@ def demo_mappings_ensure() -> int:
         _, is_new = CoalesceMapping.objects.get_or_create(workflow_id=workflow, defaults={"columns": columns})
         created += is_new
     return created
+
+
+def title_classification_run() -> dict:
+    """The demo's first title classification, run here so that the dashboard shows from the
+    first minute how many people it made visible. Returns the job's checkpoint figures."""
+    from cleanup.coalescing.kinds.titles import ClassifyPeopleTitles
+    from cleanup.jobs.engine import job_run
+    from cleanup.jobs.services import job_create
+
+    job = job_create(kind=ClassifyPeopleTitles.name)
+    job_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job.checkpoint

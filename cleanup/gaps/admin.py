@@ -111,9 +111,9 @@ class GapSnapshotAdmin(admin.ModelAdmin):
     def unmapped_titles_view(self, request: HttpRequest) -> HttpResponse:
         titles = unmapped_titles_list()
         if request.GET.get("format") == "csv":
-            rows = ([t.raw_title, t.rows, t.suggested_function or "", t.suggested_seniority] for t in titles)
+            rows = ([t.raw_title, t.rows, t.suggested_function or "", t.suggested_seniority, t.rule] for t in titles)
             return _csv_response("unmapped-titles.csv", ["raw_title", "rows", "suggested_function",
-                                                         "suggested_seniority"], rows)
+                                                         "suggested_seniority", "rule"], rows)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "titles": titles[:500],
                    "total": len(titles), "title": "Job titles the mapping table lacks"}
         return TemplateResponse(request, "admin/cleanup/gapsnapshot/unmapped_titles.html", context)

@@ -72,8 +72,8 @@ def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None,
             if progress:
                 progress(job)
             if batch.done:
-                kind.finish(job)
-                _mark(job, status=BatchJob.Status.COMPLETED, finished_at=timezone.now())
+                kind.finish(job)  # may add its closing figures to the checkpoint
+                _mark(job, status=BatchJob.Status.COMPLETED, finished_at=timezone.now(), checkpoint=job.checkpoint)
                 return job.status
             limit = min(_adapted(limit, elapsed_ms, target_ms=getattr(kind, "target_batch_ms", TARGET_BATCH_MS)),
                         getattr(kind, "max_batch_rows", MAX_BATCH_ROWS))

@@ -82,7 +82,12 @@ JOB_TITLE_MAPPING = [
     ("Customer Success Manager", "Customer Success", "Manager"),
     ("Operations Manager", "Operations", "Manager"),
 ]
-# Spellings nobody has mapped yet: the people holding them lack matched_* and stay hidden.
+# Spellings nobody has mapped yet, as B2B profiles write them (other languages, abbreviations,
+# several roles, emoji, employers): the people holding them lack matched_* and stay hidden
+# until the title classifier reads them. "Visionary" names no function: it stays hidden.
 UNMAPPED_TITLES = ["Growth Ninja", "Chief Happiness Officer", "Sr Eng Mgr", "Dir. Partnerships",
-                   "Développeur Senior", "Vertriebsleiter", "Rockstar Dev", "Head Honcho"]
+                   "Développeur Senior", "Vertriebsleiter", "Rockstar Dev", "Head Honcho",
+                   "Directeur Commercial", "Jefe de Ventas", "Responsabile Vendite", "Hoofd Verkoop",
+                   "Softwareentwickler (m/w/d)", "VP Sales | EMEA", "CEO & Founder 🚀",
+                   "Sr. Software Engineer at Google", "Desenvolvedor Sênior", "Visionary"]
 RAW_TITLES = [title for title, _, _ in JOB_TITLE_MAPPING] + UNMAPPED_TITLES

@@ -12,7 +12,7 @@ from django_q.tasks import async_chain
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from cleanup.coalescing.demo import demo_mappings_ensure
+from cleanup.coalescing.demo import demo_mappings_ensure, title_classification_run
 from cleanup.models import GapSnapshot
 from cleanup.tasks import gaps_check_task
 from dashboard.demo import demo_spend_record
@@ -145,6 +145,9 @@ class Command(BaseCommand):
         """Gap pages and the dashboard have figures from the first minute, not after the hourly
         check; once the q2 cluster has backfilled the runs, the dashboard is computed again."""
         summary = gaps_check_task()
+        titles = title_classification_run()
+        self.stdout.write(f"job titles classified: people hidden for a title field {titles['hidden_before']:,} -> "
+                          f"{titles['hidden_after']:,}")
         call_command("refresh_dashboard", stdout=log)
         self.stdout.write(f"first gap check of {summary['workflows']} workflows and dashboard figures computed")
         async_chain([("runs.tasks.runs_backfill_task", (None,)), ("dashboard.tasks.dashboard_refresh_task",)])
