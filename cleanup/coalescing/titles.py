@@ -14,6 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from cleanup.coalescing.title_lexicon import (
     COMPOUND_FUNCTION_PARTS,
@@ -78,13 +79,16 @@ def title_words(raw: str) -> list[str]:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(char for char in text if not unicodedata.combining(char))
-    text = _PRONOUNS.sub(" ", _BRACKETS.sub(" ", text))
+    # The guards skip a regular expression that cannot match: most titles are plain words.
+    if "(" in text or "[" in text:
+        text = _BRACKETS.sub(" ", text)
+    if "/" in text:
+        text = _PRONOUNS.sub(" ", text)
     text = _EMPLOYER.sub(" ", f" {text} ")
     return _WORDS.findall(text.replace("fp&a", "fp a").replace("c-level", "cxo").replace("&", " and "))
 
 
-@dataclass(frozen=True)
-class _Cue:
+class _Cue(NamedTuple):
     kind: str  # "seniority" or "function"
     value: str
     language: str
@@ -109,8 +113,16 @@ def _table_cues(words: list[str], kind: str, table: dict[str, tuple[str, str]]) 
     cues = []
     position = 0
     while position < len(words):
+        word = words[position]
+        longest = _LONGEST_PHRASE.get(word)
+        if longest is None:  # no phrase starts with this word: one lookup is the whole question
+            found = table.get(word)
+            if found is not None:
+                cues.append(_Cue(kind, _lead_adjusted(found[0], words, position, word), found[1], word, position))
+            position += 1
+            continue
         consumed = 1
-        for length in range(min(_LONGEST_PHRASE.get(words[position], 1), len(words) - position), 0, -1):
+        for length in range(min(longest, len(words) - position), 0, -1):
             phrase = " ".join(words[position:position + length])
             if phrase in table:
                 value, language = table[phrase]
@@ -134,7 +146,8 @@ def _longest_phrases() -> dict[str, int]:
     longest: dict[str, int] = {}
     for cue in (*SENIORITY_CUES, *FUNCTION_CUES):
         first, *rest = cue.split()
-        longest[first] = max(longest.get(first, 1), 1 + len(rest))
+        if rest:
+            longest[first] = max(longest.get(first, 1), 1 + len(rest))
     return longest
 
 
