@@ -3,7 +3,7 @@
 from django.db import connection
 from psycopg import sql
 
-from warehouse.hidden import REQUIRED_FIELDS
+from warehouse.hidden import REQUIRED_FIELDS, missing_sql
 
 _RUNS_BY_STATUS = """
 SELECT workflow_name, status, count(*), max(last_event_at), coalesce(sum(credits_spent), 0),
@@ -36,8 +36,7 @@ def spend_by_week() -> list[tuple]:
 def hidden_counts(entity: str) -> tuple[int, list[tuple[tuple[str, ...], int]]]:
     """(all rows, [(required fields missing, rows)]) of core.companies / core.people, in one scan."""
     fields = REQUIRED_FIELDS[entity]
-    flags = sql.SQL(", ").join(
-        sql.SQL("({0} IS NULL OR btrim({0}) = '')").format(sql.Identifier(field)) for field in fields)
+    flags = sql.SQL(", ").join(missing_sql(field) for field in fields)
     query = sql.SQL("SELECT {flags}, count(*) FROM {table} GROUP BY {positions}").format(
         flags=flags, table=sql.Identifier(*_TABLES[entity]),
         positions=sql.SQL(", ".join(str(position) for position in range(1, len(fields) + 1))))

@@ -1,10 +1,15 @@
 """Hidden leads: the product shows a company or person only when its required fields are
 filled (the seed's Notes). This module is the one definition of those fields and of
-"missing" (NULL or blank)."""
+"missing": NULL, empty, or only spaces. The ORM's and SQL's spellings of it are side by side
+here, so that the dashboard's counts, its drill-down lists, its CSV and the jobs that fill the
+fields agree."""
 
 from itertools import combinations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
+from django.db.models.functions import Trim
+from django.db.models.lookups import Exact
+from psycopg import sql
 
 from warehouse.models import Company, Person
 
@@ -16,7 +21,12 @@ MODELS: dict[str, type[Company] | type[Person]] = {"company": Company, "person":
 
 
 def missing_q(field: str) -> Q:
-    return Q(**{f"{field}__isnull": True}) | Q(**{field: ""})
+    return Q(**{f"{field}__isnull": True}) | Q(Exact(Trim(field), Value("")))
+
+
+def missing_sql(column: str) -> sql.Composed:
+    """The same test in SQL, for statements composed with psycopg."""
+    return sql.SQL("({0} IS NULL OR btrim({0}) = '')").format(sql.Identifier(column))
 
 
 def hidden_queryset(*, entity: str, missing: tuple[str, ...]) -> QuerySet:

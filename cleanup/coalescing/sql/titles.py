@@ -1,27 +1,29 @@
 """Filling core.people's matched_job_function and matched_seniority from its job titles."""
 
-from kernel import server_bound_fetch
+from psycopg import sql
 
-# Missing as the dashboard counts it (warehouse.hidden): NULL or blank.
-_HIDDEN_FOR_TITLE = """
-SELECT count(*) FROM core.people
-WHERE coalesce(matched_job_function, '') = '' OR coalesce(matched_seniority, '') = ''"""
-_BATCH = """
+from kernel import server_bound_fetch
+from warehouse.hidden import missing_sql
+
+# "Missing" as the dashboard counts it (warehouse.hidden): NULL, empty or only spaces.
+_FUNCTION_MISSING, _SENIORITY_MISSING = missing_sql("matched_job_function"), missing_sql("matched_seniority")
+_HIDDEN_FOR_TITLE = sql.SQL("SELECT count(*) FROM core.people WHERE {} OR {}").format(
+    _FUNCTION_MISSING, _SENIORITY_MISSING)
+_BATCH = sql.SQL("""
 SELECT id, job_title FROM core.people
-WHERE id > %(after)s AND coalesce(job_title, '') <> ''
-  AND (coalesce(matched_job_function, '') = '' OR coalesce(matched_seniority, '') = '')
-ORDER BY id LIMIT %(limit)s"""
+WHERE id > %(after)s AND NOT {title_missing} AND ({function_missing} OR {seniority_missing})
+ORDER BY id LIMIT %(limit)s""").format(title_missing=missing_sql("job_title"), function_missing=_FUNCTION_MISSING,
+                                       seniority_missing=_SENIORITY_MISSING)
 # Fills only what is missing: a curated or mapped value is never overwritten.
-_FILL = """
-UPDATE core.people p
-SET matched_job_function = coalesce(nullif(p.matched_job_function, ''), u.job_function),
-    matched_seniority = coalesce(nullif(p.matched_seniority, ''), u.seniority),
+_FILL = sql.SQL("""
+UPDATE core.people AS people
+SET matched_job_function = CASE WHEN {function_missing} THEN u.job_function ELSE people.matched_job_function END,
+    matched_seniority = CASE WHEN {seniority_missing} THEN u.seniority ELSE people.matched_seniority END,
     updated_at = now()
 FROM unnest(%(ids)s::bigint[], %(functions)s::text[], %(seniorities)s::text[]) AS u(id, job_function, seniority)
-WHERE p.id = u.id
-  AND ((coalesce(p.matched_job_function, '') = '' AND u.job_function IS NOT NULL)
-       OR (coalesce(p.matched_seniority, '') = '' AND u.seniority IS NOT NULL))
-RETURNING p.id"""
+WHERE people.id = u.id
+  AND (({function_missing} AND u.job_function IS NOT NULL) OR ({seniority_missing} AND u.seniority IS NOT NULL))
+RETURNING people.id""").format(function_missing=_FUNCTION_MISSING, seniority_missing=_SENIORITY_MISSING)
 
 
 def hidden_for_title() -> int:
