@@ -8,6 +8,7 @@ difference that involves no join at all; all must agree.
 
 import pytest
 from django.db import connection, transaction
+from psycopg import sql
 
 UNREFERENCED_WITHOUT_LOCATION = """
 SELECT count(*) FROM core.companies c
@@ -60,3 +61,32 @@ def test_the_unreferenced_count_is_the_same_under_every_join_plan(demo, every):
     default, _ = _count_under(())
     assert merge == without_merge == default == expected
     assert 0 < expected  # the data leaves some companies unreferenced, so a short count shows
+
+
+def _work_history_rows_read(plan: dict) -> int:
+    """Rows every scan of core.person_work_history in the plan produced, over all its loops."""
+    rows = 0
+    if plan.get("Relation Name") == "person_work_history":
+        rows += plan["Actual Rows"] * plan["Actual Loops"]
+    return rows + sum(_work_history_rows_read(child) for child in plan.get("Plans", []))
+
+
+@pytest.mark.parametrize("every", [10, 2])  # about 10% and 50% of work history linked
+@pytest.mark.parametrize("settings", [ONLY_MERGE_JOINS, ()], ids=["merge anti-join", "planner's choice"])
+def test_a_delete_batch_reads_work_history_only_within_its_window(demo, every, settings):
+    from cleanup.jobs.sql.companies import DOOMED
+
+    _link_work_history(every)  # links point at the first third of the companies
+    batch = 100
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT percentile_disc(0.9) WITHIN GROUP (ORDER BY id) FROM core.companies")
+        late = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM core.person_work_history WHERE company_id <= %s", [late])
+        linked_before_window = cursor.fetchone()[0]
+        for setting in settings:
+            cursor.execute(setting)
+        cursor.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {}").format(DOOMED),
+                       {"after": late, "limit": batch})
+        plan = cursor.fetchone()[0][0]["Plan"]
+    assert linked_before_window > 10 * batch  # what an unbounded scan would read
+    assert _work_history_rows_read(plan) <= 2 * batch, plan
