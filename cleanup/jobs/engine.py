@@ -12,9 +12,11 @@ enough that per-batch overhead stays small, short enough that no lock is held fo
 import logging
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 
 import psycopg
-from django.db import IntegrityError, OperationalError, transaction
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from cleanup.jobs import sql
@@ -74,6 +76,7 @@ def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None,
             if batch.done:
                 kind.finish(job)  # may add its closing figures to the checkpoint
                 _mark(job, status=BatchJob.Status.COMPLETED, finished_at=timezone.now(), checkpoint=job.checkpoint)
+                _written_tables_maintain(job, kind)
                 return job.status
             limit = min(_adapted(limit, elapsed_ms, target_ms=getattr(kind, "target_batch_ms", TARGET_BATCH_MS)),
                         getattr(kind, "max_batch_rows", MAX_BATCH_ROWS))
@@ -82,6 +85,27 @@ def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None,
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         _mark(job, status=BatchJob.Status.FAILED, finished_at=timezone.now(), last_error=f"{type(exc).__name__}: {exc}")
         return job.status
+
+
+def _written_tables_maintain(job: BatchJob, kind: JobKind) -> None:
+    """After many writes the planner's statistics are stale and the visibility map is behind,
+    so the next index-only scan walks the heap: vacuum and analyse what the job wrote. Never
+    fails the job; what happened is kept in its checkpoint."""
+    if job.rows_done < settings.JOB_MAINTENANCE_MIN_ROWS:
+        return
+    vacuum = not connection.in_atomic_block
+    done, problems = [], []
+    for table in kind.written_tables(job):
+        try:
+            # Inside a transaction (tests), a savepoint keeps a failure from aborting it.
+            with transaction.atomic() if not vacuum else nullcontext():
+                sql.table_maintain(table=table, vacuum=vacuum)
+            done.append(table)
+        except DatabaseError as exc:
+            logger.warning("job %s: could not maintain %s: %s", job.pk, table, exc)
+            problems.append(f"{table}: {exc}".strip())
+    job.checkpoint = {**job.checkpoint, "maintained": {"vacuum": vacuum, "tables": done, "problems": problems}}
+    _mark(job, checkpoint=job.checkpoint)
 
 
 def _batch_with_retries(job: BatchJob, kind: JobKind, limit: int) -> tuple[Batch, int]:

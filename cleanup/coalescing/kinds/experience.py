@@ -32,6 +32,7 @@ RECONCILE_WINDOW_PER_ROW = 8
 
 class CoalescePersonExperience(KindBase):
     name = "coalesce_person_experience"
+    writes = ("core.person_work_history",)
     description = "Sync extracted.person_experience into core.person_work_history, titles mapped"
     # Most of a batch is Python (normalising keys, mapping titles): larger batches amortise it,
     # but a batch's time follows the rows it writes, which windows of synced ids hide from

@@ -76,6 +76,9 @@ class CoalesceMapped(KindBase):
         return DryRun(would_change=rows, summary=f"would read {rows:,} rows of {plan.extracted_table} after id "
                                                  f"{start:,} into {target}", details={"start_after_id": start})
 
+    def written_tables(self, job: BatchJob) -> tuple[str, ...]:
+        return (active_mapping_plan(job.params["workflow"]).core_table,)
+
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
         plan = active_mapping_plan(job.params["workflow"], max_age_s=PLAN_MAX_AGE_S)
         state = dict(job.checkpoint)

@@ -21,6 +21,7 @@ MODES = ("sweep", "refresh", "keys")
 
 class CoalescePersonProfile(KindBase):
     name = "coalesce_person_profile"
+    writes = ("core.people", "core.person_locations", "core.person_job_titles")
     description = "Sync extracted.person_profile into core.people, person_locations and person_job_titles"
     target_batch_ms = 150
     max_batch_rows = 2_000

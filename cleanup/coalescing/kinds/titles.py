@@ -14,6 +14,7 @@ from cleanup.jobs.models import BatchJob
 
 class ClassifyPeopleTitles(KindBase):
     name = TITLE_CLASSIFICATION_KIND
+    writes = ("core.people",)
     description = "Fill missing matched_job_function / matched_seniority of core.people from their job titles"
     max_batch_rows = 5_000
 

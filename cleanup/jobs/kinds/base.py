@@ -47,11 +47,16 @@ class JobKind(Protocol):
 
     def finish(self, job: BatchJob) -> None: ...
 
+    def written_tables(self, job: BatchJob) -> tuple[str, ...]: ...
+
 
 class KindBase:
     """Defaults for kinds: no parameters, nothing to prepare or clean up, not destructive."""
 
     destructive = False
+    # "schema.table"s a job of the kind writes; the engine vacuums and analyses them when a
+    # job that changed many rows completes.
+    writes: tuple[str, ...] = ()
     target_batch_ms = 50  # the engine sizes batches to take about this long
     max_batch_rows = 20_000
     # A parameter that tells jobs of this kind apart: one active job per value, not per kind.
@@ -65,6 +70,9 @@ class KindBase:
 
     def finish(self, job: BatchJob) -> None:
         pass
+
+    def written_tables(self, job: BatchJob) -> tuple[str, ...]:
+        return self.writes
 
 
 def id_keyset_batch(job: BatchJob, step: Callable[[int], tuple[int, int | None]]) -> Batch:

@@ -7,6 +7,7 @@ from cleanup.jobs.sql import companies as sql
 
 class DeleteCompaniesMissingLocation(KindBase):
     name = "delete_companies_missing_location"
+    writes = ("core.companies", "core.companies_missing_location")
     description = "Delete companies with no location; each row is archived in the same statement"
     destructive = True
 
@@ -32,6 +33,7 @@ class DeleteCompaniesMissingLocation(KindBase):
 
 class RestoreCompaniesMissingLocation(KindBase):
     name = "restore_companies_missing_location"
+    writes = ("core.companies", "core.companies_missing_location")
     description = "Put back the companies a delete job archived"
     destructive = True
 

@@ -16,6 +16,7 @@ from kernel import COMPANY, InvalidEntityKey, normalise_domain
 
 class FundingBackfill(KindBase):
     name = "funding_backfill"
+    writes = ("core.company_funding",)
     description = "Backfill core.company_funding from extracted.company_discovery, latest range per domain"
 
     def clean_params(self, params: dict) -> dict:

@@ -7,6 +7,7 @@ from cleanup.jobs.sql import tenure as sql
 
 class TenureBackfill(KindBase):
     name = "tenure_backfill"
+    writes = ("core.person_tenure",)
     description = "Insert into core.person_tenure the people of core.person_job_start_dates it lacks"
 
     def estimate(self, job: BatchJob) -> int:

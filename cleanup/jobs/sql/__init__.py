@@ -65,3 +65,12 @@ def scalar(query: str | sql.Composable, params: dict | list | None = None) -> An
         cursor.execute(query, params)
         row = cursor.fetchone()
         return row[0] if row else None
+
+
+def table_maintain(*, table: str, vacuum: bool) -> None:
+    """VACUUM (ANALYZE), or ANALYZE alone inside a transaction (VACUUM cannot run in one).
+    `table` is "schema.table" from a job kind's code or its checked mapping, never user input."""
+    schema, name = table.split(".")
+    command = sql.SQL("VACUUM (ANALYZE) {}" if vacuum else "ANALYZE {}").format(sql.Identifier(schema, name))
+    with connection.cursor() as cursor:
+        cursor.execute(command)
