@@ -62,13 +62,19 @@ class FundingBackfill(KindBase):
         return Batch(rows=added, checkpoint={"phase": "insert", "after_domain": last})
 
     def _stage(self, job: BatchJob, limit: int) -> Batch:
-        rows = sql.discovery_batch(after_id=job.checkpoint.get("after_id", 0), limit=limit)
-        if not rows:
+        """One window of `limit` rows with a range: domains in normal form are staged by one
+        statement, the other spellings through the Python normaliser."""
+        after = job.checkpoint.get("after_id", 0)
+        upto = sql.window_end(after_id=after, limit=limit)
+        if upto is None:
             job.estimated_total = sql.staged_count(job_id=job.pk)
             return Batch(rows=0, checkpoint={"phase": "insert", "after_domain": ""})
-        staged: dict[str, tuple] = {}
         wanted = _wanted(job)
-        for row_id, domain, funding_range, created_at in rows:
+        bounds = {text: funding_bounds(text) for text in sql.window_ranges(after_id=after, upto_id=upto)}
+        sql.staging_add_normal(job_id=job.pk, after_id=after, upto_id=upto, bounds=bounds,
+                               wanted=sorted(wanted) if wanted is not None else None)
+        staged: dict[str, tuple] = {}
+        for row_id, domain, funding_range, created_at in sql.window_other_spellings(after_id=after, upto_id=upto):
             try:
                 key = normalise_domain(domain)
             except InvalidEntityKey:
@@ -76,10 +82,10 @@ class FundingBackfill(KindBase):
             if wanted is not None and key not in wanted:
                 continue
             if key not in staged or (created_at, row_id) > (staged[key][4], staged[key][5]):
-                staged[key] = (key, funding_range, *funding_bounds(funding_range), created_at, row_id)
+                staged[key] = (key, funding_range, *bounds[funding_range], created_at, row_id)
         sql.staging_add(job_id=job.pk, rows=list(staged.values()))
         # Staging writes nothing to core: progress counts core rows only.
-        return Batch(rows=0, checkpoint={"phase": "stage", "after_id": rows[-1][0]})
+        return Batch(rows=0, checkpoint={"phase": "stage", "after_id": upto})
 
     def finish(self, job: BatchJob) -> None:
         sql.staging_drop(job_id=job.pk)
