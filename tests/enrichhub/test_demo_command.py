@@ -102,6 +102,10 @@ def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(d
         with browser.open(f"{base}/admin/dashboard/", timeout=10) as dashboard:
             page = dashboard.read().decode()
         assert "Figures of" in page and 'data-workflow="company_discovery"' in page  # computed on the first run
+        before, after = (int(n.replace(",", "")) for n in re.search(
+            r"job titles classified: people hidden for a title field ([\d,]+) -> ([\d,]+)", output).groups())
+        assert before > after  # the classifier made people visible, and the dashboard says so
+        assert 'id="title-classification"' in page and f"<strong>{after:,}</strong> after it" in page
         with browser.open(f"{base}/admin/cleanup/gapsnapshot/", timeout=10) as gaps:
             assert "company_funding" in gaps.read().decode()  # a first gap check, not an empty list
         with urllib.request.urlopen(f"{base}/api/docs", timeout=5) as docs:
