@@ -295,3 +295,61 @@ def _report(results: dict, concurrent: list, snapshot_rows: int) -> str:
     lines += ["", "Goals: engine within 1.5× one statement unthrottled; no batch over 100 ms; at the default "
               "throttle (5 ms) the writer's p99 under 2× idle and its worst wait under 50 ms."]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the delete job against link rates
+LINK_PERCENTS = (10, 30)
+
+
+def run_link_rates() -> str:
+    """The delete job and one DELETE with 10% and 30% of work history linked to companies, spread
+    over the whole id range: the shape that made an unbounded anti-join quadratic."""
+    ensure_demo_data()
+    since = time.time()
+    rows = []
+    with _conn() as conn:
+        _save_state(conn)
+        conn.execute("DROP TABLE IF EXISTS public.bench_saved_links")
+        conn.execute("CREATE TABLE public.bench_saved_links AS SELECT id, company_id FROM core.person_work_history"
+                     " WHERE company_id IS NOT NULL")
+        try:
+            for percent in LINK_PERCENTS:
+                _links_set(conn, percent)
+                single = _single_delete(conn)
+                _reset(conn, since)
+                job, whole = _engine_timings("delete_companies_missing_location")
+                _reset(conn, since)
+                rows.append(f"| {percent}% | {single.seconds:.2f} | {job.seconds:.2f} | "
+                            f"{job.seconds / single.seconds:.2f} | {whole.seconds / single.seconds:.2f} | "
+                            f"{job.longest_batch_ms:,.0f} | {job.rows:,} |")
+        finally:
+            _links_restore(conn)
+            conn.execute("DROP TABLE public.bench_saved_links, public.bench_saved_companies, "
+                         "public.bench_saved_snapshot, public.bench_started")
+    return "\n".join([
+        "- command: `make bench BENCH=delete_links` on the scale-1 demo data: work history linked to companies "
+        "at each rate (every n-th row, companies spread over the whole id range), then one DELETE and the job "
+        "(alone, and as the whole `run_job` command); links and companies are put back afterwards",
+        "",
+        "| history linked | one DELETE s | job s | job × one DELETE | whole command × | longest batch ms | rows |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        *rows,
+        "",
+        "Goal: within 1.5× of one statement at either link rate, longest batch under 100 ms.",
+    ])
+
+
+def _links_set(conn: psycopg.Connection, percent: int) -> None:
+    conn.execute("UPDATE core.person_work_history SET company_id = NULL WHERE company_id IS NOT NULL")
+    conn.execute("""
+        WITH companies AS (SELECT array_agg(id ORDER BY id) AS ids FROM core.companies)
+        UPDATE core.person_work_history w SET company_id = companies.ids[1 + (w.id * 7919) %% cardinality(ids)]
+        FROM companies WHERE w.id %% 100 < %s""", [percent])
+    conn.execute("VACUUM ANALYZE core.person_work_history")
+
+
+def _links_restore(conn: psycopg.Connection) -> None:
+    conn.execute("UPDATE core.person_work_history SET company_id = NULL WHERE company_id IS NOT NULL")
+    conn.execute("UPDATE core.person_work_history w SET company_id = s.company_id FROM public.bench_saved_links s"
+                 " WHERE s.id = w.id")
+    conn.execute("VACUUM ANALYZE core.person_work_history")

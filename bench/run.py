@@ -13,6 +13,7 @@ BENCHMARKS = {
     "runs_backfill": runs.run_backfill,
     "status": status.run,
     "jobs": jobs.run,
+    "delete_links": jobs.run_link_rates,
     "coalesce": coalesce.run,
     "gaps": coalesce.run_gaps,
     "dashboard": dashboard.run,
