@@ -11,7 +11,9 @@ To teach the classifier a word, add it here; the evaluation set
 INTERN, FOUNDER, C_LEVEL, VP = "Intern", "Founder", "C-Level", "VP"
 DIRECTOR, MANAGER, SENIOR, ENTRY = "Director", "Manager", "Senior", "Entry"
 INDIVIDUAL_CONTRIBUTOR = "Individual Contributor"
-RANKS = {INTERN: 100, FOUNDER: 90, C_LEVEL: 80, VP: 70, DIRECTOR: 60, "junior": 55, MANAGER: 50, SENIOR: 40,
+# Not a seniority of its own: a rank between Director and Manager that reads as Entry.
+JUNIOR = "junior"
+RANKS = {INTERN: 100, FOUNDER: 90, C_LEVEL: 80, VP: 70, DIRECTOR: 60, JUNIOR: 55, MANAGER: 50, SENIOR: 40,
          ENTRY: 30, INDIVIDUAL_CONTRIBUTOR: 10}
 
 EXECUTIVE, FINANCE, ENGINEERING, SALES = "Executive", "Finance", "Engineering", "Sales"
@@ -33,7 +35,7 @@ _SENIORITY = {
         DIRECTOR: "director dir head_of head",
         MANAGER: "manager mgr pm lead team_lead supervisor",
         SENIOR: "senior sr staff principal",
-        "junior": "junior jr",
+        JUNIOR: "junior jr",
         # Phrases that hold a seniority word but name a practitioner's role.
         INDIVIDUAL_CONTRIBUTOR: "product_owner",
         ENTRY: "associate sdr bdr sales_development_representative business_development_representative assistant "
@@ -57,7 +59,7 @@ _SENIORITY = {
         DIRECTOR: "directeur directrice drh daf dsi",
         MANAGER: "responsable chef_de chef_d cheffe_de chef",
         SENIOR: "confirme confirmee",
-        "junior": "debutant debutante",
+        JUNIOR: "debutant debutante",
         ENTRY: "assistante assistant",
     },
     "es": {

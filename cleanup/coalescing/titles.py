@@ -19,10 +19,11 @@ from typing import NamedTuple
 from cleanup.coalescing.title_lexicon import (
     COMPOUND_FUNCTION_PARTS,
     COMPOUND_SENIORITY_ENDINGS,
+    ENTRY,
     EXECUTIVE,
     FUNCTION_CUES,
-    FUNCTIONS,
     INDIVIDUAL_CONTRIBUTOR,
+    JUNIOR,
     RANKS,
     SENIOR,
     SENIORITY_CUES,
@@ -30,11 +31,10 @@ from cleanup.coalescing.title_lexicon import (
 )
 
 DEFAULT_SENIORITY = INDIVIDUAL_CONTRIBUTOR
-SENIORITIES = (*RANKS.keys() - {"junior"}, INDIVIDUAL_CONTRIBUTOR)
+SENIORITIES = (*RANKS.keys() - {JUNIOR},)
 # Words shorter than this are never searched for compound parts ("sales" in "salesforce"
 # is a company, not a role, and short words have no parts).
 COMPOUND_MIN_LENGTH = 8
-JUNIOR_CUE = "junior"
 
 # What follows these is where the person works or worked, not what they do.
 _EMPLOYER = re.compile(r"\s(?:at|@|bei|chez|presso|bij|en la|na|no)\s.*$|@.*$"
@@ -175,8 +175,8 @@ def _seniority(cues: list[_Cue]) -> tuple[str, str]:
     if not ranked:
         return DEFAULT_SENIORITY, f"seniority: no seniority word, so {DEFAULT_SENIORITY}"
     best = max(ranked, key=lambda cue: (RANKS[cue.value], -cue.position))
-    if best.value == JUNIOR_CUE:
-        return "Entry", f"seniority: {_quoted(best)} -> Entry"
+    if best.value == JUNIOR:
+        return ENTRY, f"seniority: {_quoted(best)} -> {ENTRY}"
     return best.value, f"seniority: {_quoted(best)} -> {best.value}"
 
 
@@ -193,9 +193,6 @@ def _function(cues: list[_Cue]) -> tuple[str | None, str]:
 def _quoted(cue: _Cue) -> str:
     where = f" in {cue.inside!r}" if cue.inside else ""
     return f"{cue.words!r} ({cue.language}){where}"
-
-
-assert set(FUNCTIONS) >= {value for value, _ in FUNCTION_CUES.values()}
 
 
 @dataclass(frozen=True)

@@ -99,10 +99,9 @@ class CoalescePersonExperience(KindBase):
     def _write(self, state: dict, rows: list[tuple]) -> int:
         """Coalesce rows into core; updates the counters in state; returns rows written."""
         mapping = sql.title_mapping()
-        matches: dict[str, object] = {}
         coalesced = []
         for row in rows:
-            item = _coalesced(row, mapping, matches)
+            item = _coalesced(row, mapping)
             if item is None:
                 state["invalid"] += 1
                 continue
@@ -136,16 +135,13 @@ def _part(job: BatchJob) -> dict[str, int]:
     return {"parts": count, "remainder": index - 1}
 
 
-def _coalesced(row: tuple, mapping: dict, matches: dict) -> dict | None:
-    """`matches` caches title matches within a batch: titles repeat."""
+def _coalesced(row: tuple, mapping: dict) -> dict | None:
     row_id, url, domain, title = row
     try:
         key = normalise_linkedin_url(url)
     except InvalidEntityKey:
         return None
     company = domain_or_none(domain)
-    match = matches.get(title)
-    if match is None:
-        match = matches[title] = title_match(title, mapping=mapping)
+    match = title_match(title, mapping=mapping)  # the classifier caches: titles repeat
     return {"id": row_id, "url": key, "domain": company, "job_function": match.job_function,
             "seniority": match.seniority, "by_rule": int(match.by_rule)}
