@@ -2,10 +2,17 @@
 
 import pytest
 from django.db import connection
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from kernel import index_probes, normalise_domain, normalise_linkedin_url, stored_variants
+from kernel import (
+    InvalidEntityKey,
+    index_probes,
+    normalise_domain,
+    normalise_entity_key,
+    normalise_linkedin_url,
+    stored_variants,
+)
 from tests.kernel.test_keys import normal_domains, slugs
 
 # Each example is one query on the test transaction; the fixture is the same for all of them.
@@ -79,3 +86,62 @@ def test_the_sql_key_functions_never_fail_on_any_text(db, raw):
 def test_a_profile_url_of_another_site_has_no_person_key(db):
     assert sql_key("person_key_v1", "https://example.com/in/johndoe") is None
     assert sql_key("person_key_v1", "https://linkedin.com/company/acme") is None
+
+
+# The exact functions (kernel migration 0002): what they return is what Python returns, and
+# NULL leaves the key to Python. Counting keys in SQL is only as right as this equality.
+
+def python_key(entity_type: str, raw: str) -> str | None:
+    try:
+        return normalise_entity_key(entity_type=entity_type, raw=raw)
+    except InvalidEntityKey:
+        return None
+
+
+key_noise = st.text(alphabet=st.sampled_from("aZ09.-_/:?#@%[] \tWw\u00fc"), max_size=12)
+spelled_domains = st.builds(
+    lambda scheme, www, domain, tail, noise, upper: scheme + www + (domain.upper() if upper else domain) + tail + noise,
+    st.sampled_from(["", "http://", "HTTPS://", " ", "ftp://u@"]), st.sampled_from(["", "www.", "WWW."]),
+    normal_domains, st.sampled_from(["", "/", ":8080/x", "?q=1", ".", "#a"]), key_noise, st.booleans())
+spelled_profiles = st.builds(
+    lambda scheme, host, section, slug, tail, noise: f"{scheme}{host}/{section}/{slug}{tail}{noise}",
+    st.sampled_from(["", "https://", "http://", "HTTPS://", "//"]),
+    st.sampled_from(["linkedin.com", "www.linkedin.com", "uk.linkedin.com", "LinkedIn.com:443", "linkedin.com.",
+                     "xlinkedin.com", "u@linkedin.com"]),
+    st.sampled_from(["in", "IN", "in/", "pub", "inx"]), slugs,
+    st.sampled_from(["", "/", "/details", "?trk=x", "#x", " "]), key_noise)
+
+
+@per_example
+@given(st.one_of(spelled_domains, key_noise, st.text(max_size=40).map(lambda t: t.replace("\x00", ""))))
+@example("1.2.3.4")
+@example("www.com")
+@example("a-.com")
+@example("example.123")
+def test_the_exact_company_key_is_the_normalisers_or_null(db, raw):
+    exact = sql_key("company_key_v2", raw)
+    assert exact is None or exact == python_key("company", raw)
+
+
+@per_example
+@given(st.one_of(spelled_profiles, st.text(max_size=60).map(lambda t: t.replace("\x00", ""))))
+@example("https://www.linkedin.com/in/j%C3%BCrgen-m/")
+@example("linkedin.com/in/a b")
+@example("linkedin.com:abc/in/x")
+def test_the_exact_person_key_is_the_normalisers_or_null(db, raw):
+    exact = sql_key("person_key_v2", raw)
+    assert exact is None or exact == python_key("person", raw)
+
+
+@per_example
+@given(normal_domains, st.sampled_from(["", "https://", "http://www.", "WWW."]),
+       st.sampled_from(["", "/", "/about?x=1"]))
+def test_plain_ascii_domains_are_normalised_in_sql_without_python(db, domain, prefix, suffix):
+    assume(domain.isascii())
+    assert sql_key("company_key_v2", prefix + domain + suffix) == domain
+
+
+@per_example
+@given(ascii_slugs, st.sampled_from(["", "https://www.", "http://uk."]), st.sampled_from(["", "/", "/?trk=x"]))
+def test_plain_ascii_profiles_are_normalised_in_sql_without_python(db, slug, prefix, suffix):
+    assert sql_key("person_key_v2", f"{prefix}linkedin.com/in/{slug}{suffix}") == f"linkedin.com/in/{slug.lower()}"
