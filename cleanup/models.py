@@ -2,7 +2,8 @@
 looks for them here."""
 
 from cleanup.coalescing.models import CoalesceMapping, CoalesceWatermark
-from cleanup.gaps.models import GapAlert, GapSnapshot
+from cleanup.gaps.models import GapAlert, GapLedger, GapLedgerKey, GapSnapshot, GapTally
 from cleanup.jobs.models import BatchJob
 
-__all__ = ["BatchJob", "CoalesceMapping", "CoalesceWatermark", "GapAlert", "GapSnapshot"]
+__all__ = ["BatchJob", "CoalesceMapping", "CoalesceWatermark", "GapAlert", "GapLedger", "GapLedgerKey", "GapSnapshot",
+           "GapTally"]

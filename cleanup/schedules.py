@@ -16,5 +16,8 @@ SCHEDULES = [
     ("enrichhub: coalescing reconciliation", "cleanup.tasks.job_start_if_idle_task",
      "'coalesce_person_experience', {'mode': 'reconcile'}", Schedule.DAILY, None),
     ("enrichhub: gap check and alerts", "cleanup.tasks.gaps_check_task", "", Schedule.HOURLY, None),
+    # The hourly check reads only rows past its marks; this one counts from scratch and
+    # reports what deletions and re-keyed rows had made it miss.
+    ("enrichhub: gap full recount", "cleanup.tasks.gaps_check_task", "True", Schedule.WEEKLY, None),
     ("enrichhub: resume interrupted jobs", "cleanup.tasks.interrupted_jobs_resume_task", "", Schedule.MINUTES, 1),
 ]

@@ -18,12 +18,12 @@ class WorkflowForm(forms.ModelForm):
         model = Workflow
         fields = ["workflow_name", "description", "vendor", "is_active", "key_type", "key_column", "raw_table",
                   "extracted_table", "coalesces_to_core", "core_table", "core_key_column", "coalesce_when_filled",
-                  "refresh_after_days", "gap_alert_threshold"]
+                  "core_source_column", "refresh_after_days", "gap_alert_threshold"]
         # Names and table names are one line each; only the description is prose.
         widgets = {
             **{name: forms.TextInput(attrs={"size": 48}) for name in (
                 "workflow_name", "vendor", "key_column", "raw_table", "extracted_table", "core_table",
-                "core_key_column", "coalesce_when_filled")},
+                "core_key_column", "coalesce_when_filled", "core_source_column")},
             "description": forms.Textarea(attrs={"rows": 2, "cols": 80}),
         }
 
@@ -49,7 +49,7 @@ class WorkflowAdmin(SimpleHistoryAdmin):
     fieldsets = [
         ("Identity", {"fields": ["workflow_name", "description", "vendor", "is_active", ("key_type", "key_column")]}),
         ("Tables", {"fields": ["raw_table", "extracted_table", "coalesces_to_core", "core_table", "core_key_column",
-                               "coalesce_when_filled"]}),
+                               "coalesce_when_filled", "core_source_column"]}),
         ("Freshness and alerts", {"fields": ["refresh_after_days", "gap_alert_threshold"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]

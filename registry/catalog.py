@@ -60,6 +60,8 @@ def workflow_problems(*, workflow: Workflow, catalog: Catalog) -> dict[str, list
         add("core_table", "a workflow that coalesces to core needs its core table")
     if workflow.core_key_column and not workflow.core_table:
         add("core_key_column", "a core key column needs a core table")
+    if workflow.core_source_column and not workflow.core_table:
+        add("core_source_column", "a core source column needs a core table")
     if workflow.is_active:
         _require_for_active(workflow, add)
     _check_key_columns(workflow, catalog, add)
@@ -88,3 +90,6 @@ def _check_key_columns(workflow: Workflow, catalog: Catalog, add: ProblemAdder) 
         if not catalog.has_column(core, workflow.core_lookup_column):
             target = "core_key_column" if workflow.core_key_column else "key_column"
             add(target, f"column {workflow.core_lookup_column} is not in {core}; set core_key_column")
+    source = workflow.core_source_column
+    if core and source and catalog.has_table(core) and not catalog.has_column(core, source):
+        add("core_source_column", f"column {source} is not in {core}")

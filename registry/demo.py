@@ -21,6 +21,7 @@ def demo_registry_complete() -> tuple[int, int]:
             workflow.raw_table, workflow.extracted_table = demo.raw_table, demo.extracted_table
             workflow.core_table, workflow.coalesces_to_core = demo.core_table, demo.core_table is not None
             workflow.coalesce_when_filled = demo.coalesce_when_filled
+            workflow.core_source_column = demo.core_source_column
             workflow.is_active = True
             workflow._change_reason = DEMO_REASON  # type: ignore[attr-defined]  # simple_history
             workflow.save()

@@ -35,6 +35,11 @@ class Workflow(models.Model):
         null=True, blank=True,
         help_text="an extracted column: only rows where it is filled are meant for core (company_funding: "
                   "total_funding_amount_range_usd); the gap check counts only those")
+    core_source_column = models.TextField(
+        null=True, blank=True,
+        help_text="a core_table column holding the id of the extracted row each core row came from "
+                  "(person_work_history: source_record_id); lets the gap check count extracted rows that never "
+                  "reached core even when their entity is in core")
     coalesces_to_core = models.BooleanField(default=False, db_default=False)
     is_active = models.BooleanField(default=True, db_default=True)
     refresh_after_days = models.PositiveIntegerField(

@@ -22,6 +22,8 @@ class DemoWorkflow:
     shares_tables_of: str | None = None
     # Only extracted rows with this column filled are meant for core.
     coalesce_when_filled: str | None = None
+    # The core column that names the extracted row a core row was made from.
+    core_source_column: str | None = None
 
     @property
     def key_column(self) -> str:
@@ -49,8 +51,9 @@ def _company(name: str, vendor: str, core: str | None = None, registered: bool =
     return DemoWorkflow(name, "company", vendor, core, registered, shares, when_filled)
 
 
-def _person(name: str, vendor: str, core: str | None = None, registered: bool = False) -> DemoWorkflow:
-    return DemoWorkflow(name, "person", vendor, core, registered)
+def _person(name: str, vendor: str, core: str | None = None, registered: bool = False,
+            source_column: str | None = None) -> DemoWorkflow:
+    return DemoWorkflow(name, "person", vendor, core, registered, core_source_column=source_column)
 
 
 DEMO_WORKFLOWS: tuple[DemoWorkflow, ...] = (
@@ -83,7 +86,8 @@ DEMO_WORKFLOWS: tuple[DemoWorkflow, ...] = (
     _company("company_press_releases", "clay"),
     _company("company_hiring_velocity", "salesnav"),
     _person("person_profile", "clay", "core.people", registered=True),
-    _person("person_experience", "clay", "core.person_work_history", registered=True),
+    _person("person_experience", "clay", "core.person_work_history", registered=True,
+            source_column="source_record_id"),
     _person("person_education", "clay", registered=True),
     _person("person_skills", "clay", registered=True),
     _person("person_email", "apollo", registered=True),

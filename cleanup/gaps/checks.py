@@ -1,19 +1,26 @@
 """Coalescing gaps (seed Phase 4, the `reference.coalescing_gaps` view made real): for each
-active workflow, the distinct entities in its extracted table, in its core table, and those
-in extracted that core lacks. Keys are normalised in Python, the one normaliser, because
-both sides store spellings (`https://www.X.com/` in extracted, `X.com` in core). Workflows
-that do not coalesce report all their extracted entities as the gap: the data that never
-reaches core ("Gap identified!" in the seed). Each check is stored as a snapshot."""
+active workflow, the distinct entities in its extracted table, in its core table, those in
+extracted that core lacks, and the extracted rows that never reached core.
+
+The check keeps what it counted in ledgers (one per key source, shared by the workflows that
+read it) with a high-water mark on each table's id, so the hourly run reads only rows added
+since the last one, and normalises keys in SQL: its cost follows what changed, and its memory
+stays flat whatever the warehouse size. Deleted or re-keyed rows are not seen past the mark;
+the weekly full recount (`full=True`) counts from scratch and reports the drift it corrected.
+Workflows that do not coalesce report all their extracted entities as the gap: the data that
+never reaches core ("Gap identified!" in the seed). Each check is stored as a snapshot."""
 
 import time
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cleanup.gaps import sql
-from cleanup.gaps.models import GapSnapshot
+from cleanup.gaps.models import GapLedger, GapSnapshot, GapTally
 from kernel import InvalidEntityKey, normalise_entity_key
 from registry.catalog import Catalog, catalog_load
 from registry.models import Workflow
@@ -28,20 +35,56 @@ class Gap:
     gap: int
     invalid_keys: int
     seconds: float
+    rows_waiting: int = 0
+    full_recount: bool = False
+    drift_keys: int | None = None
+    drift_rows: int | None = None
     error: str | None = None
 
 
-def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True) -> list[Gap]:
-    """Compute every active workflow's gap (or the named ones'); store snapshots unless told not to."""
+class GapUnknown(Exception):
+    """A column the workflow names is not in the catalog."""
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """The ledgers one workflow's gap is counted from."""
+
+    workflow: Workflow
+    extracted: GapLedger
+    core: GapLedger | None
+
+
+def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True, full: bool = False) -> list[Gap]:
+    """Bring the ledgers of every active workflow (or the named ones) up to date and report their
+    gaps; with `full`, count them again from scratch and report the drift. Stores snapshots unless
+    told not to."""
+    began = time.monotonic()
     catalog = catalog_load()
     workflows = _checked_workflows()
     if workflow_names:
         workflows = workflows.filter(workflow_name__in=workflow_names)
-    normalised: dict[tuple[str, str], tuple[set[str], int]] = {}  # a table read once per check
-    gaps = [_gap(w, catalog, normalised) for w in workflows if w.key_type and w.key_column]
+    sources: dict[str, _Sources] = {}
+    gaps: dict[str, Gap] = {}
+    for workflow in workflows:
+        if not (workflow.key_type and workflow.key_column):
+            continue
+        try:
+            sources[workflow.workflow_name] = _sources(workflow, catalog)
+        except GapUnknown as exc:
+            gaps[workflow.workflow_name] = Gap(workflow.workflow_name, workflow.coalesces_to_core, 0, None, 0, 0, 0.0,
+                                               error=str(exc))
+    ledgers = _ledgers_advance(list(sources.values()), catalog)
+    incremental = {name: _gap(s, ledgers, began) for name, s in sources.items()}
+    if full:
+        _ledgers_reset(ledgers.values())
+        ledgers = _ledgers_advance(list(sources.values()), catalog)
+    for name, source in sources.items():
+        gaps[name] = _gap(source, ledgers, began, replaced=incremental[name] if full else None)
+    ordered = [gaps[w.workflow_name] for w in workflows if w.workflow_name in gaps]
     if store:
-        _snapshots_store([g for g in gaps if g.error is None])
-    return gaps
+        _snapshots_store([g for g in ordered if g.error is None])
+    return ordered
 
 
 def checked_workflow_names() -> list[str]:
@@ -49,58 +92,153 @@ def checked_workflow_names() -> list[str]:
     return list(_checked_workflows().values_list("workflow_name", flat=True))
 
 
+def gap_missing_keys(*, workflow_name: str) -> list[str]:
+    """The normalised keys in the workflow's extracted table that its core table lacks, sorted."""
+    workflow = Workflow.objects.get(workflow_name=workflow_name)
+    (gap,) = gaps_check(workflow_names=[workflow_name], store=False)
+    if gap.error:
+        raise GapUnknown(gap.error)
+    tally = GapTally.objects.get(workflow=workflow)
+    return sql.missing_keys(ledger_id=tally.extracted_ledger_id, core_ledger_id=tally.core_ledger_id)
+
+
 def _checked_workflows() -> QuerySet[Workflow]:
     return Workflow.objects.filter(is_active=True).exclude(extracted_table=None).order_by("workflow_name")
 
 
-def _gap(workflow: Workflow, catalog: Catalog, cache: dict) -> Gap:
-    began = time.monotonic()
-    try:
-        extracted, core_keys, invalid = _key_sets(workflow, catalog, cache)
-    except GapUnknown as exc:
-        return Gap(workflow.workflow_name, workflow.coalesces_to_core, 0, None, 0, 0, 0.0, error=str(exc))
-    missing = len(extracted - core_keys) if core_keys is not None else len(extracted)
-    return Gap(workflow.workflow_name, workflow.coalesces_to_core, len(extracted),
-               len(core_keys) if core_keys is not None else None, missing, invalid, time.monotonic() - began)
-
-
-class GapUnknown(Exception):
-    """The workflow's extracted key column is not in the catalog."""
-
-
-def gap_missing_keys(*, workflow_name: str) -> list[str]:
-    """The normalised keys in the workflow's extracted table that its core table lacks, sorted."""
-    workflow = Workflow.objects.get(workflow_name=workflow_name)
-    extracted, core_keys, _ = _key_sets(workflow, catalog_load(), {})
-    return sorted(extracted - (core_keys or set()))
-
-
-def _key_sets(workflow: Workflow, catalog: Catalog, cache: dict) -> tuple[set[str], set[str] | None, int]:
-    """(keys in extracted, keys in core or None without a core table, invalid extracted keys)."""
-    if not catalog.has_column(workflow.extracted_table, workflow.key_column):
-        raise GapUnknown(f"{workflow.extracted_table}.{workflow.key_column} does not exist")
+def _sources(workflow: Workflow, catalog: Catalog) -> _Sources:
     table, key_column, key_type = workflow.key_source
-    filled = workflow.coalesce_when_filled
+    if not catalog.has_column(table, key_column):
+        raise GapUnknown(f"{table}.{key_column} does not exist")
+    filled = workflow.coalesce_when_filled or ""
     if filled and not catalog.has_column(table, filled):
         raise GapUnknown(f"{table}.{filled} does not exist")
-    extracted, invalid = _keys(table, key_column, key_type, cache, filled=filled)
-    column = workflow.core_lookup_column
-    if workflow.core_table and column and catalog.has_column(workflow.core_table, column):
-        return extracted, _keys(workflow.core_table, column, key_type, cache)[0], invalid
-    return extracted, None, invalid
+    extracted = _ledger(table, key_column, key_type, filled=filled)
+    core, column = workflow.core_table, workflow.core_lookup_column
+    core_ledger = None
+    if core and column and catalog.has_column(core, column):
+        link = workflow.core_source_column or ""
+        if link and not catalog.has_column(core, link):
+            raise GapUnknown(f"{core}.{link} does not exist")
+        core_ledger = _ledger(core, column, key_type, link=link)
+    _tally_point(workflow, extracted, core_ledger)
+    return _Sources(workflow, extracted, core_ledger)
 
 
-def _keys(table: str, column: str, entity_type: str, cache: dict, *, filled: str | None = None
-          ) -> tuple[set[str], int]:
-    if (table, column, filled) not in cache:
-        keys, invalid = set(), 0
-        for raw in sql.distinct_keys(table=table, column=column, filled=filled):
-            try:
-                keys.add(normalise_entity_key(entity_type=entity_type, raw=raw))
-            except InvalidEntityKey:
-                invalid += 1
-        cache[(table, column, filled)] = (keys, invalid)
-    return cache[(table, column, filled)]
+def _ledger(table: str, column: str, entity_type: str, *, filled: str = "", link: str = "") -> GapLedger:
+    ledger, _ = GapLedger.objects.get_or_create(source_table=table, key_column=column, filled_column=filled,
+                                                link_column=link, entity_type=entity_type)
+    return ledger
+
+
+def _tally_point(workflow: Workflow, extracted: GapLedger, core: GapLedger | None) -> None:
+    """A workflow whose tables changed in the registry is counted again against its new ledgers."""
+    tally, created = GapTally.objects.get_or_create(workflow=workflow, defaults={
+        "extracted_ledger": extracted, "core_ledger": core})
+    if not created and (tally.extracted_ledger_id, tally.core_ledger_id) != (extracted.pk, core and core.pk):
+        tally.extracted_ledger, tally.core_ledger, tally.stale = extracted, core, True
+        tally.save()
+
+
+def _ledgers_advance(sources: Collection[_Sources], catalog: Catalog) -> dict[int, GapLedger]:
+    """Count every ledger the sources need up to its table's current highest id."""
+    ledgers: dict[int, GapLedger] = {}
+    for source in sources:
+        for ledger in (source.extracted, source.core):
+            if ledger is not None and ledger.pk not in ledgers:
+                ledgers[ledger.pk] = _ledger_advance(ledger, has_id=catalog.has_column(ledger.source_table, "id"))
+    _tallies_recount([source.workflow.workflow_name for source in sources])
+    return ledgers
+
+
+def _ledger_advance(ledger: GapLedger, *, has_id: bool) -> GapLedger:
+    if not has_id:  # no mark to keep: such a table is counted whole each time
+        _ledgers_reset([ledger])
+        return _window_count(ledger.pk, after_id=None, upto_id=None)
+    upto = sql.highest_id(table=ledger.source_table)
+    while ledger.counted_through_id < upto:
+        end = sql.window_end(table=ledger.source_table, after_id=ledger.counted_through_id, upto_id=upto,
+                             rows=settings.GAP_WINDOW_ROWS)
+        ledger = _window_count(ledger.pk, after_id=ledger.counted_through_id, upto_id=end)
+    return ledger
+
+
+def _window_count(ledger_id: int, *, after_id: int | None, upto_id: int | None) -> GapLedger:
+    """Fold one window of rows into a ledger and the tallies that read it, in one transaction.
+    A check killed between windows resumes from the last committed mark."""
+    with transaction.atomic():
+        sql.window_lock()
+        ledger = GapLedger.objects.select_for_update().get(pk=ledger_id)
+        if after_id is not None and ledger.counted_through_id != after_id:
+            return ledger  # another check counted this window meanwhile
+        sql.window_stage(table=ledger.source_table, column=ledger.key_column, entity_type=ledger.entity_type,
+                         filled=ledger.filled_column, after_id=after_id, upto_id=upto_id)
+        sql.window_decide((raw, _python_key(ledger.entity_type, raw)) for raw in sql.window_undecided())
+        valid_rows, invalid_rows = sql.window_fold()
+        for tally in GapTally.objects.filter(extracted_ledger=ledger, stale=False):
+            sql.tally_add_extracted(tally_workflow=tally.workflow_id, ledger_id=ledger.pk,
+                                    core_ledger_id=tally.core_ledger_id)
+        for tally in GapTally.objects.filter(core_ledger=ledger, stale=False):
+            sql.tally_remove_reached(tally_workflow=tally.workflow_id, ledger_id=ledger.pk,
+                                     extracted_ledger_id=tally.extracted_ledger_id)
+        new_keys, new_invalid = sql.ledger_add_window(ledger_id=ledger.pk)
+        if ledger.link_column:
+            ledger.linked_rows += sql.window_linked_rows(table=ledger.source_table, link_column=ledger.link_column,
+                                                         after_id=after_id, upto_id=upto_id)
+        ledger.keys += new_keys
+        ledger.invalid_keys += new_invalid
+        ledger.rows += valid_rows
+        ledger.invalid_rows += invalid_rows
+        ledger.counted_through_id = upto_id or 0
+        ledger.counted_at = timezone.now()
+        ledger.save()
+    return ledger
+
+
+def _python_key(entity_type: str, raw: str) -> str | None:
+    try:
+        return normalise_entity_key(entity_type=entity_type, raw=raw)
+    except InvalidEntityKey:
+        return None
+
+
+def _ledgers_reset(ledgers: Iterable[GapLedger]) -> None:
+    """Forget what the ledgers counted; every tally that reads one is recomputed after."""
+    for ledger in ledgers:
+        with transaction.atomic():
+            sql.window_lock()
+            sql.ledger_keys_delete(ledger_id=ledger.pk)
+            GapLedger.objects.filter(pk=ledger.pk).update(
+                counted_through_id=0, keys=0, rows=0, invalid_keys=0, invalid_rows=0, linked_rows=0,
+                recounted_at=timezone.now())
+            GapTally.objects.filter(Q(extracted_ledger=ledger) | Q(core_ledger=ledger)).update(stale=True)
+        ledger.counted_through_id = 0
+
+
+def _tallies_recount(workflow_names: list[str]) -> None:
+    for tally in GapTally.objects.filter(workflow_id__in=workflow_names, stale=True):
+        with transaction.atomic():
+            sql.window_lock()
+            tally.missing_keys, tally.missing_rows = sql.tally_recount(
+                ledger_id=tally.extracted_ledger_id, core_ledger_id=tally.core_ledger_id)
+            tally.stale = False
+            tally.save()
+
+
+def _gap(source: _Sources, ledgers: dict[int, GapLedger], began: float, *, replaced: Gap | None = None) -> Gap:
+    extracted = ledgers[source.extracted.pk]
+    core = ledgers[source.core.pk] if source.core else None
+    tally = GapTally.objects.get(workflow=source.workflow)
+    if core is not None and core.link_column:
+        waiting = max(0, extracted.rows + extracted.invalid_rows - core.linked_rows)
+    else:
+        waiting = tally.missing_rows + extracted.invalid_rows
+    gap = Gap(source.workflow.workflow_name, source.workflow.coalesces_to_core, extracted.keys,
+              core.keys if core else None, tally.missing_keys, extracted.invalid_keys, time.monotonic() - began,
+              rows_waiting=waiting, full_recount=replaced is not None)
+    if replaced is not None:
+        gap.drift_keys, gap.drift_rows = gap.gap - replaced.gap, gap.rows_waiting - replaced.rows_waiting
+    return gap
 
 
 def _snapshots_store(gaps: list[Gap]) -> None:
@@ -109,4 +247,5 @@ def _snapshots_store(gaps: list[Gap]) -> None:
         GapSnapshot.objects.bulk_create([
             GapSnapshot(workflow_id=g.workflow, checked_at=now, coalesces_to_core=g.coalesces_to_core,
                         keys_in_extracted=g.keys_in_extracted, keys_in_core=g.keys_in_core, gap=g.gap,
-                        invalid_keys=g.invalid_keys, seconds=g.seconds) for g in gaps])
+                        invalid_keys=g.invalid_keys, rows_waiting=g.rows_waiting, full_recount=g.full_recount,
+                        drift_keys=g.drift_keys, drift_rows=g.drift_rows, seconds=g.seconds) for g in gaps])

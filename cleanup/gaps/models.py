@@ -14,6 +14,13 @@ class GapSnapshot(models.Model):
     keys_in_core = models.IntegerField(null=True, blank=True, help_text="empty when the workflow has no core table")
     gap = models.IntegerField(help_text="entities in extracted that core lacks (all of them when it has no core)")
     invalid_keys = models.IntegerField(default=0)
+    rows_waiting = models.BigIntegerField(
+        null=True, blank=True, help_text="extracted rows that never reached core: rows of the missing keys, or, "
+                                         "where core names its source row, rows no core row came from")
+    full_recount = models.BooleanField(default=False, help_text="counted from scratch, not from the last marks")
+    drift_keys = models.IntegerField(null=True, blank=True,
+                                     help_text="a full recount's gap minus the incremental gap it replaced")
+    drift_rows = models.BigIntegerField(null=True, blank=True)
     seconds = models.FloatField()
 
     class Meta:
@@ -60,3 +67,68 @@ class GapAlert(models.Model):
     def __str__(self) -> str:
         state = "open" if self.resolved_at is None else "resolved"
         return f"{self.workflow_id}: gap {self.last_gap}, {self.get_reason_display()} ({state})"
+
+
+class GapLedger(models.Model):
+    """What the gap check knows of one key source: the distinct normalised keys of a table's key
+    column (only rows with `filled_column` filled, if named), counted up to a high-water mark on
+    the table's id. The hourly check reads only rows past the mark; a full recount starts over."""
+
+    source_table = models.TextField()
+    key_column = models.TextField()
+    filled_column = models.TextField(blank=True, default="")
+    link_column = models.TextField(blank=True, default="", help_text="core rows with it set are counted as linked")
+    entity_type = models.TextField()
+    counted_through_id = models.BigIntegerField(default=0)
+    keys = models.BigIntegerField(default=0)
+    rows = models.BigIntegerField(default=0, help_text="rows with a valid key")
+    invalid_keys = models.BigIntegerField(default=0)
+    invalid_rows = models.BigIntegerField(default=0)
+    linked_rows = models.BigIntegerField(default=0)
+    counted_at = models.DateTimeField(null=True, blank=True)
+    recounted_at = models.DateTimeField(null=True, blank=True, help_text="the last count from scratch")
+
+    class Meta:
+        db_table = "cleanup_gap_ledgers"
+        constraints = [models.UniqueConstraint(
+            fields=["source_table", "key_column", "filled_column", "link_column", "entity_type"],
+            name="gap_ledgers_one_per_source")]
+
+    def __str__(self) -> str:
+        return f"{self.source_table}.{self.key_column} through id {self.counted_through_id:,}"
+
+
+class GapLedgerKey(models.Model):
+    """One distinct key of a ledger and its rows; an invalid raw value is kept as itself, marked
+    invalid, so that it is counted once however many rows repeat it."""
+
+    pk = models.CompositePrimaryKey("ledger_id", "key")
+    ledger = models.ForeignKey(GapLedger, on_delete=models.CASCADE, db_index=False)  # the key leads with it
+    key = models.TextField()
+    rows = models.BigIntegerField()
+    valid = models.BooleanField()
+
+    class Meta:
+        db_table = "cleanup_gap_ledger_keys"
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.rows:,} rows{'' if self.valid else ', invalid'})"
+
+
+class GapTally(models.Model):
+    """One workflow's gap kept current: keys of its extracted ledger missing from its core ledger,
+    and their rows. Recomputed by an anti-join whenever either ledger was counted from scratch."""
+
+    workflow = models.OneToOneField("registry.Workflow", on_delete=models.CASCADE, to_field="workflow_name",
+                                    db_column="workflow_name", primary_key=True, related_name="gap_tally")
+    extracted_ledger = models.ForeignKey(GapLedger, on_delete=models.CASCADE, related_name="+")
+    core_ledger = models.ForeignKey(GapLedger, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    missing_keys = models.BigIntegerField(default=0)
+    missing_rows = models.BigIntegerField(default=0)
+    stale = models.BooleanField(default=True, help_text="to be recomputed from the ledgers before it is read")
+
+    class Meta:
+        db_table = "cleanup_gap_tallies"
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id}: {self.missing_keys:,} keys, {self.missing_rows:,} rows missing from core"

@@ -1,24 +1,191 @@
-"""Distinct raw keys of a table, streamed: the gap check normalises them in Python."""
+"""The gap ledgers' statements. Table and column names reach here only after the caller checked
+them against the catalog; they are composed with sql.Identifier.
 
-from collections.abc import Iterator
+A window of a source table is first grouped by its raw key into a temporary table, each raw
+value normalised by the exact SQL key function. The few the function leaves NULL are handed
+to the Python normaliser, then the window is folded into the ledger and the tallies."""
+
+from collections.abc import Iterable
 
 from django.db import connection
 from psycopg import sql
 
-FETCH_ROWS = 50_000
+from kernel import KEY_FUNCTION_SCHEMA
+
+EXACT_KEY_FUNCTIONS = {"company": "company_key_v2", "person": "person_key_v2"}
+# An invalid raw value is kept as itself, cut short: a btree entry holds at most ~2.7 kB.
+INVALID_KEY_CHARS = 1000
+# One transaction-scoped lock for every window of every check: windows of two checks never
+# interleave inside one another, so a tally never counts a key against a half-written ledger.
+GAP_LOCK = 0x6761705F6C6B  # "gap_lk"
+
+_TEMP_TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS gap_window_raw (raw text, key text, rows bigint, valid boolean NOT NULL DEFAULT true);
+CREATE TEMP TABLE IF NOT EXISTS gap_window (key text PRIMARY KEY, rows bigint NOT NULL, valid boolean NOT NULL);
+TRUNCATE gap_window_raw, gap_window"""
 
 
-def distinct_keys(*, table: str, column: str, filled: str | None = None) -> Iterator[str]:
-    """Every distinct non-null value of a column the caller checked against the catalog; only
-    of rows whose `filled` column holds a value, if given."""
-    schema, name = table.split(".")
-    condition = sql.SQL("{} IS NOT NULL").format(sql.Identifier(column))
+def _table(name: str) -> sql.Identifier:
+    schema, table = name.split(".")
+    return sql.Identifier(schema, table)
+
+
+def _key_function(entity_type: str) -> sql.Identifier:
+    return sql.Identifier(KEY_FUNCTION_SCHEMA, EXACT_KEY_FUNCTIONS[entity_type])
+
+
+def window_lock() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [GAP_LOCK])
+
+
+def highest_id(*, table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("SELECT coalesce(max(id), 0) FROM {}").format(_table(table)))
+        return cursor.fetchone()[0]
+
+
+def window_end(*, table: str, after_id: int, upto_id: int, rows: int) -> int:
+    """The id that closes a window of at most `rows` rows past `after_id`, on the primary key."""
+    query = sql.SQL("SELECT max(id) FROM (SELECT id FROM {} WHERE id > %s AND id <= %s ORDER BY id LIMIT %s) w")
+    with connection.cursor() as cursor:
+        cursor.execute(query.format(_table(table)), [after_id, upto_id, rows])
+        return cursor.fetchone()[0] or upto_id
+
+
+def _id_range(after_id: int | None, upto_id: int | None) -> sql.Composable:
+    """The window's rows; the whole table for one without an id (after_id None)."""
+    if after_id is None:
+        return sql.SQL("true")
+    return sql.SQL("id > {} AND id <= {}").format(sql.Literal(after_id), sql.Literal(upto_id))
+
+
+def window_stage(*, table: str, column: str, entity_type: str, filled: str, after_id: int | None,
+                 upto_id: int | None) -> None:
+    """Group the window's rows by raw key into gap_window_raw, normalised where SQL is sure."""
+    condition: sql.Composable = sql.SQL("")
     if filled:
-        condition = sql.SQL("{} AND nullif(btrim({}::text), '') IS NOT NULL").format(condition, sql.Identifier(filled))
-    query = sql.SQL("SELECT DISTINCT {col} FROM {tbl} WHERE {condition}").format(
-        col=sql.Identifier(column), tbl=sql.Identifier(schema, name), condition=condition)
+        condition = sql.SQL(" AND nullif(btrim({}::text), '') IS NOT NULL").format(sql.Identifier(filled))
+    query = sql.SQL(
+        """INSERT INTO gap_window_raw (raw, key, rows)
+           SELECT {col}, {fn}({col}), count(*) FROM {tbl}
+           WHERE {window} AND {col} IS NOT NULL{condition} GROUP BY {col}""").format(
+        col=sql.Identifier(column), fn=_key_function(entity_type), tbl=_table(table), condition=condition,
+        window=_id_range(after_id, upto_id))
+    with connection.cursor() as cursor:
+        cursor.execute(_TEMP_TABLES)
+        cursor.execute(query)
+
+
+def window_undecided() -> list[str]:
+    """Raw values of the staged window that SQL left to the Python normaliser."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT raw FROM gap_window_raw WHERE key IS NULL")
+        return [raw for (raw,) in cursor.fetchall()]
+
+
+def window_decide(decisions: Iterable[tuple[str, str | None]]) -> None:
+    """Record Python's verdict on undecided raw values: their key, or None for invalid."""
+    rows = [(raw, key) for raw, key in decisions]
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE gap_window_raw w SET key = coalesce(d.key, left(d.raw, %s)), valid = d.key IS NOT NULL
+               FROM unnest(%s::text[], %s::text[]) AS d(raw, key) WHERE w.raw = d.raw AND w.key IS NULL""",
+            [INVALID_KEY_CHARS, [raw for raw, _ in rows], [key for _, key in rows]])
+
+
+def window_fold() -> tuple[int, int]:
+    """Group the staged raw values by key into gap_window; (valid rows, invalid rows)."""
+    with connection.cursor() as cursor:
+        cursor.execute("""INSERT INTO gap_window (key, rows, valid)
+                          SELECT key, sum(rows), bool_and(valid) FROM gap_window_raw GROUP BY key""")
+        cursor.execute("""SELECT coalesce(sum(rows) FILTER (WHERE valid), 0)::bigint,
+                                 coalesce(sum(rows) FILTER (WHERE NOT valid), 0)::bigint
+                          FROM gap_window""")
+        return cursor.fetchone()
+
+
+def window_linked_rows(*, table: str, link_column: str, after_id: int | None, upto_id: int | None) -> int:
+    query = sql.SQL("SELECT count(*) FROM {} WHERE {} AND {} IS NOT NULL").format(
+        _table(table), _id_range(after_id, upto_id), sql.Identifier(link_column))
     with connection.cursor() as cursor:
         cursor.execute(query)
-        while rows := cursor.fetchmany(FETCH_ROWS):
-            for (value,) in rows:
-                yield value
+        return cursor.fetchone()[0]
+
+
+def tally_add_extracted(*, tally_workflow: str, ledger_id: int, core_ledger_id: int | None) -> None:
+    """Before the window joins its extracted ledger: its keys new to the ledger and absent from
+    core add to the missing keys; all its rows of keys absent from core add to the missing rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE cleanup_gap_tallies t SET missing_keys = t.missing_keys + f.keys,
+                                                missing_rows = t.missing_rows + f.rows
+               FROM (SELECT count(*) FILTER (WHERE NOT EXISTS (
+                                SELECT FROM cleanup_gap_ledger_keys e WHERE e.ledger_id = %(ledger)s AND e.key = w.key))
+                            AS keys,
+                            coalesce(sum(w.rows), 0)::bigint AS rows
+                     FROM gap_window w
+                     WHERE w.valid AND NOT EXISTS (SELECT FROM cleanup_gap_ledger_keys c
+                                                   WHERE c.ledger_id = %(core)s AND c.key = w.key AND c.valid)) f
+               WHERE t.workflow_name = %(workflow)s""",
+            {"ledger": ledger_id, "core": core_ledger_id, "workflow": tally_workflow})
+
+
+def tally_remove_reached(*, tally_workflow: str, ledger_id: int, extracted_ledger_id: int) -> None:
+    """Before the window joins its core ledger: its keys new to core that extracted holds leave
+    the missing keys, with all their extracted rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE cleanup_gap_tallies t SET missing_keys = t.missing_keys - f.keys,
+                                                missing_rows = t.missing_rows - f.rows
+               FROM (SELECT count(*) AS keys, coalesce(sum(e.rows), 0)::bigint AS rows
+                     FROM gap_window w
+                     JOIN cleanup_gap_ledger_keys e ON e.ledger_id = %(extracted)s AND e.key = w.key AND e.valid
+                     WHERE w.valid AND NOT EXISTS (SELECT FROM cleanup_gap_ledger_keys c
+                                                   WHERE c.ledger_id = %(ledger)s AND c.key = w.key AND c.valid)) f
+               WHERE t.workflow_name = %(workflow)s""",
+            {"ledger": ledger_id, "extracted": extracted_ledger_id, "workflow": tally_workflow})
+
+
+def ledger_add_window(*, ledger_id: int) -> tuple[int, int]:
+    """Fold the window into the ledger; (valid keys new to it, invalid keys new to it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """WITH added AS (
+                   INSERT INTO cleanup_gap_ledger_keys AS k (ledger_id, key, rows, valid)
+                   SELECT %s, key, rows, valid FROM gap_window
+                   ON CONFLICT (ledger_id, key) DO UPDATE SET rows = k.rows + EXCLUDED.rows
+                   RETURNING valid, xmax = 0 AS inserted)
+               SELECT count(*) FILTER (WHERE inserted AND valid), count(*) FILTER (WHERE inserted AND NOT valid)
+               FROM added""", [ledger_id])
+        return cursor.fetchone()
+
+
+def ledger_keys_delete(*, ledger_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM cleanup_gap_ledger_keys WHERE ledger_id = %s", [ledger_id])
+
+
+def tally_recount(*, ledger_id: int, core_ledger_id: int | None) -> tuple[int, int]:
+    """(keys, rows) of the extracted ledger absent from the core ledger, by one anti-join."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(*), coalesce(sum(e.rows), 0)::bigint FROM cleanup_gap_ledger_keys e
+               WHERE e.ledger_id = %(ledger)s AND e.valid
+                 AND NOT EXISTS (SELECT FROM cleanup_gap_ledger_keys c
+                                 WHERE c.ledger_id = %(core)s AND c.key = e.key AND c.valid)""",
+            {"ledger": ledger_id, "core": core_ledger_id})
+        return cursor.fetchone()
+
+
+def missing_keys(*, ledger_id: int, core_ledger_id: int | None) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT e.key FROM cleanup_gap_ledger_keys e
+               WHERE e.ledger_id = %(ledger)s AND e.valid
+                 AND NOT EXISTS (SELECT FROM cleanup_gap_ledger_keys c
+                                 WHERE c.ledger_id = %(core)s AND c.key = e.key AND c.valid)
+               ORDER BY e.key""", {"ledger": ledger_id, "core": core_ledger_id})
+        return [key for (key,) in cursor.fetchall()]
