@@ -96,12 +96,13 @@ def _gaps() -> tuple[dict[str, dict], dict[str, list[int]]]:
     recent = (GapSnapshot.objects.filter(checked_at__gte=oldest[0] if oldest else timezone.now())
               .annotate(position=Window(RowNumber(), partition_by=[F("workflow_id")],
                                                            order_by=F("checked_at").desc()))
-              .filter(position__lte=TREND_POINTS).values_list("workflow_id", "gap", "checked_at", "position"))
+              .filter(position__lte=TREND_POINTS)
+              .values_list("workflow_id", "gap", "rows_waiting", "checked_at", "position"))
     latest, trends = {}, defaultdict(list)
-    for workflow, gap, checked_at, position in sorted(recent, key=lambda row: (row[0], -row[3])):
+    for workflow, gap, rows_waiting, checked_at, position in sorted(recent, key=lambda row: (row[0], -row[4])):
         trends[workflow].append(gap)
         if position == 1:
-            latest[workflow] = {"gap": gap, "checked_at": checked_at}
+            latest[workflow] = {"gap": gap, "rows_waiting": rows_waiting, "checked_at": checked_at}
     return latest, trends
 
 

@@ -1,8 +1,13 @@
 """What the warehouse should hold, asked in plain SQL that shares nothing with enrichhub's own:
 the figures tests compare enrichhub's results with."""
 
+from dataclasses import dataclass
+
 from django.db import connection
 from psycopg import sql
+
+from kernel import InvalidEntityKey, normalise_entity_key
+from registry.models import Workflow
 
 WITHOUT_LOCATION = "SELECT id FROM core.companies WHERE discovery_location IS NULL AND salesnav_location IS NULL"
 
@@ -31,3 +36,55 @@ def unreferenced_without_location() -> set[int]:
     planner could get wrong, no SQL shared with the job."""
     referenced = set(column("SELECT company_id FROM core.person_work_history WHERE company_id IS NOT NULL"))
     return set(column(WITHOUT_LOCATION)) - referenced
+
+
+@dataclass(frozen=True)
+class GapFigures:
+    keys_in_extracted: int
+    keys_in_core: int | None
+    gap: int
+    invalid_keys: int
+    rows_waiting: int
+
+
+def _rows(query: sql.Composable) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(query)
+        return cursor.fetchall()
+
+
+def _ident(table: str) -> sql.Identifier:
+    return sql.Identifier(*table.split("."))
+
+
+def gap_oracle(workflow_name: str) -> GapFigures:
+    """A workflow's gap with every row read and normalised in Python, nothing remembered between
+    checks: how the gap check worked before it kept ledgers."""
+    w = Workflow.objects.get(pk=workflow_name)
+    filled = sql.SQL("")
+    if w.coalesce_when_filled:
+        filled = sql.SQL(" AND nullif(btrim({}::text), '') IS NOT NULL").format(sql.Identifier(w.coalesce_when_filled))
+    extracted = _rows(sql.SQL("SELECT id, {k} FROM {t} WHERE {k} IS NOT NULL{f}").format(
+        k=sql.Identifier(w.key_column), t=_ident(w.extracted_table), f=filled))
+    keyed = [(row_id, _key(w.key_type, raw)) for row_id, raw in extracted]
+    valid = {key for _, key in keyed if key is not None}
+    invalid = {raw for (_, raw), (_, key) in zip(extracted, keyed, strict=True) if key is None}
+    if not w.core_table:
+        return GapFigures(len(valid), None, len(valid), len(invalid), len(extracted))
+    core_rows = _rows(sql.SQL("SELECT {k} FROM {t} WHERE {k} IS NOT NULL").format(
+        k=sql.Identifier(w.core_lookup_column), t=_ident(w.core_table)))
+    core = {key for (raw,) in core_rows if (key := _key(w.key_type, raw)) is not None}
+    if w.core_source_column:
+        sources = {source for (source,) in _rows(sql.SQL("SELECT {} FROM {}").format(
+            sql.Identifier(w.core_source_column), _ident(w.core_table)))}
+        waiting = sum(1 for row_id, _ in keyed if row_id not in sources)
+    else:
+        waiting = sum(1 for _, key in keyed if key is None or key not in core)
+    return GapFigures(len(valid), len(core), len(valid - core), len(invalid), waiting)
+
+
+def _key(entity_type: str, raw: str) -> str | None:
+    try:
+        return normalise_entity_key(entity_type=entity_type, raw=raw)
+    except InvalidEntityKey:
+        return None

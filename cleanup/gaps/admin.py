@@ -28,8 +28,8 @@ class GapSnapshotAdmin(admin.ModelAdmin):
     the keys behind a gap, and its repair."""
 
     list_display = ["workflow", "checked_at", "coalesces_to_core", "in_extracted", "in_core", "gap_link",
-                    "invalid", "took"]
-    list_filter = ["coalesces_to_core", "workflow"]
+                    "waiting", "invalid", "recount", "took"]
+    list_filter = ["coalesces_to_core", "full_recount", "workflow"]
     date_hierarchy = "checked_at"
     list_select_related = ["workflow"]
     actions = ["coalesce_missing"]
@@ -59,6 +59,16 @@ class GapSnapshotAdmin(admin.ModelAdmin):
     @admin.display(description="invalid keys", ordering="invalid_keys")
     def invalid(self, snapshot: GapSnapshot) -> str:
         return f"{snapshot.invalid_keys:,}"
+
+    @admin.display(description="rows waiting", ordering="rows_waiting")
+    def waiting(self, snapshot: GapSnapshot) -> str:
+        return "—" if snapshot.rows_waiting is None else f"{snapshot.rows_waiting:,}"
+
+    @admin.display(description="full recount (drift)", ordering="full_recount")
+    def recount(self, snapshot: GapSnapshot) -> str:
+        if not snapshot.full_recount:
+            return "—"
+        return f"yes ({snapshot.drift_keys or 0:+,} keys, {snapshot.drift_rows or 0:+,} rows)"
 
     @admin.display(description="took", ordering="seconds")
     def took(self, snapshot: GapSnapshot) -> str:

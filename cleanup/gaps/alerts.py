@@ -37,6 +37,7 @@ def alerts_evaluate(*, gaps: list[Gap]) -> AlertChanges:
     A workflow is alarming while its gap is over its threshold, or (for one that coalesces)
     has grown at each of the last settings.GAP_GROWTH_CHECKS checks."""
     thresholds = dict(Workflow.objects.values_list("workflow_name", "gap_alert_threshold"))
+    rows_waiting = {gap.workflow: gap.rows_waiting for gap in gaps}
     changes = AlertChanges()
     for gap in gaps:
         if gap.error is None and gap.workflow in thresholds:
@@ -44,8 +45,10 @@ def alerts_evaluate(*, gaps: list[Gap]) -> AlertChanges:
     for alert in changes.opened:
         cause = (f"threshold {alert.threshold:,}" if alert.reason == GapAlert.Reason.THRESHOLD
                  else f"it grew at each of the last {settings.GAP_GROWTH_CHECKS} checks")
+        waiting = rows_waiting.get(alert.workflow_id)
+        rows = f" and {waiting:,} extracted rows that never reached core" if waiting is not None else ""
         _notify(alert, f"Coalescing gap alert: {alert.workflow_id} has {alert.last_gap:,} entities in extracted "
-                       f"that core lacks ({cause}).")
+                       f"that core lacks{rows} ({cause}).")
     for alert in changes.resolved:
         _notify(alert, f"Resolved: {alert.workflow_id}'s gap is down to {alert.last_gap:,} and no longer growing.")
     return changes
@@ -73,14 +76,23 @@ def _evaluate(gap: Gap, threshold: int | None, changes: AlertChanges) -> None:
 
 
 def _growing(gap: Gap) -> bool:
-    """Grew at each of the last N checks: N + 1 snapshots, each gap larger than the one before.
-    Only for workflows that coalesce: the others' gap is all their data, and grows by design."""
+    """Grew at each of the last N checks, in keys or in rows waiting: N + 1 snapshots, each larger
+    than the one before. Rows alone can grow while every key is in core (rows of known people
+    stuck in extracted). Only for workflows that coalesce: the others' gap is all their data, and
+    grows by design."""
     checks = settings.GAP_GROWTH_CHECKS
     if not gap.coalesces_to_core or checks < 1:
         return False
     recent = list(GapSnapshot.objects.filter(workflow_id=gap.workflow).order_by("-checked_at")
-                  .values_list("gap", flat=True)[:checks + 1])
-    return len(recent) == checks + 1 and all(newer > older for newer, older in pairwise(recent))
+                  .values_list("gap", "rows_waiting")[:checks + 1])
+    if len(recent) < checks + 1:
+        return False
+    return any(_rising([row[i] for row in recent]) for i in (0, 1))
+
+
+def _rising(newest_first: list[int | None]) -> bool:
+    return all(newer is not None and older is not None and newer > older
+               for newer, older in pairwise(newest_first))
 
 
 def _notify(alert: GapAlert, text: str) -> None:

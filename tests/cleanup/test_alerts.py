@@ -106,3 +106,20 @@ def test_a_gap_that_grows_at_each_check_opens_an_alert_without_a_threshold(demo,
     assert (alert.reason, alert.threshold, alert.gap_at_open) == ("growing", None, 103)
     assert "grew at each of the last 3 checks" in receiver.received[0]["text"]
     assert _check().resolved == [alert]  # the same gap again: no longer growing
+
+
+def test_rows_stuck_in_extracted_alarm_even_when_every_key_is_in_core(demo, receiver, settings):
+    """person_experience rows of people core already knows: the key gap stays flat, the rows grow."""
+    settings.GAP_GROWTH_CHECKS = 2
+    demo_registry_complete()
+    for grown in range(3):
+        if grown:
+            with connection.cursor() as cursor:
+                cursor.execute("""INSERT INTO extracted.person_experience (linkedin_url, company_name)
+                                  SELECT linkedin_url, 'Stuckco' FROM core.people ORDER BY id LIMIT 5""")
+        gaps = gaps_check(workflow_names=["person_experience"])
+        changes = alerts_evaluate(gaps=gaps)
+        assert (changes.opened != []) is (grown == 2)
+    alert = GapAlert.objects.get()
+    assert alert.reason == "growing" and alert.last_gap == gaps[0].gap
+    assert f"{gaps[0].rows_waiting:,} extracted rows that never reached core" in receiver.received[0]["text"]

@@ -2,8 +2,6 @@
 check worked before it kept ledgers: after new rows, dirty spellings, invalid keys, deletions
 the marks cannot see, and a check that dies between windows."""
 
-from dataclasses import dataclass
-
 import pytest
 from django.db import connection
 from psycopg import sql as pg
@@ -11,18 +9,9 @@ from psycopg import sql as pg
 from cleanup.gaps import checks
 from cleanup.gaps.checks import gap_missing_keys, gaps_check
 from cleanup.gaps.models import GapLedger, GapSnapshot
-from kernel import InvalidEntityKey, normalise_entity_key
 from registry.demo import demo_registry_complete
 from registry.models import Workflow
-
-
-@dataclass(frozen=True)
-class Expected:
-    keys_in_extracted: int
-    keys_in_core: int | None
-    gap: int
-    invalid_keys: int
-    rows_waiting: int
+from tests.oracles import GapFigures, gap_oracle
 
 
 def _rows(query: pg.Composable) -> list[tuple]:
@@ -31,44 +20,8 @@ def _rows(query: pg.Composable) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _ident(table: str) -> pg.Identifier:
-    return pg.Identifier(*table.split("."))
-
-
-def oracle(workflow_name: str) -> Expected:
-    """Every row read and normalised in Python, nothing remembered between checks."""
-    w = Workflow.objects.get(pk=workflow_name)
-    filled = pg.SQL("")
-    if w.coalesce_when_filled:
-        filled = pg.SQL(" AND nullif(btrim({}::text), '') IS NOT NULL").format(pg.Identifier(w.coalesce_when_filled))
-    extracted = _rows(pg.SQL("SELECT id, {k} FROM {t} WHERE {k} IS NOT NULL{f}").format(
-        k=pg.Identifier(w.key_column), t=_ident(w.extracted_table), f=filled))
-    keyed = [(row_id, _key(w.key_type, raw)) for row_id, raw in extracted]
-    valid = {key for _, key in keyed if key is not None}
-    invalid = {raw for (_, raw), (_, key) in zip(extracted, keyed, strict=True) if key is None}
-    if not w.core_table:
-        return Expected(len(valid), None, len(valid), len(invalid), len(extracted))
-    core_rows = _rows(pg.SQL("SELECT {k} FROM {t} WHERE {k} IS NOT NULL").format(
-        k=pg.Identifier(w.core_lookup_column), t=_ident(w.core_table)))
-    core = {key for (raw,) in core_rows if (key := _key(w.key_type, raw)) is not None}
-    if w.core_source_column:
-        sources = {source for (source,) in _rows(pg.SQL("SELECT {} FROM {}").format(
-            pg.Identifier(w.core_source_column), _ident(w.core_table)))}
-        waiting = sum(1 for row_id, _ in keyed if row_id not in sources)
-    else:
-        waiting = sum(1 for _, key in keyed if key is None or key not in core)
-    return Expected(len(valid), len(core), len(valid - core), len(invalid), waiting)
-
-
-def _key(entity_type: str, raw: str) -> str | None:
-    try:
-        return normalise_entity_key(entity_type=entity_type, raw=raw)
-    except InvalidEntityKey:
-        return None
-
-
-def measured(gap: checks.Gap) -> Expected:
-    return Expected(gap.keys_in_extracted, gap.keys_in_core, gap.gap, gap.invalid_keys, gap.rows_waiting)
+def measured(gap: checks.Gap) -> GapFigures:
+    return GapFigures(gap.keys_in_extracted, gap.keys_in_core, gap.gap, gap.invalid_keys, gap.rows_waiting)
 
 
 CHECKED = ["person_profile", "person_experience", "company_discovery", "company_funding", "company_customers",
@@ -107,7 +60,7 @@ def _new_rows() -> None:
 def test_the_first_check_counts_what_the_oracle_counts(registry):
     gaps = {g.workflow: g for g in gaps_check(workflow_names=CHECKED)}
     for name in CHECKED:
-        assert measured(gaps[name]) == oracle(name), name
+        assert measured(gaps[name]) == gap_oracle(name), name
     assert gaps["person_profile"].gap > 0 and gaps["company_customers"].keys_in_core is None
 
 
@@ -117,7 +70,7 @@ def test_the_hourly_check_reads_only_new_rows_and_stays_exact(registry):
     _new_rows()
     gaps = {g.workflow: g for g in gaps_check(workflow_names=CHECKED)}
     for name in CHECKED:
-        assert measured(gaps[name]) == oracle(name), name
+        assert measured(gaps[name]) == gap_oracle(name), name
     advanced = GapLedger.objects.filter(source_table__in=["extracted.person_profile", "core.people"])
     assert all(ledger.counted_through_id > marks[ledger.pk] for ledger in advanced)
     # Never started over, except core.company_funding: without an id there is no mark to keep.
@@ -132,7 +85,7 @@ def test_rows_that_never_reached_core_count_even_when_their_entity_did(registry)
                 SELECT linkedin_url, 'Newco' FROM core.people ORDER BY id LIMIT 3""")
     (after,) = gaps_check(workflow_names=["person_experience"])
     assert after.gap == before.gap  # every key is in core already
-    assert after.rows_waiting == before.rows_waiting + 3 == oracle("person_experience").rows_waiting
+    assert after.rows_waiting == before.rows_waiting + 3 == gap_oracle("person_experience").rows_waiting
 
 
 def test_the_full_recount_corrects_what_the_marks_cannot_see_and_reports_the_drift(registry):
@@ -147,7 +100,7 @@ def test_the_full_recount_corrects_what_the_marks_cannot_see_and_reports_the_dri
     assert rekeyed > 0
     (hourly,) = gaps_check(workflow_names=["person_profile"])
     (full,) = gaps_check(workflow_names=["person_profile"], full=True)
-    assert measured(full) == oracle("person_profile")
+    assert measured(full) == gap_oracle("person_profile")
     assert full.full_recount and full.drift_keys == full.gap - hourly.gap == rekeyed
     snapshot = GapSnapshot.objects.filter(workflow_id="person_profile").latest("checked_at")
     assert snapshot.full_recount and snapshot.drift_keys == rekeyed
@@ -173,7 +126,7 @@ def test_a_check_that_dies_between_windows_resumes_without_counting_twice(regist
     monkeypatch.setattr(checks.sql, "window_fold", real_fold)
     gaps = {g.workflow: g for g in gaps_check(workflow_names=CHECKED)}
     for name in CHECKED:
-        assert measured(gaps[name]) == oracle(name), name
+        assert measured(gaps[name]) == gap_oracle(name), name
 
 
 def test_the_view_the_seed_sketched_shows_the_latest_check(registry):

@@ -16,7 +16,7 @@ from dashboard.models import DashboardSnapshot
 from dashboard.services import dashboard_refresh
 from registry.demo import demo_registry_complete
 from runs.services import run_events_record
-from tests.oracles import scalar
+from tests.oracles import gap_oracle, scalar
 
 DASHBOARD = "/admin/dashboard/"
 
@@ -72,6 +72,8 @@ def test_coverage_runs_and_gaps_equal_independent_counts(client, ops, activity):
     assert f"{companies:,}" in page
     profile_gap = scalar("SELECT gap FROM cleanup_gap_snapshots WHERE workflow_name = 'person_profile'")
     assert _number(_cell(page, "person_profile", "gap")) == profile_gap == 100
+    waiting = gap_oracle("person_profile").rows_waiting  # every row re-read and normalised in Python
+    assert _number(_cell(page, "person_profile", "rows-waiting")) == waiting >= profile_gap
 
 
 def test_hidden_leads_equal_an_independent_count_and_export_exactly_those_rows(client, ops, activity):
