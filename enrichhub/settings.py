@@ -131,8 +131,13 @@ API_AUTH_FAILURES_PER_MINUTE = env_int("ENRICHHUB_API_AUTH_FAILURES", 30, enviro
 ALERT_EMAILS = env_list("ENRICHHUB_ALERT_EMAILS", [], environ=os.environ)
 ALERT_WEBHOOK_URL = env_str("ENRICHHUB_ALERT_WEBHOOK_URL", "", environ=os.environ)
 # A coalescing workflow whose gap grew at each of this many checks in a row opens an alert (0: never).
+# The scheduled gap check stops counting after this many seconds, well inside the q2 timeout;
+# ledgers left incomplete are continued by the next check.
+GAP_CHECK_BUDGET_S = env_int("ENRICHHUB_GAP_CHECK_BUDGET_S", Q_TIMEOUT * 6 // 10, environ=os.environ, minimum=1)
 # Rows of a source table the gap check folds into its ledger per transaction.
 GAP_WINDOW_ROWS = env_int("ENRICHHUB_GAP_WINDOW_ROWS", 200_000, environ=os.environ, minimum=1)
+# ... and per transaction while a ledger is counted from scratch (first check, full recount).
+GAP_RECOUNT_WINDOW_ROWS = env_int("ENRICHHUB_GAP_RECOUNT_WINDOW_ROWS", 5_000_000, environ=os.environ, minimum=1)
 GAP_GROWTH_CHECKS = env_int("ENRICHHUB_GAP_GROWTH_CHECKS", 3, environ=os.environ, minimum=0)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "enrichhub@localhost", environ=os.environ)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend", environ=os.environ)

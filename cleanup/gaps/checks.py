@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -42,6 +42,11 @@ class Gap:
     error: str | None = None
 
 
+# A ledger that grew by more keys than this gets fresh planner statistics before its tallies are
+# counted: planned on the statistics of an empty table, one anti-join took 15 minutes, not 60 ms.
+REPLAN_AFTER_KEYS = 10_000
+
+
 class GapUnknown(Exception):
     """A column the workflow names is not in the catalog."""
 
@@ -54,12 +59,33 @@ class _Sources:
     extracted: GapLedger
     core: GapLedger | None
 
+    @property
+    def ledgers(self) -> list[GapLedger]:
+        return [self.extracted] if self.core is None else [self.extracted, self.core]
 
-def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True, full: bool = False) -> list[Gap]:
+
+@dataclass(frozen=True)
+class _Counted:
+    ledger: GapLedger
+    upto_id: int  # the table's highest id when the check began; 0 for a table without an id
+
+    @property
+    def complete(self) -> bool:
+        return self.ledger.counted_through_id >= self.upto_id
+
+    def progress(self) -> str:
+        return (f"{self.ledger.source_table} counted through id {self.ledger.counted_through_id:,} "
+                f"of {self.upto_id:,}")
+
+
+def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True, full: bool = False,
+               budget_s: float | None = None) -> list[Gap]:
     """Bring the ledgers of every active workflow (or the named ones) up to date and report their
     gaps; with `full`, count them again from scratch and report the drift. Stores snapshots unless
-    told not to."""
+    told not to. With a budget, stops counting when it is spent: a workflow whose ledgers are not
+    complete reports how far they got instead of a gap, and the next check continues there."""
     began = time.monotonic()
+    deadline = began + budget_s if budget_s is not None else None
     catalog = catalog_load()
     workflows = _checked_workflows()
     if workflow_names:
@@ -74,11 +100,11 @@ def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True, f
         except GapUnknown as exc:
             gaps[workflow.workflow_name] = Gap(workflow.workflow_name, workflow.coalesces_to_core, 0, None, 0, 0, 0.0,
                                                error=str(exc))
-    ledgers = _ledgers_advance(list(sources.values()), catalog)
+    ledgers = _ledgers_advance(list(sources.values()), catalog, deadline)
     incremental = {name: _gap(s, ledgers, began) for name, s in sources.items()}
     if full:
         _ledgers_reset(ledgers.values())
-        ledgers = _ledgers_advance(list(sources.values()), catalog)
+        ledgers = _ledgers_advance(list(sources.values()), catalog, deadline)
     for name, source in sources.items():
         gaps[name] = _gap(source, ledgers, began, replaced=incremental[name] if full else None)
     ordered = [gaps[w.workflow_name] for w in workflows if w.workflow_name in gaps]
@@ -140,26 +166,50 @@ def _tally_point(workflow: Workflow, extracted: GapLedger, core: GapLedger | Non
         tally.save()
 
 
-def _ledgers_advance(sources: Collection[_Sources], catalog: Catalog) -> dict[int, GapLedger]:
-    """Count every ledger the sources need up to its table's current highest id."""
-    ledgers: dict[int, GapLedger] = {}
+def _ledgers_advance(sources: Collection[_Sources], catalog: Catalog,
+                     deadline: float | None) -> dict[int, _Counted]:
+    """Count every ledger the sources need up to its table's current highest id, or as far as
+    the deadline allows."""
+    ledgers: dict[int, _Counted] = {}
     for source in sources:
-        for ledger in (source.extracted, source.core):
-            if ledger is not None and ledger.pk not in ledgers:
-                ledgers[ledger.pk] = _ledger_advance(ledger, has_id=catalog.has_column(ledger.source_table, "id"))
-    _tallies_recount([source.workflow.workflow_name for source in sources])
+        for ledger in source.ledgers:
+            if ledger.pk not in ledgers:
+                has_id = catalog.has_column(ledger.source_table, "id")
+                ledgers[ledger.pk] = _ledger_advance(ledger, has_id=has_id, deadline=deadline)
+    complete = [source.workflow.workflow_name for source in sources
+                if all(ledgers[ledger.pk].complete for ledger in source.ledgers)]
+    _tallies_recount(complete)
     return ledgers
 
 
-def _ledger_advance(ledger: GapLedger, *, has_id: bool) -> GapLedger:
-    if not has_id:  # no mark to keep: such a table is counted whole each time
-        _ledgers_reset([ledger])
-        return _window_count(ledger.pk, after_id=None, upto_id=None)
+def _ledger_advance(ledger: GapLedger, *, has_id: bool, deadline: float | None) -> _Counted:
+    if not has_id:
+        return _Counted(_ledger_count_whole(ledger), 0)
     upto = sql.highest_id(table=ledger.source_table)
-    while ledger.counted_through_id < upto:
-        end = sql.window_end(table=ledger.source_table, after_id=ledger.counted_through_id, upto_id=upto,
-                             rows=settings.GAP_WINDOW_ROWS)
+    keys_before = ledger.keys + ledger.invalid_keys
+    while ledger.counted_through_id < upto and (deadline is None or time.monotonic() < deadline):
+        # A large backlog (first check, full recount) repeats its keys across windows: large
+        # windows read each spelling once and insert each key once instead of updating it.
+        backlog = upto - ledger.counted_through_id > 10 * settings.GAP_WINDOW_ROWS
+        rows = settings.GAP_RECOUNT_WINDOW_ROWS if backlog else settings.GAP_WINDOW_ROWS
+        end = sql.window_end(table=ledger.source_table, after_id=ledger.counted_through_id, upto_id=upto, rows=rows)
         ledger = _window_count(ledger.pk, after_id=ledger.counted_through_id, upto_id=end)
+    if ledger.keys + ledger.invalid_keys - keys_before > REPLAN_AFTER_KEYS:
+        sql.ledger_keys_analyse()
+    return _Counted(ledger, upto)
+
+
+def _ledger_count_whole(ledger: GapLedger) -> GapLedger:
+    """A table without an id has no mark to keep: it is counted whole again, but only once
+    PostgreSQL's statistics show it changed since the last count."""
+    changes = sql.table_changes(table=ledger.source_table)
+    if changes is not None and changes == ledger.changes_counted:
+        return ledger
+    _ledgers_reset([ledger], vacuum=False)
+    ledger = _window_count(ledger.pk, after_id=None, upto_id=None)
+    GapLedger.objects.filter(pk=ledger.pk).update(changes_counted=-1 if changes is None else changes)
+    if ledger.keys + ledger.invalid_keys > REPLAN_AFTER_KEYS:
+        sql.ledger_keys_analyse()
     return ledger
 
 
@@ -202,21 +252,27 @@ def _python_key(entity_type: str, raw: str) -> str | None:
         return None
 
 
-def _ledgers_reset(ledgers: Iterable[GapLedger]) -> None:
+def _ledgers_reset(ledgers: Iterable[GapLedger | _Counted], *, vacuum: bool = True) -> None:
     """Forget what the ledgers counted; every tally that reads one is recomputed after."""
-    for ledger in ledgers:
+    for counted in ledgers:
+        ledger = counted.ledger if isinstance(counted, _Counted) else counted
         with transaction.atomic():
             sql.window_lock()
             sql.ledger_keys_delete(ledger_id=ledger.pk)
             GapLedger.objects.filter(pk=ledger.pk).update(
-                counted_through_id=0, keys=0, rows=0, invalid_keys=0, invalid_rows=0, linked_rows=0,
+                counted_through_id=0, changes_counted=-1, keys=0, rows=0, invalid_keys=0, invalid_rows=0, linked_rows=0,
                 recounted_at=timezone.now())
             GapTally.objects.filter(Q(extracted_ledger=ledger) | Q(core_ledger=ledger)).update(stale=True)
         ledger.counted_through_id = 0
+    if vacuum and not connection.in_atomic_block:  # VACUUM cannot run inside a transaction
+        sql.ledger_keys_vacuum()
 
 
 def _tallies_recount(workflow_names: list[str]) -> None:
-    for tally in GapTally.objects.filter(workflow_id__in=workflow_names, stale=True):
+    stale = list(GapTally.objects.filter(workflow_id__in=workflow_names, stale=True))
+    if stale:  # the ledgers just changed wholesale: plan the anti-joins on what they hold now
+        sql.ledger_keys_analyse()
+    for tally in stale:
         with transaction.atomic():
             sql.window_lock()
             tally.missing_keys, tally.missing_rows = sql.tally_recount(
@@ -225,9 +281,14 @@ def _tallies_recount(workflow_names: list[str]) -> None:
             tally.save()
 
 
-def _gap(source: _Sources, ledgers: dict[int, GapLedger], began: float, *, replaced: Gap | None = None) -> Gap:
-    extracted = ledgers[source.extracted.pk]
-    core = ledgers[source.core.pk] if source.core else None
+def _gap(source: _Sources, ledgers: dict[int, _Counted], began: float, *, replaced: Gap | None = None) -> Gap:
+    counted = [ledgers[ledger.pk] for ledger in source.ledgers]
+    if not all(c.complete for c in counted):
+        unfinished = "; ".join(c.progress() for c in counted if not c.complete)
+        return Gap(source.workflow.workflow_name, source.workflow.coalesces_to_core, 0, None, 0, 0,
+                   time.monotonic() - began, error=f"still counting ({unfinished}); the next check continues")
+    extracted = ledgers[source.extracted.pk].ledger
+    core = ledgers[source.core.pk].ledger if source.core else None
     tally = GapTally.objects.get(workflow=source.workflow)
     if core is not None and core.link_column:
         waiting = max(0, extracted.rows + extracted.invalid_rows - core.linked_rows)
@@ -236,7 +297,7 @@ def _gap(source: _Sources, ledgers: dict[int, GapLedger], began: float, *, repla
     gap = Gap(source.workflow.workflow_name, source.workflow.coalesces_to_core, extracted.keys,
               core.keys if core else None, tally.missing_keys, extracted.invalid_keys, time.monotonic() - began,
               rows_waiting=waiting, full_recount=replaced is not None)
-    if replaced is not None:
+    if replaced is not None and replaced.error is None:
         gap.drift_keys, gap.drift_rows = gap.gap - replaced.gap, gap.rows_waiting - replaced.rows_waiting
     return gap
 

@@ -55,6 +55,7 @@ class Migration(migrations.Migration):
                 ('link_column', models.TextField(blank=True, default='', help_text='core rows with it set are counted as linked')),
                 ('entity_type', models.TextField()),
                 ('counted_through_id', models.BigIntegerField(default=0)),
+                ('changes_counted', models.BigIntegerField(default=-1, help_text='for a table without an id: its rows inserted, updated and deleted when last counted')),
                 ('keys', models.BigIntegerField(default=0)),
                 ('rows', models.BigIntegerField(default=0, help_text='rows with a valid key')),
                 ('invalid_keys', models.BigIntegerField(default=0)),

@@ -67,16 +67,25 @@ def test_the_first_check_counts_what_the_oracle_counts(registry):
 def test_the_hourly_check_reads_only_new_rows_and_stays_exact(registry):
     gaps_check(workflow_names=CHECKED)
     marks = {ledger.pk: ledger.counted_through_id for ledger in GapLedger.objects.all()}
+    recounts = {ledger.pk: ledger.recounted_at for ledger in GapLedger.objects.all()}
     _new_rows()
     gaps = {g.workflow: g for g in gaps_check(workflow_names=CHECKED)}
     for name in CHECKED:
         assert measured(gaps[name]) == gap_oracle(name), name
     advanced = GapLedger.objects.filter(source_table__in=["extracted.person_profile", "core.people"])
     assert all(ledger.counted_through_id > marks[ledger.pk] for ledger in advanced)
-    # Never started over, except core.company_funding: without an id there is no mark to keep.
-    assert {ledger.source_table for ledger in GapLedger.objects.exclude(recounted_at=None)} == {"core.company_funding"}
+    # Never started over: core.company_funding, which has no id to keep a mark on, did not change.
+    assert {ledger.pk: ledger.recounted_at for ledger in GapLedger.objects.all()} == recounts
     assert "linkedin.com/in/brand-new-1" in gap_missing_keys(workflow_name="person_profile")
     assert "linkedin.com/in/brand-new-2" not in gap_missing_keys(workflow_name="person_profile")
+
+
+def test_a_table_without_an_id_is_counted_again_when_it_changed(registry):
+    (before,) = gaps_check(workflow_names=["company_funding"])
+    _execute("""DELETE FROM core.company_funding WHERE domain IN (
+                    SELECT domain FROM core.company_funding ORDER BY domain LIMIT 3)""")
+    (after,) = gaps_check(workflow_names=["company_funding"])
+    assert after.keys_in_core == before.keys_in_core - 3 and measured(after) == gap_oracle("company_funding")
 
 
 def test_rows_that_never_reached_core_count_even_when_their_entity_did(registry):
@@ -141,3 +150,16 @@ def test_the_view_the_seed_sketched_shows_the_latest_check(registry):
         assert (in_extracted, in_core, gap, waiting) == (g.keys_in_extracted, g.keys_in_core, g.gap, g.rows_waiting)
         assert extracted == Workflow.objects.get(pk=name).extracted_table and core.startswith("core.")
         assert measured_at == GapSnapshot.objects.filter(workflow_id=name).latest("checked_at").checked_at
+
+
+def test_a_check_out_of_time_reports_its_progress_and_the_next_one_finishes(registry, settings):
+    settings.GAP_WINDOW_ROWS = 50
+    settings.GAP_RECOUNT_WINDOW_ROWS = 50
+    (partial,) = gaps_check(workflow_names=["person_profile"], budget_s=0)
+    assert partial.error.startswith("still counting (extracted.person_profile counted through id 0 of")
+    assert not GapSnapshot.objects.exists()  # no half-counted figure reaches the history or the alerts
+    checks_needed = 1
+    while (gap := gaps_check(workflow_names=["person_profile"], budget_s=0.3)[0]).error:
+        checks_needed += 1
+        assert "the next check continues" in gap.error
+    assert checks_needed > 1 and measured(gap) == gap_oracle("person_profile")

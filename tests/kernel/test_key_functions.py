@@ -145,3 +145,20 @@ def test_plain_ascii_domains_are_normalised_in_sql_without_python(db, domain, pr
 @given(ascii_slugs, st.sampled_from(["", "https://www.", "http://uk."]), st.sampled_from(["", "/", "/?trk=x"]))
 def test_plain_ascii_profiles_are_normalised_in_sql_without_python(db, slug, prefix, suffix):
     assert sql_key("person_key_v2", f"{prefix}linkedin.com/in/{slug}{suffix}") == f"linkedin.com/in/{slug.lower()}"
+
+
+@pytest.mark.parametrize("raw, key", [
+    ("linkedin.com/in/ahmed-garcía-1000b8", "linkedin.com/in/ahmed-garcía-1000b8"),
+    ("https://www.linkedin.com/in/Ahmed-García-1/", "linkedin.com/in/ahmed-garcía-1"),
+    ("https://de.linkedin.com/in/jürgen-m?trk=x", "linkedin.com/in/jürgen-m"),
+    ("HTTPS://WWW.EXAMPLE.COM:443/", "example.com"),
+])
+def test_letters_of_any_script_are_normalised_in_sql_without_python(db, raw, key):
+    """Half the demo's people have names like garcía: the hourly check must not send them to Python."""
+    function = "person_key_v2" if "linkedin" in raw.lower() else "company_key_v2"
+    entity_type = "person" if function.startswith("person") else "company"
+    assert sql_key(function, raw) == key == normalise_entity_key(entity_type=entity_type, raw=raw)
+
+
+def test_escaped_profile_names_are_left_to_python(db):
+    assert sql_key("person_key_v2", "https://www.linkedin.com/in/Bj%C3%B6rn") is None

@@ -14,17 +14,19 @@ class Command(BaseCommand):
         parser.add_argument("--workflow", action="append", dest="workflows", help="only these (repeatable)")
         parser.add_argument("--format", choices=["text", "json"], default="text")
         parser.add_argument("--no-store", action="store_true", help="do not keep a snapshot")
+        parser.add_argument("--budget", type=float, metavar="SECONDS",
+                            help="stop counting after this long; the next check continues (default: no limit)")
         parser.add_argument("--full", action="store_true",
                             help="count from scratch instead of from the last marks, and report the drift corrected")
 
     def handle(self, *args: Any, workflows: list[str] | None, format: str, no_store: bool, full: bool,
-               **options: Any) -> None:
+               budget: float | None, **options: Any) -> None:
         if workflows:
             unknown = sorted(set(workflows) - set(checked_workflow_names()))
             if unknown:
                 raise CommandError(f"not an active workflow with an extracted table: {', '.join(unknown)}; "
                                    "the registry lists them (manage.py registry_check, or the admin)")
-        gaps = gaps_check(workflow_names=workflows, store=not no_store, full=full)
+        gaps = gaps_check(workflow_names=workflows, store=not no_store, full=full, budget_s=budget)
         changes = alerts_evaluate(gaps=gaps) if not no_store else None
         if format == "json":
             self.stdout.write(json.dumps([vars(g) for g in gaps], indent=2))
