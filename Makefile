@@ -38,9 +38,9 @@ APT_INSTALL := apt-get install -y -q --no-install-recommends $(APT_WAIT)
 browser-deps:
 	command -v chromium >/dev/null || (apt-get update -q $(APT_WAIT) && $(APT_INSTALL) chromium)
 
-# wrk drives the HTTP benchmarks; it comes from Debian's packages.
+# wrk drives the HTTP benchmarks and GNU time measures peak memory; both are Debian packages.
 bench-deps:
-	command -v wrk >/dev/null || (apt-get update -q $(APT_WAIT) && $(APT_INSTALL) wrk)
+	(command -v wrk >/dev/null && test -x /usr/bin/time) || (apt-get update -q $(APT_WAIT) && $(APT_INSTALL) wrk time)
 
 stop:
 	$(PY) -m enrichhub.embedded_db stop

@@ -5,12 +5,33 @@ machine: it is seeded like the embedded one, so it must be a disposable database
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from enrichhub.embedded_db import embedded_server_stop
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DATA_DIR = PROJECT_ROOT / "var" / "bench-pgdata"
+# Larger demos live beside it, one server each (var/bench10-pgdata for scale 10): seeding scale
+# 10 takes about 20 minutes and 13 GB, so each is kept for the next run.
+_scale = "1"
+
+
+def _data_dir() -> Path:
+    return BENCH_DATA_DIR if _scale == "1" else PROJECT_ROOT / "var" / f"bench{_scale}-pgdata"
+
+
+@contextmanager
+def at_scale(scale: str) -> Iterator[None]:
+    """Run the benchmark helpers against the demo of this scale; its server stops after."""
+    global _scale
+    previous, _scale = _scale, scale
+    try:
+        yield
+    finally:
+        bench_server_stop()
+        _scale = previous
 
 
 def _other_server() -> str:
@@ -19,7 +40,8 @@ def _other_server() -> str:
 
 def bench_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update(ENRICHHUB_DATA_DIR=str(BENCH_DATA_DIR), ENRICHHUB_VAR_DIR=str(PROJECT_ROOT / "var" / "bench"))
+    var_dir = PROJECT_ROOT / "var" / ("bench" if _scale == "1" else f"bench{_scale}")
+    env.update(ENRICHHUB_DATA_DIR=str(_data_dir()), ENRICHHUB_VAR_DIR=str(var_dir))
     if _other_server():
         env.update(DATABASE_URL=_other_server(), ENRICHHUB_ALLOW_WAREHOUSE_DDL="1")
     return env
@@ -33,7 +55,7 @@ def manage(*args: str) -> subprocess.CompletedProcess:
 
 def bench_server_stop() -> None:
     if not _other_server():
-        embedded_server_stop(data_dir=BENCH_DATA_DIR)
+        embedded_server_stop(data_dir=_data_dir())
 
 
 def bench_database_uri() -> str:
@@ -42,12 +64,12 @@ def bench_database_uri() -> str:
         return _other_server()
     from enrichhub.embedded_db import embedded_server_start
 
-    return embedded_server_start(data_dir=BENCH_DATA_DIR)
+    return embedded_server_start(data_dir=_data_dir())
 
 
-def ensure_demo_data(scale: str = "1") -> None:
-    """Migrate, seed at `scale` unless data is there, and complete the demo registry."""
+def ensure_demo_data() -> None:
+    """Migrate, seed at the current scale unless data is there, and complete the demo registry."""
     manage("create_warehouse")
     manage("migrate", "--verbosity", "0")
-    manage("seed_demo", "--scale", scale, "--if-empty")
+    manage("seed_demo", "--scale", _scale, "--if-empty")
     manage("complete_demo_registry")
