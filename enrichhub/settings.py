@@ -159,6 +159,8 @@ LOGGING = {
 
 # A job that changed at least this many rows vacuums and analyses the tables it wrote when it
 # completes: the next reads plan on fresh statistics and get index-only scans back.
+# A dry run counts exactly for at most this long; past it, the preview shows the planner's estimate.
+JOB_DRY_RUN_EXACT_S = env_int("ENRICHHUB_JOB_DRY_RUN_EXACT_S", 20, environ=os.environ, minimum=1)
 JOB_MAINTENANCE_MIN_ROWS = env_int("ENRICHHUB_JOB_MAINTENANCE_MIN_ROWS", 10_000, environ=os.environ)
 
 # The registry audit (manage.py registry_audit): which decorators mark a Modal function,

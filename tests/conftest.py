@@ -3,7 +3,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 # Fixtures every folder uses: the seeded demo warehouse and run reporting through the API.
-pytest_plugins = ["tests.fixtures.warehouse", "tests.fixtures.api"]
+pytest_plugins = ["tests.fixtures.warehouse", "tests.fixtures.api", "tests.fixtures.q2"]
 
 
 @pytest.fixture(scope="session")

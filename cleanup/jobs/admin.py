@@ -7,8 +7,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
@@ -62,7 +64,8 @@ class BatchJobAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         start = path("start/", self.admin_site.admin_view(self.start_view), name="cleanup_batchjob_start")
-        return [start, *super().get_urls()]
+        draft = path("start/<int:job_id>/", self.admin_site.admin_view(self.draft_view), name="cleanup_batchjob_draft")
+        return [start, draft, *super().get_urls()]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         running = BatchJob.objects.filter(status__in=services.ACTIVE).exists()
@@ -105,24 +108,48 @@ class BatchJobAdmin(admin.ModelAdmin):
         return request.user.has_perm(services.CHANGE_PERMISSION)
 
     def start_view(self, request: HttpRequest) -> HttpResponse:
+        """The form; sending it drafts the job and hands its dry run to the q2 cluster."""
         if not self.has_start_job_permission(request):
             raise PermissionDenied("starting jobs needs the 'add batch job' permission")
         form = StartJobForm(request.POST or None)
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
-                   "title": "Start a job"}
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                if "confirm" in request.POST:
-                    job = services.job_create(kind=data["kind"], params=data["params"], batch_size=data["batch_size"],
-                                              sleep_ms=data["sleep_ms"], user=request.user)
-                    services.job_enqueue(job=job)
-                    self.message_user(request, f"Job #{job.pk} started: {(job.dry_run_report or {})['summary']}")
-                    return HttpResponseRedirect(reverse("admin:cleanup_batchjob_change", args=[job.pk]))
-                context["preview"] = services.job_preview(kind=data["kind"], params=data["params"])
+                with transaction.atomic():
+                    job = services.job_draft(kind=data["kind"], params=data["params"], batch_size=data["batch_size"],
+                                             sleep_ms=data["sleep_ms"], user=request.user)
+                return HttpResponseRedirect(reverse("admin:cleanup_batchjob_draft", args=[job.pk]))
             except (JobParamsError, services.JobRefused) as exc:
                 form.add_error(None, str(exc))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "title": "Start a job"}
         return TemplateResponse(request, "admin/cleanup/batchjob/start.html", context)
+
+    def draft_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
+        """A drafted job: its dry run once the q2 cluster has it (the page refreshes until then),
+        then the button that starts it, or the one that discards it."""
+        if not self.has_start_job_permission(request):
+            raise PermissionDenied("starting jobs needs the 'add batch job' permission")
+        job = get_object_or_404(BatchJob, pk=job_id)
+        if job.status != BatchJob.Status.DRAFT:
+            return HttpResponseRedirect(reverse("admin:cleanup_batchjob_change", args=[job.pk]))
+        error = None
+        if request.method == "POST":
+            try:
+                if "discard" in request.POST:
+                    services.job_cancel(job=job, user=request.user)
+                    self.message_user(request, f"Draft job #{job.pk} discarded; nothing ran.")
+                    return HttpResponseRedirect(reverse("admin:cleanup_batchjob_start"))
+                job = services.job_confirm(job=job, user=request.user)
+                self.message_user(request, f"Job #{job.pk} started: {(job.dry_run_report or {})['summary']}")
+                return HttpResponseRedirect(reverse("admin:cleanup_batchjob_change", args=[job.pk]))
+            except services.JobRefused as exc:
+                error = str(exc)
+        report = job.dry_run_report
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "job": job, "report": report,
+                   "error": error, "waiting": report is None, "title": f"Start {job.kind} (draft #{job.pk})",
+                   "params": json.dumps(job.params)}
+        return TemplateResponse(request, "admin/cleanup/batchjob/draft.html", context)
 
     @admin.action(description="Pause selected jobs (between batches)", permissions=["change_job"])
     def pause(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> None:

@@ -9,6 +9,8 @@ from django.utils import timezone
 
 class BatchJob(models.Model):
     class Status(models.TextChoices):
+        # Created from the admin: its dry run runs in a q2 task, then a person confirms it.
+        DRAFT = "draft"
         QUEUED = "queued"
         RUNNING = "running"
         PAUSED = "paused"

@@ -1,10 +1,14 @@
 """Starting, dry-running, pausing, resuming and cancelling jobs."""
 
+import logging
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
+import psycopg
+from django.conf import settings
+from django.db import OperationalError, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -13,6 +17,7 @@ from cleanup.jobs.kinds import kind_get
 from cleanup.jobs.kinds.base import DryRun, JobParamsError
 from cleanup.jobs.models import BatchJob
 
+logger = logging.getLogger("enrichhub.jobs")
 ACTIVE = (BatchJob.Status.QUEUED, BatchJob.Status.RUNNING, BatchJob.Status.PAUSED)
 # Starting a job is adding one; pausing, resuming and cancelling change one. Kinds that delete,
 # drop or restore also need the destructive permission to start or resume.
@@ -42,17 +47,7 @@ def job_create(*, kind: str, params: dict | None = None, batch_size: int = 1000,
     _check_permissions(user, kind, START_PERMISSION, "start")
     cleaned = job_kind.clean_params(params or {})
     with transaction.atomic():
-        active = BatchJob.objects.select_for_update().filter(kind=kind, status__in=ACTIVE)
-        exclusive = getattr(job_kind, "exclusive_param", None)
-        scope = ""
-        if exclusive and exclusive in cleaned:
-            active = active.filter(**{f"params__{exclusive}": cleaned[exclusive]})
-            scope = f" for {exclusive} {cleaned[exclusive]}"
-        elif exclusive:
-            active = active.exclude(params__has_key=exclusive)
-        if blocking := active.first():
-            state = "interrupted (its runner is gone)" if job_interruption(job=blocking) else blocking.status
-            raise JobRefused(f"{kind} job #{blocking.pk}{scope} is {state}; finish, resume or cancel it first")
+        _refuse_if_active(kind, cleaned)
         job = BatchJob.objects.create(kind=kind, params=cleaned, batch_size=batch_size, sleep_ms=sleep_ms,
                                       started_by=user if user is not None and user.is_authenticated else None)
         report = job_dry_run(job=job)
@@ -61,6 +56,90 @@ def job_create(*, kind: str, params: dict | None = None, batch_size: int = 1000,
         job.dry_run_report = vars(report)
         job.save(update_fields=["dry_run_report"])
     return job
+
+
+def job_draft(*, kind: str, params: dict | None = None, batch_size: int = 1000, sleep_ms: int = 5,
+              user: Operator = None) -> BatchJob:
+    """Record a job to be confirmed once its dry run is in. The dry run is handed to the q2
+    cluster, so the request that asked for it returns at once, whatever the warehouse size."""
+    job_kind = kind_get(kind)
+    _check_permissions(user, kind, START_PERMISSION, "start")
+    cleaned = job_kind.clean_params(params or {})
+    job = BatchJob.objects.create(kind=kind, params=cleaned, batch_size=batch_size, sleep_ms=sleep_ms,
+                                  status=BatchJob.Status.DRAFT,
+                                  started_by=user if user is not None and user.is_authenticated else None)
+    transaction.on_commit(lambda: async_task("cleanup.tasks.draft_dry_run_task", job.pk, task_name=f"dry-run-{job.pk}"))
+    return job
+
+
+def draft_dry_run(*, job_id: int) -> dict | None:
+    """The dry run of a draft, recorded on it; None when there is no such draft or it has one."""
+    job = BatchJob.objects.filter(pk=job_id, status=BatchJob.Status.DRAFT, dry_run_report__isnull=True).first()
+    if job is None:
+        return None
+    try:
+        report = job_dry_run_bounded(job=job, exact_s=settings.JOB_DRY_RUN_EXACT_S)
+    except Exception as exc:  # recorded on the draft: a page waiting for ever would say nothing
+        logger.exception("dry run of job %s (%s) failed", job.pk, job.kind)
+        report = {"would_change": None, "summary": f"the dry run failed: {type(exc).__name__}: {exc}".strip(),
+                  "details": {}, "blocked": f"the dry run failed: {exc}".strip(), "estimated": False}
+    BatchJob.objects.filter(pk=job_id, status=BatchJob.Status.DRAFT).update(dry_run_report=report)
+    return report
+
+
+def job_dry_run_bounded(*, job: BatchJob, exact_s: float) -> dict:
+    """The dry run as a report, exact when its statements finish within `exact_s` each; else the
+    planner's estimate of the same count, marked as such."""
+    began = time.monotonic()
+    try:
+        with transaction.atomic():
+            _statement_limit(exact_s)
+            report = {**vars(kind_get(job.kind).dry_run(job)), "estimated": False}
+            transaction.set_rollback(True)
+    except OperationalError as exc:
+        if not isinstance(exc.__cause__, psycopg.errors.QueryCanceled):
+            raise
+        report = _dry_run_estimated(job, exact_s)
+    return {**report, "seconds": round(time.monotonic() - began, 2)}
+
+
+def _statement_limit(seconds: float) -> None:
+    """A waited-for lock counts in the statement's time: no separate lock limit is needed."""
+    sql.batch_limits_set(statement_timeout_ms=round(seconds * 1000), lock_timeout_ms=0)
+
+
+def _dry_run_estimated(job: BatchJob, exact_s: float) -> dict:
+    with transaction.atomic():
+        _statement_limit(exact_s)  # planning waits for the same locks as counting
+        estimate = kind_get(job.kind).planner_estimate(job)
+        transaction.set_rollback(True)
+    if estimate is None:
+        summary = (f"an exact count takes longer than {exact_s:g} s, and this kind has no estimate: "
+                   "the job's progress shows the count as it goes")
+    else:
+        summary = (f"about {estimate:,} rows: the planner's estimate, because an exact count takes longer "
+                   f"than {exact_s:g} s; the job's progress shows the exact figure as it goes")
+    return {"would_change": estimate, "summary": summary, "details": {}, "blocked": None, "estimated": True}
+
+
+def job_confirm(*, job: BatchJob, user: Operator = None) -> BatchJob:
+    """Queue a draft whose dry run is in and allows it; the dry run is not repeated."""
+    _check_permissions(user, job.kind, START_PERMISSION, "start")
+    with transaction.atomic():
+        draft = BatchJob.objects.select_for_update().get(pk=job.pk)
+        if draft.status != BatchJob.Status.DRAFT:
+            raise JobRefused(f"{draft} is {draft.status}, not a draft waiting to be confirmed")
+        report = draft.dry_run_report
+        if report is None:
+            raise JobRefused(f"{draft}: its dry run has not finished yet")
+        if report.get("blocked"):
+            raise JobRefused(f"{draft.kind} cannot run now: {report['blocked']}")
+        _refuse_if_active(draft.kind, draft.params)
+        draft.status = BatchJob.Status.QUEUED
+        draft.started_by = user if user is not None and user.is_authenticated else None
+        draft.save(update_fields=["status", "started_by", "updated_at"])
+        job_enqueue(job=draft)
+    return draft
 
 
 def job_dry_run(*, job: BatchJob) -> DryRun:
@@ -106,7 +185,7 @@ def job_resume(*, job: BatchJob, user: Operator = None) -> bool:
 def job_cancel(*, job: BatchJob, user: Operator = None) -> bool:
     """Stops between batches; what earlier batches did stays done (and archived)."""
     _check_change_permission(user, job)
-    return _transition(job, set(ACTIVE), BatchJob.Status.CANCELLED)
+    return _transition(job, {*ACTIVE, BatchJob.Status.DRAFT}, BatchJob.Status.CANCELLED)
 
 
 def jobs_interrupted(*, jobs: Iterable[BatchJob]) -> dict[int, timedelta]:
@@ -153,6 +232,22 @@ def interrupted_jobs_resume() -> list[int]:
     return sorted(interrupted)
 
 
+def _refuse_if_active(kind: str, cleaned: dict) -> None:
+    """One active job per kind (or per value of the kind's exclusive parameter). Locks the rows
+    it reads, so two requests cannot both pass."""
+    active = BatchJob.objects.select_for_update().filter(kind=kind, status__in=ACTIVE)
+    exclusive = getattr(kind_get(kind), "exclusive_param", None)
+    scope = ""
+    if exclusive and exclusive in cleaned:
+        active = active.filter(**{f"params__{exclusive}": cleaned[exclusive]})
+        scope = f" for {exclusive} {cleaned[exclusive]}"
+    elif exclusive:
+        active = active.exclude(params__has_key=exclusive)
+    if blocking := active.first():
+        state = "interrupted (its runner is gone)" if job_interruption(job=blocking) else blocking.status
+        raise JobRefused(f"{kind} job #{blocking.pk}{scope} is {state}; finish, resume or cancel it first")
+
+
 def _check_change_permission(user: Operator, job: BatchJob) -> None:
     if user is not None and not user.has_perm(CHANGE_PERMISSION):
         raise JobRefused(f"changing {job} needs the 'change batch job' permission")
@@ -173,6 +268,7 @@ def _transition(job: BatchJob, allowed: set[str], target: str) -> bool:
     return changed == 1
 
 
-__all__ = ["JobParamsError", "JobRefused", "job_create", "job_dry_run", "job_preview", "job_enqueue", "job_pause",
+__all__ = ["JobParamsError", "JobRefused", "job_create", "job_draft", "draft_dry_run", "job_dry_run_bounded",
+           "job_confirm", "job_dry_run", "job_preview", "job_enqueue", "job_pause",
            "job_resume", "job_cancel", "jobs_interrupted", "job_interruption", "interrupted_job_for",
            "job_resume_interrupted", "interrupted_jobs_resume", "job_slice_enqueue"]

@@ -6,6 +6,7 @@ from cleanup.jobs.engine import job_run
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import (
     JobRefused,
+    draft_dry_run,
     interrupted_jobs_resume,
     job_create,
     job_enqueue,
@@ -25,6 +26,12 @@ def job_run_task(job_id: int) -> str:
         BatchJob.objects.filter(pk=job_id, status=BatchJob.Status.RUNNING).update(status=BatchJob.Status.QUEUED)
         job_slice_enqueue(job_id=job_id)
     return status
+
+
+def draft_dry_run_task(job_id: int) -> str:
+    """The dry run of a job drafted in the admin, off the web request; the draft page shows it."""
+    report = draft_dry_run(job_id=job_id)
+    return report["summary"] if report else f"job #{job_id} is no draft waiting for a dry run"
 
 
 def interrupted_jobs_resume_task() -> list[int]:

@@ -60,14 +60,19 @@ def test_the_dashboard_shows_the_seeded_figures(browser_page, live_server, seede
     screenshot(page, "dashboard")
 
 
-def test_a_dry_run_from_the_admin_then_a_running_job_moves(browser_page, live_server, seeded_admin, settings):
+def test_a_dry_run_from_the_admin_then_a_running_job_moves(browser_page, live_server, seeded_admin, q2_cluster,
+                                                           settings):
     page = browser_page
     _log_in(page, live_server)
     page.goto(f"{live_server.url}/admin/cleanup/batchjob/start/")
     page.select_option("#id_kind", "tenure_backfill")
     page.click("input[name=preview]")
-    expect(page.locator("#dry-run")).to_contain_text("would add")
+    expect(page.locator("#dry-run")).to_contain_text("Counting in the q2 cluster")
+    # The draft page refreshes itself until the q2 worker has counted.
+    expect(page.locator("#dry-run")).to_contain_text("would add", timeout=60_000)
     screenshot(page, "dry-run")
+    page.click("input[name=discard]")
+    assert BatchJob.objects.get().status == BatchJob.Status.CANCELLED
 
     env = {**os.environ, "DATABASE_URL": database_url(settings.DATABASES["default"])}
     with process_tree([sys.executable, "manage.py", "run_job", "coalesce_person_experience", "--param",

@@ -3,7 +3,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django_q.models import OrmQ
 
+from cleanup.jobs import services
 from cleanup.jobs.models import BatchJob
+from cleanup.tasks import draft_dry_run_task
 
 START = "/admin/cleanup/batchjob/start/"
 
@@ -20,33 +22,76 @@ def _form(kind: str, **extra) -> dict:
     return {"kind": kind, "params": "{}", "batch_size": "1000", "sleep_ms": "5", **extra}
 
 
-def test_the_start_page_shows_the_dry_run_before_anything_starts(client, ops, demo):
-    page = client.post(START, _form("tenure_backfill", preview="1"))
-    assert page.status_code == 200
-    assert "would add 49 people to core.person_tenure" in page.content.decode()
-    assert not BatchJob.objects.exists()
-
-
-def test_confirming_creates_the_job_and_hands_it_to_q2(client, ops, demo, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(START, _form("tenure_backfill", confirm="1"))
+def _draft(client, kind: str, **extra) -> BatchJob:
+    response = client.post(START, _form(kind, preview="1", **extra))
     job = BatchJob.objects.get()
+    assert response.status_code == 302 and response.url == f"{START}{job.pk}/"
+    return job
+
+
+def test_the_start_page_drafts_the_job_and_leaves_its_dry_run_to_q2(client, ops, demo,
+                                                                    django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = _draft(client, "tenure_backfill")
+    assert (job.status, job.dry_run_report) == ("draft", None)  # nothing counted inside the request
+    assert [task.func() for task in OrmQ.objects.all()] == ["cleanup.tasks.draft_dry_run_task"]
+    page = client.get(f"{START}{job.pk}/").content.decode()
+    assert "Counting in the q2 cluster" in page and 'http-equiv="refresh"' in page
+    assert 'name="confirm"' not in page
+
+
+def test_the_draft_shows_its_dry_run_once_counted_and_confirming_starts_it(client, ops, demo,
+                                                                            django_capture_on_commit_callbacks):
+    job = _draft(client, "tenure_backfill")
+    assert draft_dry_run_task(job.pk).startswith("would add 49 people")
+    page = client.get(f"{START}{job.pk}/").content.decode()
+    assert "would add 49 people to core.person_tenure" in page and 'name="confirm"' in page
+    assert 'http-equiv="refresh"' not in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{START}{job.pk}/", {"confirm": "1"})
+    job.refresh_from_db()
     assert response.status_code == 302 and response.url.endswith(f"/cleanup/batchjob/{job.pk}/change/")
     assert (job.status, job.started_by, job.dry_run_report["would_change"]) == ("queued", ops, 49)
-    assert OrmQ.objects.count() == 1
+    assert [task.func() for task in OrmQ.objects.all()] == ["cleanup.tasks.job_run_task"]
+    assert client.get(f"{START}{job.pk}/").status_code == 302  # no longer a draft: the job's own page
+
+
+def test_a_draft_cannot_be_confirmed_before_its_dry_run(client, ops, demo):
+    job = _draft(client, "tenure_backfill")
+    page = client.post(f"{START}{job.pk}/", {"confirm": "1"}).content.decode()
+    assert "its dry run has not finished yet" in page
+    assert BatchJob.objects.get(pk=job.pk).status == "draft"
+
+
+def test_a_discarded_draft_is_cancelled_and_never_runs(client, ops, demo):
+    job = _draft(client, "tenure_backfill")
+    client.post(f"{START}{job.pk}/", {"discard": "1"})
+    assert BatchJob.objects.get(pk=job.pk).status == "cancelled"
+    assert draft_dry_run_task(job.pk) == f"job #{job.pk} is no draft waiting for a dry run"
 
 
 def test_destructive_kinds_need_their_own_permission(client, analyst, demo):
-    page = client.post(START, _form("delete_companies_missing_location", confirm="1"))
+    page = client.post(START, _form("delete_companies_missing_location", preview="1"))
     assert "needs the &#x27;run destructive jobs&#x27; permission" in page.content.decode()
     assert not BatchJob.objects.exists()
 
 
+def test_confirming_checks_the_permission_of_who_confirms(client, ops, analyst, demo):
+    job = services.job_draft(kind="delete_companies_missing_location", user=ops)
+    services.draft_dry_run(job_id=job.pk)
+    page = client.post(f"{START}{job.pk}/", {"confirm": "1"}).content.decode()  # the analyst is logged in
+    assert "run destructive jobs" in page
+    assert BatchJob.objects.get(pk=job.pk).status == "draft"
+
+
 def test_a_blocked_job_says_why_and_offers_no_start_button(client, ops, demo):
-    page = client.post(START, _form("drop_reference_tables", params='{"table": "reference.people_missing_country"}',
-                                    preview="1")).content.decode()
+    job = _draft(client, "drop_reference_tables", params='{"table": "reference.people_missing_country"}')
+    draft_dry_run_task(job.pk)
+    page = client.get(f"{START}{job.pk}/").content.decode()
     assert "Cannot run now" in page and "still without person_country" in page
     assert 'name="confirm"' not in page
+    forged = client.post(f"{START}{job.pk}/", {"confirm": "1"}).content.decode()
+    assert "cannot run now" in forged and BatchJob.objects.get(pk=job.pk).status == "draft"
 
 
 def test_bad_parameters_are_shown_on_the_form(client, ops, demo):

@@ -1,15 +1,10 @@
 """Reported runs reach core: the tick that hands completed runs to coalescing jobs, unit and
 end to end through a real django-q2 cluster."""
 
-import contextlib
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from django.db import connection
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -23,9 +18,7 @@ from kernel import normalise_linkedin_url
 from registry.demo import demo_registry_complete
 from runs.models import Run
 from runs.services import run_events_record
-from tests.conftest import database_url
 from tests.oracles import scalar
-from tests.processes import process_tree
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,19 +70,6 @@ def test_a_sweep_is_started_for_every_coalescing_workflow_and_mapped_ones_name_t
     assert coalescing_job_params("person_profile", keys=["x"] * 10_001) == ("coalesce_person_profile",
                                                                             {"mode": "refresh"})
     assert coalescing_job_params("person_experience", keys=["x"] * 10_001)[1] == {"mode": "reconcile"}
-
-
-@pytest.fixture
-def q2_cluster(committed_demo, settings, tmp_path):
-    env = {**os.environ, "DATABASE_URL": database_url(settings.DATABASES["default"]), "ENRICHHUB_Q_WORKERS": "1"}
-    log = tmp_path / "qcluster.log"
-    with log.open("w") as output, process_tree([sys.executable, "manage.py", "qcluster"], cwd=PROJECT_ROOT,
-                                               env=env, stdout=output, stderr=subprocess.STDOUT) as cluster:
-        cluster.log = log
-        yield cluster
-        cluster.terminate()  # the sentinel stops its own workers; a signal to each would stall it
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            cluster.wait(timeout=30)
 
 
 def test_a_reported_completed_run_reaches_core_through_a_real_q2_worker(q2_cluster, client):

@@ -43,6 +43,10 @@ class JobKind(Protocol):
 
     def dry_run(self, job: BatchJob) -> DryRun: ...
 
+    def planner_estimate(self, job: BatchJob) -> int | None:
+        """What the dry run counts, as the planner guesses it: for a preview whose exact count
+        takes too long. None when the kind has no such guess."""
+
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch: ...
 
     def finish(self, job: BatchJob) -> None: ...
@@ -70,6 +74,9 @@ class KindBase:
 
     def finish(self, job: BatchJob) -> None:
         pass
+
+    def planner_estimate(self, job: BatchJob) -> int | None:
+        return None
 
     def written_tables(self, job: BatchJob) -> tuple[str, ...]:
         return self.writes

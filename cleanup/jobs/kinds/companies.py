@@ -27,6 +27,9 @@ class DeleteCompaniesMissingLocation(KindBase):
                      "referenced by core.person_work_history and are skipped"),
             details={"without_location": total, "skipped_referenced": referenced})
 
+    def planner_estimate(self, job: BatchJob) -> int:
+        return sql.candidates_estimate()
+
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
         return id_keyset_batch(job, lambda after: sql.delete_batch(job_id=job.pk, after_id=after, limit=limit))
 

@@ -19,5 +19,8 @@ class TenureBackfill(KindBase):
                       summary=f"would add {missing:,} people to core.person_tenure, each with their most recent "
                               "start date")
 
+    def planner_estimate(self, job: BatchJob) -> int:
+        return sql.people_missing_estimate()
+
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
         return id_keyset_batch(job, lambda after: sql.backfill_batch(after_id=after, limit=limit))

@@ -17,6 +17,14 @@ def batch_limits_set(*, statement_timeout_ms: int, lock_timeout_ms: int) -> None
                        [f"{statement_timeout_ms}ms", f"{lock_timeout_ms}ms"])
 
 
+def planner_rows(query: sql.Composable, params: dict | None = None) -> int:
+    """How many rows the planner expects the query to return: instant, whatever the table size."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("EXPLAIN (FORMAT JSON) {}").format(query), params)
+        (plan,) = cursor.fetchone()
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+
 def job_lock_try(*, job_id: int) -> bool:
     """Session-level: held until released or the connection ends (a killed worker frees it)."""
     with connection.cursor() as cursor:

@@ -3,7 +3,7 @@
 from django.db import connection
 from psycopg import sql
 
-from cleanup.jobs.sql import column_list, scalar, table_columns
+from cleanup.jobs.sql import column_list, planner_rows, scalar, table_columns
 
 COMPANIES = ("core", "companies")
 SNAPSHOT = ("core", "companies_missing_location")
@@ -52,6 +52,12 @@ def candidates_count() -> tuple[int, int]:
                                " WHERE {no_location}").format(referenced=sql.SQL(_REFERENCED),
                                                               no_location=sql.SQL(_NO_LOCATION), **_TABLES))
         return cursor.fetchone()
+
+
+def candidates_estimate() -> int:
+    """The planner's figure for the companies a delete job would remove."""
+    return planner_rows(sql.SQL("SELECT c.id FROM {companies} c WHERE {no_location} AND NOT {referenced}").format(
+        referenced=sql.SQL(_REFERENCED), no_location=sql.SQL(_NO_LOCATION), **_TABLES))
 
 
 def delete_batch(*, job_id: int, after_id: int, limit: int) -> tuple[int, int | None]:

@@ -3,6 +3,8 @@
 from django.db import connection
 from psycopg import sql
 
+from cleanup.jobs.sql import planner_rows
+
 _MISSING = sql.SQL("""FROM core.person_job_start_dates s
               WHERE NOT EXISTS (SELECT 1 FROM core.person_tenure t WHERE t.person_id = s.person_id)""")
 # One row per person, chosen the same way every time: the most recent start date (the
@@ -26,6 +28,10 @@ def people_missing() -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("SELECT count(DISTINCT s.person_id) {}").format(_MISSING))
         return cursor.fetchone()[0]
+
+
+def people_missing_estimate() -> int:
+    return planner_rows(sql.SQL("SELECT DISTINCT s.person_id {}").format(_MISSING))
 
 
 def backfill_batch(*, after_id: int, limit: int) -> tuple[int, int | None]:

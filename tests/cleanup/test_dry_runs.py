@@ -1,0 +1,90 @@
+"""Dry runs off the web request: counted by a real q2 worker, and estimated by the planner when an
+exact count would take too long."""
+
+import threading
+import time
+
+import psycopg
+import pytest
+from django.db import connection
+
+from cleanup.jobs import services
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.sql import companies
+from tests.conftest import database_url
+
+START = "/admin/cleanup/batchjob/start/"
+
+
+def _table_locked_for(settings, table: str, seconds: float) -> threading.Thread:
+    """Another session holds an exclusive lock on the table for a while: any count on it waits."""
+    locked = threading.Event()
+
+    def hold() -> None:
+        with psycopg.connect(database_url(settings.DATABASES["default"])) as other:
+            other.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            time.sleep(seconds)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert locked.wait(10)
+    return holder
+
+
+def test_a_dry_run_that_takes_too_long_shows_the_planners_estimate_and_says_so(committed_demo, settings):
+    job = BatchJob.objects.create(kind="delete_companies_missing_location", status=BatchJob.Status.DRAFT)
+    exact, referenced = companies.candidates_count()
+    holder = _table_locked_for(settings, "core.person_work_history", seconds=1.3)
+    try:
+        report = services.job_dry_run_bounded(job=job, exact_s=1.0)
+    finally:
+        holder.join()
+    assert report["estimated"] is True
+    assert "planner's estimate" in report["summary"] and "longer than 1 s" in report["summary"]
+    assert report["would_change"] == companies.candidates_estimate()
+    assert 0 < report["would_change"] < 10 * (exact - referenced + 1)
+    unlocked = services.job_dry_run_bounded(job=job, exact_s=30)
+    assert (unlocked["estimated"], unlocked["would_change"]) == (False, exact - referenced)
+
+
+def test_a_dry_run_that_fails_is_recorded_on_the_draft_and_blocks_it(committed_demo, settings):
+    job = BatchJob.objects.create(kind="tenure_backfill", status=BatchJob.Status.DRAFT)
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE core.person_tenure RENAME TO person_tenure_away")
+    try:
+        report = services.draft_dry_run(job_id=job.pk)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE core.person_tenure_away RENAME TO person_tenure")
+    assert report["blocked"].startswith("the dry run failed: ")
+    assert "person_tenure" in report["blocked"]
+    job.refresh_from_db()
+    assert job.dry_run_report == report
+    with pytest.raises(services.JobRefused, match="cannot run now: the dry run failed"):
+        services.job_confirm(job=job)
+
+
+def test_the_admin_drafts_a_job_a_real_q2_worker_dry_runs_it_then_runs_it(q2_cluster, client, settings):
+    from django.contrib.auth import get_user_model
+
+    ops = get_user_model().objects.create_superuser(username="ops", email="", password="x-test-only")
+    client.force_login(ops)
+    response = client.post(START, {"kind": "tenure_backfill", "params": "{}", "batch_size": "1000", "sleep_ms": "0",
+                                   "preview": "1"})
+    job = BatchJob.objects.get()
+    assert response.url == f"{START}{job.pk}/"
+    deadline = time.monotonic() + 60
+    while 'name="confirm"' not in (page := client.get(f"{START}{job.pk}/").content.decode()):
+        assert time.monotonic() < deadline, f"no dry run after 60 s; q2 log: {q2_cluster.log.read_text()[-2000:]}"
+        time.sleep(0.3)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(DISTINCT person_id) FROM core.person_job_start_dates s WHERE NOT EXISTS "
+                       "(SELECT 1 FROM core.person_tenure t WHERE t.person_id = s.person_id)")
+        missing = cursor.fetchone()[0]
+    assert f"would add {missing:,} people" in page
+    client.post(f"{START}{job.pk}/", {"confirm": "1"})
+    while (job := BatchJob.objects.get(pk=job.pk)).status != BatchJob.Status.COMPLETED:
+        assert time.monotonic() < deadline and job.status != "failed", f"job is {job.status}: {job.last_error}"
+        time.sleep(0.3)
+    assert job.rows_done == missing == job.dry_run_report["would_change"]
