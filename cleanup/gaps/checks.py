@@ -42,9 +42,17 @@ class Gap:
     error: str | None = None
 
 
-# A ledger that grew by more keys than this gets fresh planner statistics before its tallies are
-# counted: planned on the statistics of an empty table, one anti-join took 15 minutes, not 60 ms.
+# A ledger that grew by more keys than this, and by a tenth of what it held, gets fresh planner
+# statistics before its tallies are counted: planned on the statistics of an empty table, one
+# anti-join took 15 minutes, not 60 ms. Small growth leaves the plans as they are: analysing
+# the ledger table at 23 M keys costs about a second.
 REPLAN_AFTER_KEYS = 10_000
+REPLAN_AFTER_SHARE = 0.1
+
+
+def _replan_needed(keys_before: int, keys_now: int) -> bool:
+    grown = keys_now - keys_before
+    return grown > REPLAN_AFTER_KEYS and grown > REPLAN_AFTER_SHARE * keys_before
 
 
 class GapUnknown(Exception):
@@ -139,21 +147,21 @@ def _sources(workflow: Workflow, catalog: Catalog) -> _Sources:
     filled = workflow.coalesce_when_filled or ""
     if filled and not catalog.has_column(table, filled):
         raise GapUnknown(f"{table}.{filled} does not exist")
-    extracted = _ledger(table, key_column, key_type, filled=filled)
+    extracted = _ledger(table, key_column, key_type, GapLedger.Role.EXTRACTED, filled=filled)
     core, column = workflow.core_table, workflow.core_lookup_column
     core_ledger = None
     if core and column and catalog.has_column(core, column):
         link = workflow.core_source_column or ""
         if link and not catalog.has_column(core, link):
             raise GapUnknown(f"{core}.{link} does not exist")
-        core_ledger = _ledger(core, column, key_type, link=link)
+        core_ledger = _ledger(core, column, key_type, GapLedger.Role.CORE, link=link)
     _tally_point(workflow, extracted, core_ledger)
     return _Sources(workflow, extracted, core_ledger)
 
 
-def _ledger(table: str, column: str, entity_type: str, *, filled: str = "", link: str = "") -> GapLedger:
+def _ledger(table: str, column: str, entity_type: str, role: str, *, filled: str = "", link: str = "") -> GapLedger:
     ledger, _ = GapLedger.objects.get_or_create(source_table=table, key_column=column, filled_column=filled,
-                                                link_column=link, entity_type=entity_type)
+                                                link_column=link, entity_type=entity_type, role=role)
     return ledger
 
 
@@ -194,7 +202,7 @@ def _ledger_advance(ledger: GapLedger, *, has_id: bool, deadline: float | None) 
         rows = settings.GAP_RECOUNT_WINDOW_ROWS if backlog else settings.GAP_WINDOW_ROWS
         end = sql.window_end(table=ledger.source_table, after_id=ledger.counted_through_id, upto_id=upto, rows=rows)
         ledger = _window_count(ledger.pk, after_id=ledger.counted_through_id, upto_id=end)
-    if ledger.keys + ledger.invalid_keys - keys_before > REPLAN_AFTER_KEYS:
+    if _replan_needed(keys_before, ledger.keys + ledger.invalid_keys):
         sql.ledger_keys_analyse()
     return _Counted(ledger, upto)
 
@@ -225,13 +233,13 @@ def _window_count(ledger_id: int, *, after_id: int | None, upto_id: int | None) 
                          filled=ledger.filled_column, after_id=after_id, upto_id=upto_id)
         sql.window_decide((raw, _python_key(ledger.entity_type, raw)) for raw in sql.window_undecided())
         valid_rows, invalid_rows = sql.window_fold()
+        new_keys, new_invalid = sql.ledger_add_window(ledger_id=ledger.pk,
+                                                      key_rows=ledger.role == GapLedger.Role.EXTRACTED)
         for tally in GapTally.objects.filter(extracted_ledger=ledger, stale=False):
-            sql.tally_add_extracted(tally_workflow=tally.workflow_id, ledger_id=ledger.pk,
-                                    core_ledger_id=tally.core_ledger_id)
-        for tally in GapTally.objects.filter(core_ledger=ledger, stale=False):
-            sql.tally_remove_reached(tally_workflow=tally.workflow_id, ledger_id=ledger.pk,
-                                     extracted_ledger_id=tally.extracted_ledger_id)
-        new_keys, new_invalid = sql.ledger_add_window(ledger_id=ledger.pk)
+            sql.tally_add_extracted(tally_workflow=tally.workflow_id, core_ledger_id=tally.core_ledger_id)
+        # A workflow whose core ledger is its extracted ledger never has a gap: nothing to remove.
+        for tally in GapTally.objects.filter(core_ledger=ledger, stale=False).exclude(extracted_ledger=ledger):
+            sql.tally_remove_reached(tally_workflow=tally.workflow_id, extracted_ledger_id=tally.extracted_ledger_id)
         if ledger.link_column:
             ledger.linked_rows += sql.window_linked_rows(table=ledger.source_table, link_column=ledger.link_column,
                                                          after_id=after_id, upto_id=upto_id)

@@ -74,8 +74,15 @@ class GapLedger(models.Model):
     column (only rows with `filled_column` filled, if named), counted up to a high-water mark on
     the table's id. The hourly check reads only rows past the mark; a full recount starts over."""
 
+    class Role(models.TextChoices):
+        EXTRACTED = "extracted", "extracted: keys and their rows"
+        # The gap needs only which keys core holds; skipping each known key's row count keeps
+        # the hourly check from rewriting a ledger key for every core row that repeats one.
+        CORE = "core", "core: keys only"
+
     source_table = models.TextField()
     key_column = models.TextField()
+    role = models.TextField(choices=Role.choices, default=Role.EXTRACTED)
     filled_column = models.TextField(blank=True, default="")
     link_column = models.TextField(blank=True, default="", help_text="core rows with it set are counted as linked")
     entity_type = models.TextField()
@@ -93,7 +100,7 @@ class GapLedger(models.Model):
     class Meta:
         db_table = "cleanup_gap_ledgers"
         constraints = [models.UniqueConstraint(
-            fields=["source_table", "key_column", "filled_column", "link_column", "entity_type"],
+            fields=["source_table", "key_column", "filled_column", "link_column", "entity_type", "role"],
             name="gap_ledgers_one_per_source")]
 
     def __str__(self) -> str:
@@ -102,7 +109,8 @@ class GapLedger(models.Model):
 
 class GapLedgerKey(models.Model):
     """One distinct key of a ledger and its rows; an invalid raw value is kept as itself, marked
-    invalid, so that it is counted once however many rows repeat it."""
+    invalid, so that it is counted once however many rows repeat it. A core ledger's key keeps
+    the rows of the window that first brought it: core keys are counted, not their rows."""
 
     pk = models.CompositePrimaryKey("ledger_id", "key")
     ledger = models.ForeignKey(GapLedger, on_delete=models.CASCADE, db_index=False)  # the key leads with it

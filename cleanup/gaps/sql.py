@@ -22,7 +22,8 @@ GAP_LOCK = 0x6761705F6C6B  # "gap_lk"
 _TEMP_TABLES = """
 CREATE TEMP TABLE IF NOT EXISTS gap_window_raw (raw text, key text, rows bigint, valid boolean NOT NULL DEFAULT true);
 CREATE TEMP TABLE IF NOT EXISTS gap_window (key text NOT NULL, rows bigint NOT NULL, valid boolean NOT NULL);
-TRUNCATE gap_window_raw, gap_window"""
+CREATE TEMP TABLE IF NOT EXISTS gap_window_new (key text PRIMARY KEY);
+TRUNCATE gap_window_raw, gap_window, gap_window_new"""
 
 
 def _table(name: str) -> sql.Identifier:
@@ -128,51 +129,51 @@ def window_linked_rows(*, table: str, link_column: str, after_id: int | None, up
         return cursor.fetchone()[0]
 
 
-def tally_add_extracted(*, tally_workflow: str, ledger_id: int, core_ledger_id: int | None) -> None:
-    """Before the window joins its extracted ledger: its keys new to the ledger and absent from
+def tally_add_extracted(*, tally_workflow: str, core_ledger_id: int | None) -> None:
+    """After the window joined its extracted ledger: its keys new to the ledger and absent from
     core add to the missing keys; all its rows of keys absent from core add to the missing rows."""
     with connection.cursor() as cursor:
         cursor.execute(
             """UPDATE cleanup_gap_tallies t SET missing_keys = t.missing_keys + f.keys,
                                                 missing_rows = t.missing_rows + f.rows
-               FROM (SELECT count(*) FILTER (WHERE NOT EXISTS (
-                                SELECT FROM cleanup_gap_ledger_keys e WHERE e.ledger_id = %(ledger)s AND e.key = w.key))
-                            AS keys,
-                            coalesce(sum(w.rows), 0)::bigint AS rows
-                     FROM gap_window w
+               FROM (SELECT count(n.key) AS keys, coalesce(sum(w.rows), 0)::bigint AS rows
+                     FROM gap_window w LEFT JOIN gap_window_new n ON n.key = w.key
                      WHERE w.valid AND NOT EXISTS (SELECT FROM cleanup_gap_ledger_keys c
                                                    WHERE c.ledger_id = %(core)s AND c.key = w.key AND c.valid)) f
                WHERE t.workflow_name = %(workflow)s""",
-            {"ledger": ledger_id, "core": core_ledger_id, "workflow": tally_workflow})
+            {"core": core_ledger_id, "workflow": tally_workflow})
 
 
-def tally_remove_reached(*, tally_workflow: str, ledger_id: int, extracted_ledger_id: int) -> None:
-    """Before the window joins its core ledger: its keys new to core that extracted holds leave
-    the missing keys, with all their extracted rows."""
+def tally_remove_reached(*, tally_workflow: str, extracted_ledger_id: int) -> None:
+    """After the window joined its core ledger: its keys new to core that extracted holds leave
+    the missing keys, with all their extracted rows. Keys core knew already left before."""
     with connection.cursor() as cursor:
         cursor.execute(
             """UPDATE cleanup_gap_tallies t SET missing_keys = t.missing_keys - f.keys,
                                                 missing_rows = t.missing_rows - f.rows
                FROM (SELECT count(*) AS keys, coalesce(sum(e.rows), 0)::bigint AS rows
-                     FROM gap_window w
-                     JOIN cleanup_gap_ledger_keys e ON e.ledger_id = %(extracted)s AND e.key = w.key AND e.valid
-                     WHERE w.valid AND NOT EXISTS (SELECT FROM cleanup_gap_ledger_keys c
-                                                   WHERE c.ledger_id = %(ledger)s AND c.key = w.key AND c.valid)) f
+                     FROM gap_window_new n
+                     JOIN cleanup_gap_ledger_keys e ON e.ledger_id = %(extracted)s AND e.key = n.key AND e.valid) f
                WHERE t.workflow_name = %(workflow)s""",
-            {"ledger": ledger_id, "extracted": extracted_ledger_id, "workflow": tally_workflow})
+            {"extracted": extracted_ledger_id, "workflow": tally_workflow})
 
 
-def ledger_add_window(*, ledger_id: int) -> tuple[int, int]:
-    """Fold the window into the ledger; (valid keys new to it, invalid keys new to it)."""
+def ledger_add_window(*, ledger_id: int, key_rows: bool) -> tuple[int, int]:
+    """Fold the window into the ledger, keeping its valid keys new to the ledger in
+    gap_window_new for the tallies; (valid keys new to it, invalid keys new to it). Without
+    `key_rows`, keys the ledger holds already are left as they are."""
+    known = sql.SQL("DO UPDATE SET rows = k.rows + EXCLUDED.rows" if key_rows else "DO NOTHING")
     with connection.cursor() as cursor:
-        cursor.execute(
+        cursor.execute(sql.SQL(
             """WITH added AS (
                    INSERT INTO cleanup_gap_ledger_keys AS k (ledger_id, key, rows, valid)
                    SELECT %s, key, rows, valid FROM gap_window ORDER BY key  -- in index order: fewer pages touched
-                   ON CONFLICT (ledger_id, key) DO UPDATE SET rows = k.rows + EXCLUDED.rows
-                   RETURNING valid, xmax = 0 AS inserted)
+                   ON CONFLICT (ledger_id, key) {known}
+                   RETURNING key, valid, xmax = 0 AS inserted),
+               remembered AS (
+                   INSERT INTO gap_window_new (key) SELECT key FROM added WHERE inserted AND valid)
                SELECT count(*) FILTER (WHERE inserted AND valid), count(*) FILTER (WHERE inserted AND NOT valid)
-               FROM added""", [ledger_id])
+               FROM added""").format(known=known), [ledger_id])
         return cursor.fetchone()
 
 
