@@ -2,7 +2,7 @@
 
 import sys
 
-from bench import coalesce, dashboard, growth, jobs, registry_audit, runs, seed_demo, status, titles
+from bench import coalesce, dashboard, growth, jobs, registry_audit, runs, seed_demo, status, titles, workflows
 from bench.environment import bench_server_stop
 from bench.results import RESULTS_FILE, section_write
 
@@ -19,6 +19,7 @@ BENCHMARKS = {
     "dashboard": dashboard.run,
     "titles": titles.run,
     "growth": growth.run,
+    "workflows": workflows.run,
 }
 
 

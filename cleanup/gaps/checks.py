@@ -109,12 +109,14 @@ def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True, f
             gaps[workflow.workflow_name] = Gap(workflow.workflow_name, workflow.coalesces_to_core, 0, None, 0, 0, 0.0,
                                                error=str(exc))
     ledgers = _ledgers_advance(list(sources.values()), catalog, deadline)
-    incremental = {name: _gap(s, ledgers, began) for name, s in sources.items()}
+    tallies = GapTally.objects.in_bulk(list(sources))
+    incremental = {name: _gap(s, ledgers, tallies[name], began) for name, s in sources.items()}
     if full:
         _ledgers_reset(ledgers.values())
         ledgers = _ledgers_advance(list(sources.values()), catalog, deadline)
+        tallies = GapTally.objects.in_bulk(list(sources))
     for name, source in sources.items():
-        gaps[name] = _gap(source, ledgers, began, replaced=incremental[name] if full else None)
+        gaps[name] = _gap(source, ledgers, tallies[name], began, replaced=incremental[name] if full else None)
     ordered = [gaps[w.workflow_name] for w in workflows if w.workflow_name in gaps]
     if store:
         _snapshots_store([g for g in ordered if g.error is None])
@@ -289,7 +291,8 @@ def _tallies_recount(workflow_names: list[str]) -> None:
             tally.save()
 
 
-def _gap(source: _Sources, ledgers: dict[int, _Counted], began: float, *, replaced: Gap | None = None) -> Gap:
+def _gap(source: _Sources, ledgers: dict[int, _Counted], tally: GapTally, began: float, *,
+         replaced: Gap | None = None) -> Gap:
     counted = [ledgers[ledger.pk] for ledger in source.ledgers]
     if not all(c.complete for c in counted):
         unfinished = "; ".join(c.progress() for c in counted if not c.complete)
@@ -297,7 +300,6 @@ def _gap(source: _Sources, ledgers: dict[int, _Counted], began: float, *, replac
                    time.monotonic() - began, error=f"still counting ({unfinished}); the next check continues")
     extracted = ledgers[source.extracted.pk].ledger
     core = ledgers[source.core.pk].ledger if source.core else None
-    tally = GapTally.objects.get(workflow=source.workflow)
     if core is not None and core.link_column:
         waiting = max(0, extracted.rows + extracted.invalid_rows - core.linked_rows)
     else:

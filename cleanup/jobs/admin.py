@@ -87,6 +87,9 @@ class BatchJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="state", ordering="status")
     def state(self, job: BatchJob) -> str:
+        if job.status == BatchJob.Status.DRAFT:
+            return format_html('<a href="{}">draft</a>: {}', reverse("admin:cleanup_batchjob_draft", args=[job.pk]),
+                               "dry run in, waiting for a confirmation" if job.dry_run_report else "dry run counting")
         silent = services.job_interruption(job=job)
         if silent is None:
             return job.status

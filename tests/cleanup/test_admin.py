@@ -38,6 +38,8 @@ def test_the_start_page_drafts_the_job_and_leaves_its_dry_run_to_q2(client, ops,
     page = client.get(f"{START}{job.pk}/").content.decode()
     assert "Counting in the q2 cluster" in page and 'http-equiv="refresh"' in page
     assert 'name="confirm"' not in page
+    listed = client.get("/admin/cleanup/batchjob/").content.decode()
+    assert f'href="{START}{job.pk}/">draft</a>: dry run counting' in listed
 
 
 def test_the_draft_shows_its_dry_run_once_counted_and_confirming_starts_it(client, ops, demo,
