@@ -189,6 +189,15 @@ def ledger_keys_vacuum() -> None:
         cursor.execute("VACUUM (ANALYZE) cleanup_gap_ledger_keys")
 
 
+def ledger_keys_truncate() -> None:
+    """TRUNCATE refuses a table with foreign-key checks still deferred in the transaction (keys
+    counted earlier in it): those are checked first."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE cleanup_gap_ledger_keys")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 def ledger_keys_delete(*, ledger_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM cleanup_gap_ledger_keys WHERE ledger_id = %s", [ledger_id])
