@@ -17,6 +17,7 @@ from kernel.keys import (
     PERSON,
     InvalidEntityKey,
     domain_or_none,
+    entity_key_or_none,
     index_probes,
     normalise_domain,
     normalise_entity_key,
@@ -29,7 +30,7 @@ from kernel.statements import server_bound_fetch
 
 __all__ = [
     "COMPANY", "KEY_FUNCTIONS", "KEY_FUNCTION_SCHEMA", "PERSON", "InvalidEntityKey", "KeyLookup", "ProcessCache",
-    "domain_or_none", "index_probes", "key_function_call", "key_function_indexes", "key_lookup", "lookup_condition",
-    "normalise_domain", "normalise_entity_key", "normalise_linkedin_url", "process_caches_clear",
-    "server_bound_fetch", "stored_variants",
+    "domain_or_none", "entity_key_or_none", "index_probes", "key_function_call", "key_function_indexes",
+    "key_lookup", "lookup_condition", "normalise_domain", "normalise_entity_key", "normalise_linkedin_url",
+    "process_caches_clear", "server_bound_fetch", "stored_variants",
 ]

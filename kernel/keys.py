@@ -39,6 +39,14 @@ def normalise_entity_key(*, entity_type: str, raw: str) -> str:
     raise InvalidEntityKey(f"unknown entity_type {entity_type!r}: use company or person")
 
 
+def entity_key_or_none(*, entity_type: str, raw: str) -> str | None:
+    """The normalised key, or None for a value that is no key of that type (counted as invalid)."""
+    try:
+        return normalise_entity_key(entity_type=entity_type, raw=raw)
+    except InvalidEntityKey:
+        return None
+
+
 def normalise_domain(raw: str) -> str:
     """`https://www.Ironclad.com/about?x=1` -> `ironclad.com`; unicode hosts in IDNA form."""
     if isinstance(raw, str) and _NORMAL_DOMAIN.fullmatch(raw):

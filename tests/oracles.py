@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.db import connection
 from psycopg import sql
 
-from kernel import InvalidEntityKey, normalise_entity_key
+from kernel import entity_key_or_none
 from registry.models import Workflow
 
 WITHOUT_LOCATION = "SELECT id FROM core.companies WHERE discovery_location IS NULL AND salesnav_location IS NULL"
@@ -66,14 +66,14 @@ def gap_oracle(workflow_name: str) -> GapFigures:
         filled = sql.SQL(" AND nullif(btrim({}::text), '') IS NOT NULL").format(sql.Identifier(w.coalesce_when_filled))
     extracted = _rows(sql.SQL("SELECT id, {k} FROM {t} WHERE {k} IS NOT NULL{f}").format(
         k=sql.Identifier(w.key_column), t=_ident(w.extracted_table), f=filled))
-    keyed = [(row_id, _key(w.key_type, raw)) for row_id, raw in extracted]
+    keyed = [(row_id, entity_key_or_none(entity_type=w.key_type, raw=raw)) for row_id, raw in extracted]
     valid = {key for _, key in keyed if key is not None}
     invalid = {raw for (_, raw), (_, key) in zip(extracted, keyed, strict=True) if key is None}
     if not w.core_table:
         return GapFigures(len(valid), None, len(valid), len(invalid), len(extracted))
     core_rows = _rows(sql.SQL("SELECT {k} FROM {t} WHERE {k} IS NOT NULL").format(
         k=sql.Identifier(w.core_lookup_column), t=_ident(w.core_table)))
-    core = {key for (raw,) in core_rows if (key := _key(w.key_type, raw)) is not None}
+    core = {key for (raw,) in core_rows if (key := entity_key_or_none(entity_type=w.key_type, raw=raw)) is not None}
     if w.core_source_column:
         sources = {source for (source,) in _rows(sql.SQL("SELECT {} FROM {}").format(
             sql.Identifier(w.core_source_column), _ident(w.core_table)))}
@@ -83,8 +83,3 @@ def gap_oracle(workflow_name: str) -> GapFigures:
     return GapFigures(len(valid), len(core), len(valid - core), len(invalid), waiting)
 
 
-def _key(entity_type: str, raw: str) -> str | None:
-    try:
-        return normalise_entity_key(entity_type=entity_type, raw=raw)
-    except InvalidEntityKey:
-        return None

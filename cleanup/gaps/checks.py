@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from cleanup.gaps import sql
 from cleanup.gaps.models import GapLedger, GapSnapshot, GapTally
-from kernel import InvalidEntityKey, normalise_entity_key
+from kernel import entity_key_or_none
 from registry.catalog import Catalog, catalog_load
 from registry.models import Workflow
 
@@ -234,7 +234,8 @@ def _window_count(ledger_id: int, *, after_id: int | None, upto_id: int | None) 
             return ledger  # another check counted this window meanwhile
         sql.window_stage(table=ledger.source_table, column=ledger.key_column, entity_type=ledger.entity_type,
                          filled=ledger.filled_column, after_id=after_id, upto_id=upto_id)
-        sql.window_decide((raw, _python_key(ledger.entity_type, raw)) for raw in sql.window_undecided())
+        sql.window_decide((raw, entity_key_or_none(entity_type=ledger.entity_type, raw=raw))
+                          for raw in sql.window_undecided())
         valid_rows, invalid_rows = sql.window_fold()
         new_keys, new_invalid = sql.ledger_add_window(ledger_id=ledger.pk,
                                                       key_rows=ledger.role == GapLedger.Role.EXTRACTED)
@@ -254,13 +255,6 @@ def _window_count(ledger_id: int, *, after_id: int | None, upto_id: int | None) 
         ledger.counted_at = timezone.now()
         ledger.save()
     return ledger
-
-
-def _python_key(entity_type: str, raw: str) -> str | None:
-    try:
-        return normalise_entity_key(entity_type=entity_type, raw=raw)
-    except InvalidEntityKey:
-        return None
 
 
 def _ledgers_reset(ledgers: Iterable[GapLedger | _Counted], *, vacuum: bool = True) -> None:
