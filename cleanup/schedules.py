@@ -20,4 +20,6 @@ SCHEDULES = [
     # reports what deletions and re-keyed rows had made it miss.
     ("enrichhub: gap full recount", "cleanup.tasks.gaps_check_task", "True", Schedule.WEEKLY, None),
     ("enrichhub: resume interrupted jobs", "cleanup.tasks.interrupted_jobs_resume_task", "", Schedule.MINUTES, 1),
+    # A draft nobody confirmed within a day is discarded: its dry run is stale by then.
+    ("enrichhub: discard stale job drafts", "cleanup.tasks.stale_drafts_discard_task", "", Schedule.HOURLY, None),
 ]

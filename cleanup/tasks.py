@@ -9,8 +9,9 @@ from cleanup.jobs.tasks import (
     job_run_task,
     job_start_if_idle_task,
     job_start_task,
+    stale_drafts_discard_task,
 )
 
 __all__ = ["coalesce_reported_runs_task", "coalescing_sweeps_task", "draft_dry_run_task",
            "gaps_check_task", "interrupted_jobs_resume_task",
-           "job_run_task", "job_start_if_idle_task", "job_start_task"]
+           "job_run_task", "job_start_if_idle_task", "job_start_task", "stale_drafts_discard_task"]

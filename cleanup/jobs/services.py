@@ -28,6 +28,7 @@ _PERMISSION_NAMES = {START_PERMISSION: "add batch job", CHANGE_PERMISSION: "chan
 # A runner saves progress after every batch and holds the job's advisory lock while it lives.
 # A running job whose lock nobody holds, silent for longer than this, lost its runner.
 RUNNER_GRACE = timedelta(seconds=10)
+DRAFT_LIFETIME = timedelta(days=1)
 # Who asks: a Django user (maybe anonymous), or None for the operator of the machine (a command
 # line, a schedule), who may do everything.
 Operator = Any
@@ -120,6 +121,15 @@ def _dry_run_estimated(job: BatchJob, exact_s: float) -> dict:
         summary = (f"about {estimate:,} rows: the planner's estimate, because an exact count takes longer "
                    f"than {exact_s:g} s; the job's progress shows the exact figure as it goes")
     return {"would_change": estimate, "summary": summary, "details": {}, "blocked": None, "estimated": True}
+
+
+def stale_drafts_discard(*, older_than: timedelta = DRAFT_LIFETIME) -> list[int]:
+    """Cancel drafts nobody confirmed in time: the figures of their dry runs are stale."""
+    stale = BatchJob.objects.filter(status=BatchJob.Status.DRAFT, created_at__lt=timezone.now() - older_than)
+    discarded = sorted(stale.values_list("pk", flat=True))
+    BatchJob.objects.filter(pk__in=discarded, status=BatchJob.Status.DRAFT).update(
+        status=BatchJob.Status.CANCELLED, last_error=f"draft discarded: not confirmed within {older_than}")
+    return discarded
 
 
 def job_confirm(*, job: BatchJob, user: Operator = None) -> BatchJob:
@@ -269,6 +279,6 @@ def _transition(job: BatchJob, allowed: set[str], target: str) -> bool:
 
 
 __all__ = ["JobParamsError", "JobRefused", "job_create", "job_draft", "draft_dry_run", "job_dry_run_bounded",
-           "job_confirm", "job_dry_run", "job_preview", "job_enqueue", "job_pause",
+           "job_confirm", "stale_drafts_discard", "job_dry_run", "job_preview", "job_enqueue", "job_pause",
            "job_resume", "job_cancel", "jobs_interrupted", "job_interruption", "interrupted_job_for",
            "job_resume_interrupted", "interrupted_jobs_resume", "job_slice_enqueue"]

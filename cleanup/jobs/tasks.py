@@ -11,6 +11,7 @@ from cleanup.jobs.services import (
     job_create,
     job_enqueue,
     job_slice_enqueue,
+    stale_drafts_discard,
 )
 
 # Stop well inside the q2 timeout so the checkpoint is saved by us, not lost to a kill.
@@ -32,6 +33,11 @@ def draft_dry_run_task(job_id: int) -> str:
     """The dry run of a job drafted in the admin, off the web request; the draft page shows it."""
     report = draft_dry_run(job_id=job_id)
     return report["summary"] if report else f"job #{job_id} is no draft waiting for a dry run"
+
+
+def stale_drafts_discard_task() -> list[int]:
+    """Hourly: drafts nobody confirmed within a day are cancelled."""
+    return stale_drafts_discard()
 
 
 def interrupted_jobs_resume_task() -> list[int]:

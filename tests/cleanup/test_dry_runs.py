@@ -88,3 +88,20 @@ def test_the_admin_drafts_a_job_a_real_q2_worker_dry_runs_it_then_runs_it(q2_clu
         assert time.monotonic() < deadline and job.status != "failed", f"job is {job.status}: {job.last_error}"
         time.sleep(0.3)
     assert job.rows_done == missing == job.dry_run_report["would_change"]
+
+
+def test_drafts_nobody_confirmed_within_a_day_are_discarded(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cleanup.tasks import stale_drafts_discard_task
+
+    stale = BatchJob.objects.create(kind="tenure_backfill", status=BatchJob.Status.DRAFT)
+    fresh = BatchJob.objects.create(kind="tenure_backfill", status=BatchJob.Status.DRAFT)
+    queued = BatchJob.objects.create(kind="tenure_backfill", status=BatchJob.Status.QUEUED)
+    BatchJob.objects.filter(pk__in=[stale.pk, queued.pk]).update(created_at=timezone.now() - timedelta(days=2))
+    assert stale_drafts_discard_task() == [stale.pk]
+    statuses = dict(BatchJob.objects.values_list("pk", "status"))
+    assert statuses == {stale.pk: "cancelled", fresh.pk: "draft", queued.pk: "queued"}
+    assert "not confirmed within 1 day" in BatchJob.objects.get(pk=stale.pk).last_error
