@@ -50,7 +50,7 @@ def job_create(*, kind: str, params: dict | None = None, batch_size: int = 1000,
     with transaction.atomic():
         _refuse_if_active(kind, cleaned)
         job = BatchJob.objects.create(kind=kind, params=cleaned, batch_size=batch_size, sleep_ms=sleep_ms,
-                                      started_by=user if user is not None and user.is_authenticated else None)
+                                      started_by=_starter(user))
         report = job_dry_run(job=job)
         if report.blocked:
             raise JobRefused(f"{kind} cannot run now: {report.blocked}")
@@ -68,7 +68,7 @@ def job_draft(*, kind: str, params: dict | None = None, batch_size: int = 1000, 
     cleaned = job_kind.clean_params(params or {})
     job = BatchJob.objects.create(kind=kind, params=cleaned, batch_size=batch_size, sleep_ms=sleep_ms,
                                   status=BatchJob.Status.DRAFT,
-                                  started_by=user if user is not None and user.is_authenticated else None)
+                                  started_by=_starter(user))
     transaction.on_commit(lambda: async_task("cleanup.tasks.draft_dry_run_task", job.pk, task_name=f"dry-run-{job.pk}"))
     return job
 
@@ -82,8 +82,8 @@ def draft_dry_run(*, job_id: int) -> dict | None:
         report = job_dry_run_bounded(job=job, exact_s=settings.JOB_DRY_RUN_EXACT_S)
     except Exception as exc:  # recorded on the draft: a page waiting for ever would say nothing
         logger.exception("dry run of job %s (%s) failed", job.pk, job.kind)
-        report = {"would_change": None, "summary": f"the dry run failed: {type(exc).__name__}: {exc}".strip(),
-                  "details": {}, "blocked": f"the dry run failed: {exc}".strip(), "estimated": False}
+        report = _report(DryRun(None, f"the dry run failed: {type(exc).__name__}: {exc}".strip(),
+                                blocked=f"the dry run failed: {exc}".strip()), estimated=False)
     BatchJob.objects.filter(pk=job_id, status=BatchJob.Status.DRAFT).update(dry_run_report=report)
     return report
 
@@ -95,7 +95,7 @@ def job_dry_run_bounded(*, job: BatchJob, exact_s: float) -> dict:
     try:
         with transaction.atomic():
             _statement_limit(exact_s)
-            report = {**vars(kind_get(job.kind).dry_run(job)), "estimated": False}
+            report = _report(kind_get(job.kind).dry_run(job), estimated=False)
             transaction.set_rollback(True)
     except OperationalError as exc:
         if not isinstance(exc.__cause__, psycopg.errors.QueryCanceled):
@@ -120,7 +120,12 @@ def _dry_run_estimated(job: BatchJob, exact_s: float) -> dict:
     else:
         summary = (f"about {estimate:,} rows: the planner's estimate, because an exact count takes longer "
                    f"than {exact_s:g} s; the job's progress shows the exact figure as it goes")
-    return {"would_change": estimate, "summary": summary, "details": {}, "blocked": None, "estimated": True}
+    return _report(DryRun(estimate, summary), estimated=True)
+
+
+def _report(dry_run: DryRun, *, estimated: bool) -> dict:
+    """A dry run as a draft stores it, saying whether its count is the planner's estimate."""
+    return {**vars(dry_run), "estimated": estimated}
 
 
 def stale_drafts_discard(*, older_than: timedelta = DRAFT_LIFETIME) -> list[int]:
@@ -146,7 +151,7 @@ def job_confirm(*, job: BatchJob, user: Operator = None) -> BatchJob:
             raise JobRefused(f"{draft.kind} cannot run now: {report['blocked']}")
         _refuse_if_active(draft.kind, draft.params)
         draft.status = BatchJob.Status.QUEUED
-        draft.started_by = user if user is not None and user.is_authenticated else None
+        draft.started_by = _starter(user)
         draft.save(update_fields=["status", "started_by", "updated_at"])
         job_enqueue(job=draft)
     return draft
@@ -240,6 +245,11 @@ def interrupted_jobs_resume() -> list[int]:
         if job.pk in interrupted:
             job_enqueue(job=job)
     return sorted(interrupted)
+
+
+def _starter(user: Operator) -> Any:
+    """Who a job records as its starter: a signed-in person, else nobody (the machine's operator)."""
+    return user if user is not None and user.is_authenticated else None
 
 
 def _refuse_if_active(kind: str, cleaned: dict) -> None:

@@ -23,7 +23,7 @@ class Batch:
 class DryRun:
     """What a job would do, in figures ops can check before confirming."""
 
-    would_change: int
+    would_change: int | None  # None: not known (a failed dry run, a kind without an estimate)
     summary: str
     details: dict = field(default_factory=dict)
     blocked: str | None = None  # why the job cannot run now (its condition does not hold)
