@@ -1,9 +1,10 @@
 """Computing the dashboard's figures (scheduled) and assembling a page from them (per view).
 
-A refresh aggregates the runs table and scans core.companies and core.people once each, and
-stores the result; a page view reads that row, the small gap-snapshot table, active jobs
-and open alerts. So a page stays fast however large the warehouse grows, and says how old
-its figures are.
+A refresh folds the runs' recorded changes into their per-workflow tallies (so its cost grows
+with the runs changed since the last refresh, not with all runs), scans core.companies and
+core.people once each, and stores the result; a page view reads that row, the small
+gap-snapshot table, active jobs and open alerts. So a page stays fast however large the
+warehouse grows, and says how old its figures are.
 """
 
 import time
@@ -22,6 +23,8 @@ from cleanup.models import BatchJob, GapAlert, GapSnapshot
 from dashboard import sql
 from dashboard.models import DashboardSnapshot
 from registry.models import Workflow
+from runs.selectors import run_figures_by_status, run_spend_by_week
+from runs.services import run_tallies_fold
 from warehouse.hidden import REQUIRED_FIELDS
 
 STATUSES = ("completed", "pending", "running", "failed")
@@ -39,7 +42,8 @@ def dashboard_refresh() -> DashboardSnapshot:
 def figures_compute() -> dict:
     runs: dict[str, dict] = defaultdict(lambda: {"runs": dict.fromkeys(STATUSES, 0), "last_run_at": None,
                                                  "credits": 0.0, "wasted": 0.0})
-    for workflow, status, count, last, credits, wasted in sql.runs_by_status():
+    run_tallies_fold()
+    for workflow, status, count, last, credits, wasted in run_figures_by_status():
         entry = runs[workflow]
         entry["runs"][status] = count
         entry["last_run_at"] = max(filter(None, [entry["last_run_at"], last.isoformat() if last else None]),
@@ -55,7 +59,7 @@ def figures_compute() -> dict:
         hidden[entity] = {"total": total, "hidden": sum(rows for _, rows in combos),
                           "combinations": [{"missing": list(missing), "rows": rows} for missing, rows in combos]}
     spend = [{"workflow": workflow, "week": week.isoformat(), "credits": float(credits), "wasted": float(wasted)}
-             for workflow, week, credits, wasted in sql.spend_by_week()]
+             for workflow, week, credits, wasted in run_spend_by_week()]
     return {"entity_totals": {entity: hidden[entity]["total"] for entity in hidden}, "workflows": workflows,
             "hidden_leads": hidden, "spend_by_week": spend}
 

@@ -5,15 +5,6 @@ from psycopg import sql
 
 from warehouse.hidden import REQUIRED_FIELDS, missing_sql
 
-_RUNS_BY_STATUS = """
-SELECT workflow_name, status, count(*), max(last_event_at), coalesce(sum(credits_spent), 0),
-       coalesce(sum(credits_wasted), 0)
-FROM reference.enrichment_runs GROUP BY workflow_name, status"""
-# Spend is attributed to the week of the run's latest event.
-_SPEND_BY_WEEK = """
-SELECT workflow_name, date_trunc('week', last_event_at)::date, sum(credits_spent), sum(credits_wasted)
-FROM reference.enrichment_runs WHERE credits_spent IS NOT NULL
-GROUP BY 1, 2 ORDER BY 2, 1"""
 _TABLES = {"company": ("core", "companies"), "person": ("core", "people")}
 
 
@@ -21,16 +12,6 @@ def _rows(query: str | sql.Composable, params: dict | list | None = None) -> lis
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return cursor.fetchall()
-
-
-def runs_by_status() -> list[tuple]:
-    """(workflow, status, runs, last event, credits, wasted credits)."""
-    return _rows(_RUNS_BY_STATUS)
-
-
-def spend_by_week() -> list[tuple]:
-    """(workflow, week, credits, wasted credits)."""
-    return _rows(_SPEND_BY_WEEK)
 
 
 def hidden_counts(entity: str) -> tuple[int, list[tuple[tuple[str, ...], int]]]:

@@ -85,3 +85,47 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class _RunFigures(models.Model):
+    """What a group of runs adds up to: the dashboard's figures per workflow, status and week."""
+
+    workflow_name = models.TextField()
+    status = models.TextField()
+    # The week (Monday, UTC) of each run's latest event: spend is attributed to it.
+    week = models.DateField()
+    runs = models.BigIntegerField()
+    priced_runs = models.BigIntegerField(help_text="runs that reported credits")
+    credits = models.DecimalField(max_digits=24, decimal_places=4)
+    wasted = models.DecimalField(max_digits=24, decimal_places=4)
+    priced_wasted = models.DecimalField(max_digits=24, decimal_places=4,
+                                        help_text="wasted credits of the runs that reported credits")
+    last_event_at = models.DateTimeField(null=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.workflow_name} · {self.status} · week of {self.week}: {self.runs} runs"
+
+
+class RunTally(_RunFigures):
+    """The runs table summed per (workflow, status, week), so that the dashboard's refresh reads
+    a few thousand rows instead of every run. Kept exact by folding in RunTallyChange rows; a
+    recount rebuilds it from the runs."""
+
+    class Meta:
+        db_table = "runs_tallies"
+        constraints = [models.UniqueConstraint(fields=["workflow_name", "status", "week"],
+                                               name="runs_tallies_one_per_group")]
+
+
+class RunTallyChange(_RunFigures):
+    """What one statement on the runs table changed, signed: written by the table's triggers in
+    the writer's own transaction (so a rolled-back write leaves none), insert-only so that writers
+    never wait on each other or on the fold, and folded into RunTally by the dashboard refresh."""
+
+    id = models.BigAutoField(primary_key=True)
+
+    class Meta:
+        db_table = "runs_tally_changes"

@@ -4,6 +4,7 @@ from django.db.models import Count, IntegerField, Max, OuterRef, QuerySet, Subqu
 from django.db.models.functions import Coalesce
 
 from runs.models import Run
+from runs.sql import tallies
 
 
 def run_status_counts(*, runs: QuerySet[Run]) -> dict[str, int]:
@@ -28,3 +29,16 @@ def workflow_run_figures() -> dict:
             .values("workflow").annotate(at=Max("completed_at")).values("at"))
     return {"completed_count": count_of(Run.Status.COMPLETED), "failed_count": count_of(Run.Status.FAILED),
             "last_completed": Subquery(last)}
+
+
+def run_figures_by_status() -> list[tuple]:
+    """(workflow, status, runs, last event, credits, wasted credits), from the tallies as of
+    their last fold (runs.services.run_tallies_fold). The last event is exact per workflow, not
+    per status: a run that moved on stays its old status's latest, a maximum not being undone."""
+    return tallies.runs_by_status()
+
+
+def run_spend_by_week() -> list[tuple]:
+    """(workflow, week, credits, wasted credits) of the runs that reported credits, by the week
+    of their latest event."""
+    return tallies.spend_by_week()

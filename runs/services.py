@@ -18,6 +18,7 @@ from registry.models import Workflow
 from runs.models import ApiKey, Run
 from runs.schemas import RunEventIn
 from runs.sql import events as sql
+from runs.sql import tallies
 
 # Clocks of ingest machines drift; an event far in the future would shadow every real one.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -126,6 +127,19 @@ def runs_mark_pending(*, runs: QuerySet[Run]) -> int:
     """Ask for re-enrichment of failed runs; other statuses are left alone. Returns how many."""
     return runs.filter(status=Run.Status.FAILED).update(
         status=Run.Status.PENDING, last_event_at=timezone.now(), updated_at=timezone.now())
+
+
+def run_tallies_fold() -> int:
+    """Bring the per-workflow tallies up to date with the runs; returns the groups changed."""
+    with transaction.atomic():
+        return tallies.tally_fold()
+
+
+def run_tallies_recount() -> None:
+    """Rebuild the tallies from every run. Only a deleted run's latest event can leave a tally
+    behind the runs (a maximum cannot be taken back), so this is for repairs, not a schedule."""
+    with transaction.atomic():
+        tallies.tally_recount()
 
 
 def api_key_create(*, name: str, created_by: Any = None) -> tuple[ApiKey, str]:
