@@ -19,7 +19,7 @@ _IN_FLIGHT = {"pending", "running"}
 # Tables created after a plan was built are picked up when it ages out.
 PLAN_MAX_AGE_SECONDS = 60.0
 _plans: ProcessCache[tuple, status_sql.StatusPlan] = ProcessCache()
-# This process's copy of the active workflows, and the registry digest it was read at.
+# This process's copy of the active workflows, and the registry version it was read at.
 _registry: ProcessCache[str, tuple[str, list[status_sql.WorkflowSpec]]] = ProcessCache()
 
 
@@ -74,25 +74,25 @@ def normalised_entity_statuses_get(*, entities: list[tuple[str, str]]) -> list[E
     queries: per entity type present, one count statement and one runs query (plus one
     registry read after it changed)."""
     for _ in range(2):  # a registry change seen mid-request: reload once and answer from that
-        digest, specs = _registry.get("active") or _registry_reload()
+        version, specs = _registry.get("active") or _registry_reload()
         results = [EntityStatus(kind, key) for kind, key in entities]
         seen = {_fill(kind, [r for r in results if r.entity_type == kind], [s for s in specs if s.key_type == kind])
                 for kind in sorted({kind for kind, _ in entities})}
-        if seen <= {digest}:
+        if seen <= {version}:
             return results
         _registry_reload()
     return results
 
 
 def _registry_reload() -> tuple[str, list[status_sql.WorkflowSpec]]:
-    digest, specs = status_sql.specs_fetch()
+    version, specs = status_sql.specs_fetch()
     _plans.clear()  # plans of an older registry are dead weight
-    return _registry.put("active", (digest, specs))
+    return _registry.put("active", (version, specs))
 
 
 def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.WorkflowSpec]) -> str:
-    """Fill the statuses of one entity type; returns the registry digest the counts saw."""
-    plan, (digest, counts) = _counts_with_current_plan(specs, kind, [status.entity_key for status in statuses])
+    """Fill the statuses of one entity type; returns the registry version the counts saw."""
+    plan, (version, counts) = _counts_with_current_plan(specs, kind, [status.entity_key for status in statuses])
     runs = status_sql.runs_fetch(entity_type=kind, keys=[s.entity_key for s in statuses])
     now = timezone.now()
     for owner, status in enumerate(statuses):
@@ -101,7 +101,7 @@ def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.Workfl
                   counted=counts.get((spec.name, owner), (0, 0)), table_error=plan.table_errors.get(spec.name),
                   now=now)
             for spec in specs]
-    return digest
+    return version
 
 
 def _counts_with_current_plan(specs: list[status_sql.WorkflowSpec], kind: str,

@@ -24,22 +24,21 @@ _LOOKUPS = sql.SQL("probes(probe, owner) AS MATERIALIZED "
                    "(SELECT * FROM unnest(%(probes)s::text[], %(probe_owners)s::integer[])), "
                    "spellings(spelling, owner) AS MATERIALIZED "
                    "(SELECT * FROM unnest(%(spellings)s::text[], %(spelling_owners)s::integer[]))")
-# A branch's number is a parameter of the statement, so that no value is spliced into its text.
-_PROBE_BRANCH = sql.SQL("SELECT {branch}::integer, p.owner, count(*), NULL::text FROM {table} t "
-                        "JOIN probes p ON {row_key} = p.probe GROUP BY p.owner")
-_SPELLING_BRANCH = sql.SQL("SELECT {branch}::integer, s.owner, count(*), NULL::text FROM {table} t "
-                           "JOIN spellings s ON {row_key} = s.spelling GROUP BY s.owner")
-# What the status depends on in the registry, reduced to one value: the count statement
-# carries it, so a process notices a registry change without an extra query per request.
+# A branch's number is a literal the plan itself counted, never a value from a request: as
+# parameters, 200 of them made psycopg re-parse the whole statement's text on every request.
+# Branches only find rows; one aggregate over all of them counts. An aggregate per branch cost
+# a sort and a group node per table, which was most of the statement's time at 200 workflows.
+_PROBE_BRANCH = sql.SQL("SELECT {branch}::integer, p.owner FROM {table} t JOIN probes p ON {row_key} = p.probe")
+_SPELLING_BRANCH = sql.SQL("SELECT {branch}::integer, s.owner FROM {table} t "
+                           "JOIN spellings s ON {row_key} = s.spelling")
+# Which registry a statement saw: migration registry/0005 bumps this number with every committed
+# write to the registry, so a process notices a change without an extra query per request.
+_VERSION_NOW = sql.SQL("(SELECT version::text FROM reference.registry_version)")
 _SPEC_COLUMNS = sql.SQL("workflow_name, key_type, extracted_table, key_column, core_table, core_key_column, "
                         "coalesces_to_core, refresh_after_days")
-_DIGEST = sql.SQL("md5(coalesce(string_agg(row({columns})::text, ';' ORDER BY workflow_name), ''))").format(
-    columns=_SPEC_COLUMNS)
-_DIGEST_NOW = sql.SQL("(SELECT {digest} FROM reference.enrichment_workflow_registry WHERE is_active)").format(
-    digest=_DIGEST)
-_SPECS = sql.SQL("SELECT {digest}, coalesce(json_agg(json_build_array({columns}) ORDER BY workflow_name), '[]')"
+_SPECS = sql.SQL("SELECT {version}, coalesce(json_agg(json_build_array({columns}) ORDER BY workflow_name), '[]')"
                  " FROM reference.enrichment_workflow_registry WHERE is_active").format(
-    digest=_DIGEST, columns=_SPEC_COLUMNS).as_string()
+    version=_VERSION_NOW, columns=_SPEC_COLUMNS).as_string()
 _RUNS = """SELECT workflow_name, entity_key, status, completed_at, attempts, error
            FROM reference.enrichment_runs WHERE entity_type = %(entity_type)s AND entity_key = ANY(%(keys)s)"""
 
@@ -68,8 +67,6 @@ class StatusPlan:
     branch_users: dict[int, list[tuple[str, str]]]
     table_errors: dict[str, str]  # workflow -> why its rows cannot be counted
     uses_spellings: bool
-    # The branch numbers the statement binds, built with it rather than on every request.
-    branch_parameters: dict[str, int]
 
 
 def plan_compile(*, workflows: list[WorkflowSpec], catalog: Catalog,
@@ -96,20 +93,21 @@ def plan_compile(*, workflows: list[WorkflowSpec], catalog: Catalog,
                 if by_probe:
                     row_key = key_function_call(function=function, argument=row_key)
                 branches.append((_PROBE_BRANCH if by_probe else _SPELLING_BRANCH).format(
-                    branch=sql.Placeholder(_branch_parameter(branch)), table=sql.Identifier(*table.split(".")),
+                    branch=sql.Literal(branch), table=sql.Identifier(*table.split(".")),
                     row_key=row_key))
             users.setdefault(branch_of[table, column], []).append((spec.name, side))
-    branches.insert(0, sql.SQL("SELECT -1, -1, 0::bigint, {digest}").format(digest=_DIGEST_NOW))
-    statement = sql.SQL("WITH {lookups} {branches}").format(
-        lookups=_LOOKUPS, branches=sql.SQL(" UNION ALL ").join(branches))
-    return StatusPlan(statement.as_string(), users, errors, uses_spellings,
-                      {_branch_parameter(branch): branch for branch in users})
+    found = (sql.SQL("SELECT branch, owner, count(*), NULL::text FROM ({branches}) found(branch, owner) "
+                     "GROUP BY branch, owner").format(branches=sql.SQL(" UNION ALL ").join(branches))
+             if branches else sql.SQL("SELECT -1, -1, 0::bigint, NULL::text WHERE false"))
+    statement = sql.SQL("WITH {lookups} SELECT -1, -1, 0::bigint, {version} UNION ALL {found}").format(
+        lookups=_LOOKUPS, version=_VERSION_NOW, found=found)
+    return StatusPlan(statement.as_string(), users, errors, uses_spellings)
 
 
 def specs_fetch() -> tuple[str, list[WorkflowSpec]]:
-    """The registry digest and every active workflow's spec, in one query."""
-    (digest, rows), = _prepared_fetch(_SPECS, {})
-    return digest, [WorkflowSpec(name=name, key_type=kind, extracted_table=extracted, key_column=key,
+    """The registry version and every active workflow's spec, in one query."""
+    (version, rows), = _prepared_fetch(_SPECS, {})
+    return version, [WorkflowSpec(name=name, key_type=kind, extracted_table=extracted, key_column=key,
                                  core_table=core, core_column=core_key or key, coalesces_to_core=coalesces,
                                  refresh_after_days=refresh)
                      for name, kind, extracted, key, core, core_key, coalesces, refresh in rows]
@@ -118,22 +116,22 @@ def specs_fetch() -> tuple[str, list[WorkflowSpec]]:
 def counts_fetch(
     *, plan: StatusPlan, probes: list[tuple[str, int]], spellings: list[tuple[str, int]]
 ) -> tuple[str, dict[tuple[str, int], tuple[int, int]]]:
-    """The registry digest now, and (workflow, entity index) -> (rows in extracted, in core).
+    """The registry version now, and (workflow, entity index) -> (rows in extracted, in core).
     `probes` and `spellings` are (value, entity index) pairs."""
     rows = _prepared_fetch(plan.statement, {
         "probes": [p for p, _ in probes], "probe_owners": [o for _, o in probes],
         "spellings": [s for s, _ in spellings], "spelling_owners": [o for _, o in spellings],
-        **plan.branch_parameters})
+    })
     counts: dict[tuple[str, int], list[int]] = {}
-    digest = ""
-    for branch, owner, found, branch_digest in rows:
+    version = ""
+    for branch, owner, found, branch_version in rows:
         if branch == -1:
-            digest = branch_digest
+            version = branch_version
             continue
         for workflow, side in plan.branch_users[branch]:
             pair = counts.setdefault((workflow, owner), [0, 0])
             pair[side == "core"] += found
-    return digest, {key: (extracted, core) for key, (extracted, core) in counts.items()}
+    return version, {key: (extracted, core) for key, (extracted, core) in counts.items()}
 
 
 class RunRow(NamedTuple):
@@ -147,10 +145,6 @@ def runs_fetch(*, entity_type: str, keys: list[str]) -> dict[tuple[str, str], Ru
     """(workflow, key) -> that entity's run of the workflow."""
     rows = _prepared_fetch(_RUNS, {"entity_type": entity_type, "keys": keys})
     return {(workflow, key): RunRow(*rest) for workflow, key, *rest in rows}
-
-
-def _branch_parameter(branch: int) -> str:
-    return f"branch_{branch}"
 
 
 class StalePlan(Exception):

@@ -58,6 +58,19 @@ def test_the_web_role_reports_runs_and_answers_status_but_cannot_write_the_wareh
     assert "permission denied" in _refused("CREATE TABLE core.web_was_here (id int)")
 
 
+def test_the_web_roles_writes_move_the_registry_version_and_the_run_tallies_it_cannot_write_itself(
+        roles_applied, report):
+    _as("enrichhub_web")
+    version = scalar("SELECT version FROM reference.registry_version")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE reference.enrichment_workflow_registry SET refresh_after_days = 9"
+                       " WHERE workflow_name = 'company_news'")
+    assert scalar("SELECT version FROM reference.registry_version") == version + 1
+    assert "permission denied" in _refused("UPDATE reference.registry_version SET version = 0")
+    assert report(event()).status_code == 200
+    assert scalar("SELECT sum(runs) FROM runs_tally_changes WHERE workflow_name = 'company_news'") == 1
+
+
 @pytest.mark.parametrize("kind, oracle", [
     ("tenure_backfill", "SELECT count(*) FROM core.person_job_start_dates s WHERE NOT EXISTS "
                         "(SELECT 1 FROM core.person_tenure t WHERE t.person_id = s.person_id)"),
