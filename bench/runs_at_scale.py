@@ -9,6 +9,7 @@ them again (about 15 minutes and 18 GB), and keeps it for the next run."""
 
 import json
 import shutil
+import subprocess
 import time
 
 import psycopg
@@ -29,15 +30,16 @@ INSERT INTO reference.enrichment_runs (id, workflow_name, entity_key, entity_typ
     started_at, completed_at, source, error, attempts, credits_spent, credits_wasted, last_event_at, updated_at)
 SELECT gen_random_uuid(), w.workflow_name, k.entity_key, w.key_type,
        CASE WHEN h < 85 THEN 'completed' WHEN h < 90 THEN 'failed' WHEN h < 95 THEN 'running' ELSE 'pending' END,
-       h % 7, at, CASE WHEN h < 85 THEN at END, 'generated', '', 1 + h % 3,
-       CASE WHEN h % 4 = 0 THEN (h % 5) * 0.25 END, 0, at, at
-FROM generate_series(%(first)s, %(last)s) AS e(n)
+       h %% 7, at, CASE WHEN h < 85 THEN at END, 'generated', '', 1 + h %% 3,
+       CASE WHEN h %% 4 = 0 THEN (h %% 5) * 0.25 END, 0, at, at
+FROM generate_series(%(first)s::bigint, %(last)s::bigint) AS e(n)
 CROSS JOIN LATERAL (SELECT CASE WHEN e.n %% 2 = 0 THEN 'company' ELSE 'person' END AS key_type) t
 CROSS JOIN LATERAL (SELECT CASE t.key_type WHEN 'company' THEN 'gen' || e.n || '.example.com'
                                ELSE 'linkedin.com/in/gen-' || e.n END AS entity_key) k
 JOIN reference.enrichment_workflow_registry w ON w.key_type = t.key_type AND w.is_active
 CROSS JOIN LATERAL (SELECT abs(hashtext(w.workflow_name || e.n)) %% 100 AS h) r
-CROSS JOIN LATERAL (SELECT timestamptz '2025-01-01' + make_interval(mins => (e.n * 7 + r.h) %% 1051200) AS at) a
+CROSS JOIN LATERAL (SELECT timestamptz '2025-01-01'
+                           + make_interval(mins => ((e.n * 7 + r.h) %% 1051200)::integer) AS at) a
 WHERE r.h %% 2 = 0"""
 
 
@@ -55,8 +57,9 @@ def _copy_scale_one() -> None:
     bench_server_stop()
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    shutil.copytree(PROJECT_ROOT / "var" / "bench-pgdata", partial, symlinks=True,
-                    ignore=shutil.ignore_patterns("postmaster.pid"))
+    # cp -a keeps the owner: the embedded server runs as its own system user.
+    subprocess.run(["cp", "-a", str(PROJECT_ROOT / "var" / "bench-pgdata"), str(partial)], check=True)
+    (partial / "postmaster.pid").unlink(missing_ok=True)
     partial.rename(target)
 
 
@@ -97,16 +100,20 @@ def _load_generated_runs(conn: psycopg.Connection) -> None:
     manage("refresh_dashboard", "--recount-runs")
 
 
-def _upsert_seconds(conn: psycopg.Connection) -> float:
-    """Five minutes of a busy ingest (bench.growth's workload), rolled back; the median of three."""
-    timings = []
+def _upsert(conn: psycopg.Connection) -> tuple[float, float]:
+    """Five minutes of a busy ingest (bench.growth's workload), rolled back: the median seconds
+    of three, and the WAL it wrote in MB."""
+    timings, wal = [], []
     for _ in range(3):
         with conn.transaction(force_rollback=True):
+            start = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
             began = time.perf_counter()
             for params in _workload_statements():
                 conn.execute(_WORKLOAD_UPSERT, params)
             timings.append(time.perf_counter() - began)
-    return sorted(timings)[1]
+            written = conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), %s)", [start]).fetchone()[0]
+            wal.append(float(written) / 1024 ** 2)
+    return sorted(timings)[1], sorted(wal)[1]
 
 
 def _status_entities(conn: psycopg.Connection) -> list[dict]:
@@ -174,12 +181,13 @@ def _figures(*, generated: bool) -> dict[str, object]:
             _load_generated_runs(conn)
         runs = _runs(conn)
         size = conn.execute("SELECT pg_total_relation_size('reference.enrichment_runs')").fetchone()[0]
-        upsert = _upsert_seconds(conn)
+        upsert, upsert_wal = _upsert(conn)
         entities = _status_entities(conn)
     key = manage("create_api_key", f"bench-runs50-{time.time_ns()}").stdout.strip().splitlines()[-1]
     load = _status_load(key, entities)
     pages = _admin_pages_ms(entities[0]["entity_key"])
-    return {"runs": runs, "gb": size / 1024 ** 3, "upsert": upsert, "load": load, "pages": pages}
+    return {"runs": runs, "gb": size / 1024 ** 3, "upsert": upsert, "upsert_wal": upsert_wal, "load": load,
+            "pages": pages}
 
 
 def run() -> str:
@@ -209,6 +217,7 @@ def run() -> str:
         "|---|---:|---:|---:|",
         row("upsert of the workload, s", small["upsert"], large["upsert"]),
         row("upsert, events/s", events / small["upsert"], events / large["upsert"]),
+        row("upsert, WAL written, MB", small["upsert_wal"], large["upsert_wal"]),
         row("status p50, ms", small["load"].p50_ms, large["load"].p50_ms),
         row("status p99, ms", small["load"].p99_ms, large["load"].p99_ms),
         row("status requests/s", small["load"].requests_per_s, large["load"].requests_per_s),

@@ -4,12 +4,14 @@
   SQL twins (kernel/migrations/0001_key_functions.py);
 - lookups: conditions that find a table's rows under any stored spelling of some keys;
 - statements: statements bound on the server, on Django's connection;
-- caches: values a process keeps for a while, all cleared with one call.
+- caches: values a process keeps for a while, all cleared with one call;
+- ids: row ids that grow with time, in Python and SQL (kernel/migrations/0003).
 
 Apps import from `kernel` only, never from its modules.
 """
 
 from kernel.caches import ProcessCache, process_caches_clear
+from kernel.ids import TimeOrderedUUID, time_ordered_uuid
 from kernel.keys import (
     COMPANY,
     KEY_FUNCTION_SCHEMA,
@@ -30,7 +32,8 @@ from kernel.statements import server_bound_fetch
 
 __all__ = [
     "COMPANY", "KEY_FUNCTIONS", "KEY_FUNCTION_SCHEMA", "PERSON", "InvalidEntityKey", "KeyLookup", "ProcessCache",
+    "TimeOrderedUUID",
     "domain_or_none", "entity_key_or_none", "index_probes", "key_function_call", "key_function_indexes",
     "key_lookup", "lookup_condition", "normalise_domain", "normalise_entity_key", "normalise_linkedin_url",
-    "process_caches_clear", "server_bound_fetch", "stored_variants",
+    "process_caches_clear", "server_bound_fetch", "stored_variants", "time_ordered_uuid",
 ]

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 
@@ -70,7 +71,7 @@ class RunAdmin(admin.ModelAdmin):
         context = getattr(response, "context_data", {})
         changelist = context.get("cl")
         if changelist is not None:
-            context["status_counts"] = selectors.run_status_counts(runs=changelist.queryset)
+            context["status_counts"] = _status_counts(changelist)
         return response
 
     @admin.action(description="Mark selected failed runs pending (re-enrich)")
@@ -81,6 +82,26 @@ class RunAdmin(admin.ModelAdmin):
         if skipped:
             self.message_user(request, f"{skipped} selected runs were not failed and were left alone.",
                               level=messages.WARNING)
+
+
+# The list's filters the run tallies answer (per workflow and status); any other filter or a
+# search counts the matching runs themselves, up to a cap.
+_TALLIED_FILTERS = {"workflow__workflow_name__exact": "workflow", "status__exact": "status"}
+STATUS_COUNT_CAP = 10_000
+
+
+def _status_counts(changelist: ChangeList) -> dict[str, str]:
+    filters = changelist.get_filters_params()
+    if not changelist.query and set(filters) <= set(_TALLIED_FILTERS):
+        wanted = {_TALLIED_FILTERS[name]: _single(values) for name, values in filters.items()}
+        return {status: f"{count:,}" for status, count in selectors.run_status_counts_tallied(**wanted).items()}
+    counts = selectors.run_status_counts(runs=changelist.queryset, cap=STATUS_COUNT_CAP)
+    return {status: f"{count:,}" if count < STATUS_COUNT_CAP else f"{STATUS_COUNT_CAP:,}+"
+            for status, count in counts.items()}
+
+
+def _single(values: list[str] | str) -> str:
+    return values[-1] if isinstance(values, list) else values
 
 
 @admin.register(ApiKey)

@@ -22,7 +22,10 @@ class CappedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.COUNT_CAP].count()  # type: ignore[attr-defined]  # a QuerySet here
+        # Without the page's ORDER BY: ordered, the LIMIT walks the sort index, filtering, until
+        # it has COUNT_CAP rows (0.3 s for a status filter on 50 million runs); unordered, any
+        # index that answers the filter serves.
+        return self.object_list.order_by()[: self.COUNT_CAP].count()  # type: ignore[attr-defined]  # a QuerySet
 
 
 class WarehouseAdmin(admin.ModelAdmin):

@@ -31,6 +31,15 @@ SELECT workflow_name, status, date_trunc('week', last_event_at AT TIME ZONE 'UTC
        coalesce(sum(credits_wasted) FILTER (WHERE credits_spent IS NOT NULL), 0), max(last_event_at)
 FROM reference.enrichment_runs GROUP BY 1, 2, 3"""
 
+# The tallies as of now: the folded sums plus the changes recorded since the last fold.
+_CURRENT_COUNTS = """
+SELECT status, sum(runs)::bigint FROM (
+    SELECT workflow_name, status, runs FROM runs_tallies
+    UNION ALL SELECT workflow_name, status, runs FROM runs_tally_changes) t
+WHERE (%(workflow)s::text IS NULL OR workflow_name = %(workflow)s)
+  AND (%(status)s::text IS NULL OR status = %(status)s)
+GROUP BY status"""
+
 _BY_STATUS = """
 SELECT workflow_name, status, sum(runs)::bigint, max(last_event_at), sum(credits), sum(wasted)
 FROM runs_tallies GROUP BY workflow_name, status"""
@@ -68,3 +77,9 @@ def spend_by_week() -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(_SPEND_BY_WEEK)
         return cursor.fetchall()
+
+
+def current_status_counts(*, workflow: str | None, status: str | None) -> dict[str, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(_CURRENT_COUNTS, {"workflow": workflow, "status": status})
+        return dict(cursor.fetchall())
