@@ -18,6 +18,9 @@ class FundingBackfill(KindBase):
     name = "funding_backfill"
     writes = ("core.company_funding",)
     description = "Backfill core.company_funding from extracted.company_discovery, latest range per domain"
+    # A staging window locks nothing anyone else writes, and an insert batch only adds rows
+    # core does not have: batches of ~150 ms halve the per-batch overhead that 50 ms cost.
+    target_batch_ms = 150
 
     def clean_params(self, params: dict) -> dict:
         unknown = set(params) - {"keys"}
@@ -71,10 +74,10 @@ class FundingBackfill(KindBase):
             return Batch(rows=0, checkpoint={"phase": "insert", "after_domain": ""})
         wanted = _wanted(job)
         bounds = {text: funding_bounds(text) for text in sql.window_ranges(after_id=after, upto_id=upto)}
-        sql.staging_add_normal(job_id=job.pk, after_id=after, upto_id=upto, bounds=bounds,
-                               wanted=sorted(wanted) if wanted is not None else None)
+        other_spellings = sql.stage_window(job_id=job.pk, after_id=after, upto_id=upto, bounds=bounds,
+                                           wanted=sorted(wanted) if wanted is not None else None)
         staged: dict[str, tuple] = {}
-        for row_id, domain, funding_range, created_at in sql.window_other_spellings(after_id=after, upto_id=upto):
+        for row_id, domain, funding_range, created_at in other_spellings:
             try:
                 key = normalise_domain(domain)
             except InvalidEntityKey:

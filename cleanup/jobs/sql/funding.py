@@ -3,6 +3,8 @@
 from django.db import connection
 from psycopg import sql
 
+from kernel import KEY_FUNCTION_SCHEMA
+
 SOURCE = "extracted.company_discovery"
 
 _STAGING_CREATE = sql.SQL(
@@ -18,21 +20,6 @@ _STAGING_ADD = sql.SQL(
            funding_min_usd = EXCLUDED.funding_min_usd, funding_max_usd = EXCLUDED.funding_max_usd,
            seen_at = EXCLUDED.seen_at, source_id = EXCLUDED.source_id
        WHERE (EXCLUDED.seen_at, EXCLUDED.source_id) > (s.seen_at, s.source_id)""")
-# Domains already in normal form (most of them) never leave PostgreSQL: the normaliser would
-# return them unchanged. This is kernel.keys' normal-form test in PostgreSQL's dialect, held
-# equal to it by a test; every other spelling goes through the Python normaliser (IDNA,
-# validation), which SQL cannot reproduce. Several plain patterns rather than one with
-# lookaheads: PostgreSQL evaluates lookahead constraints about twenty times slower.
-_NORMAL_DOMAIN = sql.SQL(
-    r"""({0} ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$' AND {0} !~ '[^.]{{64}}'
-         AND {0} !~ '\.[0-9]+$' AND length({0}) <= 253 AND left({0}, 4) <> 'www.')""")
-
-
-def normal_domain(column: sql.Composable) -> sql.Composed:
-    """True where the column holds a domain the normaliser would return unchanged."""
-    return _NORMAL_DOMAIN.format(column)
-
-
 _WINDOW_END = """
 SELECT max(id) FROM (SELECT id FROM extracted.company_discovery
                      WHERE id > %(after)s AND total_funding_amount_range_usd IS NOT NULL
@@ -40,24 +27,30 @@ SELECT max(id) FROM (SELECT id FROM extracted.company_discovery
 _WINDOW_RANGES = """
 SELECT DISTINCT total_funding_amount_range_usd FROM extracted.company_discovery
 WHERE id > %(after)s AND id <= %(upto)s AND total_funding_amount_range_usd IS NOT NULL"""
-_STAGING_ADD_NORMAL = sql.SQL(
-    """INSERT INTO {staging} AS s
-       SELECT DISTINCT ON (e.domain) e.domain, e.total_funding_amount_range_usd, b.low, b.high, e.created_at, e.id
-       FROM extracted.company_discovery e
-       JOIN unnest(%(ranges)s::text[], %(lows)s::bigint[], %(highs)s::bigint[]) AS b(range, low, high)
-         ON b.range = e.total_funding_amount_range_usd
-       WHERE e.id > %(after)s AND e.id <= %(upto)s AND {normal}
-         AND (%(wanted)s::text[] IS NULL OR e.domain = ANY(%(wanted)s::text[]))
-       ORDER BY e.domain, e.created_at DESC, e.id DESC
-       ON CONFLICT (domain) DO UPDATE SET raw_funding_range = EXCLUDED.raw_funding_range,
-           funding_min_usd = EXCLUDED.funding_min_usd, funding_max_usd = EXCLUDED.funding_max_usd,
-           seen_at = EXCLUDED.seen_at, source_id = EXCLUDED.source_id
-       WHERE (EXCLUDED.seen_at, EXCLUDED.source_id) > (s.seen_at, s.source_id)""")
-_WINDOW_OTHER_SPELLINGS = sql.SQL("""
-SELECT id, domain, total_funding_amount_range_usd, created_at FROM extracted.company_discovery
-WHERE id > %(after)s AND id <= %(upto)s AND total_funding_amount_range_usd IS NOT NULL
-  AND (domain IS NULL OR NOT {normal})
-ORDER BY id""").format(normal=normal_domain(sql.Identifier("domain")))
+# One pass over a window, each domain normalised once by reference.company_key_v2, which returns
+# exactly what kernel.normalise_domain returns or NULL where only Python can tell (IDNA and
+# other hosts beyond ASCII, keys it would refuse): rows with a key are staged here, latest
+# range per domain, and the NULL ones are returned for the Python normaliser.
+_STAGE_WINDOW = sql.SQL(
+    """WITH window_rows AS MATERIALIZED (
+           SELECT e.id, e.domain, e.total_funding_amount_range_usd AS funding_range, e.created_at,
+                  {key_function}(e.domain) AS key
+           FROM extracted.company_discovery e
+           WHERE e.id > %(after)s AND e.id <= %(upto)s AND e.total_funding_amount_range_usd IS NOT NULL),
+       staged AS (
+           INSERT INTO {staging} AS s
+           SELECT DISTINCT ON (w.key) w.key, w.funding_range, b.low, b.high, w.created_at, w.id
+           FROM window_rows w
+           JOIN unnest(%(ranges)s::text[], %(lows)s::bigint[], %(highs)s::bigint[]) AS b(range, low, high)
+             ON b.range = w.funding_range
+           WHERE w.key IS NOT NULL AND (%(wanted)s::text[] IS NULL OR w.key = ANY(%(wanted)s::text[]))
+           ORDER BY w.key, w.created_at DESC, w.id DESC
+           ON CONFLICT (domain) DO UPDATE SET raw_funding_range = EXCLUDED.raw_funding_range,
+               funding_min_usd = EXCLUDED.funding_min_usd, funding_max_usd = EXCLUDED.funding_max_usd,
+               seen_at = EXCLUDED.seen_at, source_id = EXCLUDED.source_id
+           WHERE (EXCLUDED.seen_at, EXCLUDED.source_id) > (s.seen_at, s.source_id))
+       SELECT id, domain, funding_range, created_at FROM window_rows WHERE key IS NULL ORDER BY id""")
+_COMPANY_KEY_EXACT = sql.Identifier(KEY_FUNCTION_SCHEMA, "company_key_v2")
 _INSERT_BATCH = sql.SQL(
     """WITH batch AS (
            SELECT * FROM {staging} WHERE domain > %(after)s ORDER BY domain LIMIT %(limit)s),
@@ -106,23 +99,17 @@ def window_ranges(*, after_id: int, upto_id: int) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def staging_add_normal(*, job_id: int, after_id: int, upto_id: int, bounds: dict[str, tuple],
-                       wanted: list[str] | None) -> None:
-    """Stage the window's rows whose domain is already normal, latest range per domain, in SQL.
+def stage_window(*, job_id: int, after_id: int, upto_id: int, bounds: dict[str, tuple],
+                 wanted: list[str] | None) -> list[tuple]:
+    """Stage the window's rows whose domain SQL can normalise, latest range per domain; returns
+    (id, domain, range, created_at) of the rows whose domain needs the Python normaliser.
     `bounds`: each funding range text of the window -> (min, max) USD."""
     ranges = list(bounds)
     with connection.cursor() as cursor:
-        statement = _STAGING_ADD_NORMAL.format(staging=staging_table(job_id),
-                                               normal=normal_domain(sql.Identifier("e", "domain")))
+        statement = _STAGE_WINDOW.format(staging=staging_table(job_id), key_function=_COMPANY_KEY_EXACT)
         cursor.execute(statement, {
             "after": after_id, "upto": upto_id, "wanted": wanted, "ranges": ranges,
             "lows": [bounds[r][0] for r in ranges], "highs": [bounds[r][1] for r in ranges]})
-
-
-def window_other_spellings(*, after_id: int, upto_id: int) -> list[tuple]:
-    """(id, domain, range, created_at) of the window's rows whose domain needs the normaliser."""
-    with connection.cursor() as cursor:
-        cursor.execute(_WINDOW_OTHER_SPELLINGS, {"after": after_id, "upto": upto_id})
         return cursor.fetchall()
 
 
