@@ -19,7 +19,12 @@ _scale = "1"
 
 
 def _data_dir() -> Path:
-    return BENCH_DATA_DIR if _scale == "1" else PROJECT_ROOT / "var" / f"bench{_scale}-pgdata"
+    return bench_data_dir(_scale)
+
+
+def bench_data_dir(scale: str) -> Path:
+    """Where the demo of this scale keeps its server's data."""
+    return BENCH_DATA_DIR if scale == "1" else PROJECT_ROOT / "var" / f"bench{scale}-pgdata"
 
 
 @contextmanager

@@ -38,7 +38,7 @@ BENCHMARKS = {
 
 
 # Each builds a second database the first time: the demo at ten times the size (about 20
-# minutes and 13 GB), or the runs table at 50 million rows (about 15 minutes and 18 GB).
+# minutes and 13 GB), or the runs table at 50 million rows (about 30 minutes and 19 GB).
 ONLY_BY_NAME = {"growth", "growth_dashboard", "runs50"}
 
 

@@ -5,7 +5,7 @@ runs) and on a copy of it whose runs table holds 50 million.
 
 The copy lives in var/benchruns50-pgdata. The first run makes it: it copies the scale-1 data
 directory, then loads the generated runs with the table's indexes and triggers off and builds
-them again (about 15 minutes and 18 GB), and keeps it for the next run."""
+them again (about 30 minutes and 19 GB), and keeps it for the next run."""
 
 import json
 import shutil
@@ -14,7 +14,7 @@ import time
 
 import psycopg
 
-from bench.environment import PROJECT_ROOT, at_scale, bench_database_uri, bench_server_stop, ensure_demo_data, manage
+from bench.environment import at_scale, bench_data_dir, bench_database_uri, bench_server_stop, ensure_demo_data, manage
 from bench.growth import _WORKLOAD_UPSERT, EVENTS_PER_STATEMENT, WORKLOAD_EVENTS, _workload_statements
 from bench.runs import _free_port, _wait_until_serving
 from bench.status import CLIENTS, Load, _serve, _wrk
@@ -43,13 +43,9 @@ CROSS JOIN LATERAL (SELECT timestamptz '2025-01-01'
 WHERE r.h %% 2 = 0"""
 
 
-def _data_dir_name() -> str:
-    return f"bench{SCALE}-pgdata"
-
-
 def _copy_scale_one() -> None:
     """The scale-1 demo's data directory, copied while its server is stopped."""
-    target = PROJECT_ROOT / "var" / _data_dir_name()
+    target = bench_data_dir(SCALE)
     if target.exists():
         return
     with at_scale("1"):
@@ -58,7 +54,7 @@ def _copy_scale_one() -> None:
     partial = target.with_name(target.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     # cp -a keeps the owner: the embedded server runs as its own system user.
-    subprocess.run(["cp", "-a", str(PROJECT_ROOT / "var" / "bench-pgdata"), str(partial)], check=True)
+    subprocess.run(["cp", "-a", str(bench_data_dir("1")), str(partial)], check=True)
     (partial / "postmaster.pid").unlink(missing_ok=True)
     partial.rename(target)
 

@@ -93,15 +93,11 @@ STATUS_COUNT_CAP = 10_000
 def _status_counts(changelist: ChangeList) -> dict[str, str]:
     filters = changelist.get_filters_params()
     if not changelist.query and set(filters) <= set(_TALLIED_FILTERS):
-        wanted = {_TALLIED_FILTERS[name]: _single(values) for name, values in filters.items()}
+        wanted = {_TALLIED_FILTERS[name]: values[-1] for name, values in filters.items()}
         return {status: f"{count:,}" for status, count in selectors.run_status_counts_tallied(**wanted).items()}
     counts = selectors.run_status_counts(runs=changelist.queryset, cap=STATUS_COUNT_CAP)
     return {status: f"{count:,}" if count < STATUS_COUNT_CAP else f"{STATUS_COUNT_CAP:,}+"
             for status, count in counts.items()}
-
-
-def _single(values: list[str] | str) -> str:
-    return values[-1] if isinstance(values, list) else values
 
 
 @admin.register(ApiKey)

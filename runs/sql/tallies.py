@@ -2,6 +2,7 @@
 (migration runs/0005), recounting from the runs, and the dashboard's reads of the result."""
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
 
 # Concurrent folds would both move the same changes; the dashboard refresh is the only folder.
 _FOLD_LOCK = "SELECT pg_advisory_xact_lock(hashtext('enrichhub: runs tally fold'))"
@@ -53,18 +54,21 @@ def tally_fold() -> int:
     many groups changed."""
     with connection.cursor() as cursor:
         cursor.execute(_FOLD_LOCK)
-        cursor.execute(_FOLD)
-        changed = cursor.rowcount
-        cursor.execute(_EMPTY_GROUPS_FORGET)
-        return changed
+        return _fold(cursor)
 
 
 def tally_recount() -> None:
     with connection.cursor() as cursor:
         cursor.execute(_FOLD_LOCK)
         cursor.execute(_RECOUNT)
-        cursor.execute(_FOLD)
-        cursor.execute(_EMPTY_GROUPS_FORGET)
+        _fold(cursor)
+
+
+def _fold(cursor: CursorWrapper) -> int:
+    cursor.execute(_FOLD)
+    changed = cursor.rowcount
+    cursor.execute(_EMPTY_GROUPS_FORGET)
+    return changed
 
 
 def runs_by_status() -> list[tuple]:
