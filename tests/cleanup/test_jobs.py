@@ -96,6 +96,33 @@ def test_the_funding_backfill_stages_spellings_sql_cannot_normalise_through_pyth
     assert {d: r for d, r in _funding().items() if d not in before} == expected
 
 
+@pytest.mark.parametrize("few_keys", [100, 0], ids=["few-python-keys", "many-python-keys"])
+def test_the_funding_dry_run_counts_what_the_backfill_adds(demo, monkeypatch, few_keys):
+    # Each spelling SQL cannot normalise reaches Python once; a key both normalise to is counted
+    # once, and one core already has is not missing.
+    from cleanup.jobs.kinds.funding import FundingBackfill
+    from cleanup.jobs.sql import funding as funding_sql
+
+    monkeypatch.setattr(funding_sql, "FEW_UNDECIDED_KEYS", few_keys)
+    spellings = ["bücher-dry.de", "xn--bcher-dry-q9a.de", "HTTP://Dirty-Dry.COM:443/x", "dirty-dry.com",
+                 "no domain here", "ünïcode-dry.example", "ｆｕｌｌｗｉｄｔｈ-dry.com", "fullwidth-dry.com"]
+    with connection.cursor() as cursor:
+        for domain in spellings:
+            cursor.execute("""INSERT INTO extracted.company_discovery (id, domain, total_funding_amount_range_usd)
+                              SELECT max(id) + 1, %s, '$1M - $5M' FROM extracted.company_discovery""", [domain])
+        cursor.execute("INSERT INTO core.company_funding (domain, raw_funding_range, source) VALUES (%s, 'x', 'test')",
+                       [normalise_domain("ünïcode-dry.example")])
+    with_range = {normalise_domain(d) for d in column("SELECT domain FROM extracted.company_discovery"
+                                                      " WHERE total_funding_amount_range_usd IS NOT NULL")
+                  if d != "no domain here"}
+    dry_run = FundingBackfill().dry_run(BatchJob(kind="funding_backfill", params={}))
+    assert dry_run.would_change == len(_funding_oracle()) == len(with_range - set(column(
+        "SELECT domain FROM core.company_funding")))
+    assert dry_run.details == {"domains_with_range": len(with_range), "invalid_domains": 1}
+    assert FundingBackfill().dry_run(BatchJob(kind="funding_backfill", params={
+        "keys": sorted({"bucher-none.de", normalise_domain("bücher-dry.de"), "fullwidth-dry.com"})})).would_change == 2
+
+
 def test_the_funding_backfill_for_some_keys_adds_exactly_those(demo):
     expected = _funding_oracle()
     chosen = sorted(expected)[:7]

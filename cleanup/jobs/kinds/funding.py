@@ -36,24 +36,24 @@ class FundingBackfill(KindBase):
         return None  # known once staged; the dry run gives the exact figure
 
     def dry_run(self, job: BatchJob) -> DryRun:
-        funded, latest, invalid = sql.funded_domains(), {}, 0
         wanted = _wanted(job)
-        after = 0
-        while rows := sql.discovery_batch(after_id=after, limit=50_000):
-            for _, domain, _, _ in rows:
-                try:
-                    key = normalise_domain(domain)
-                except InvalidEntityKey:
-                    invalid += 1
-                    continue
-                if wanted is None or key in wanted:
-                    latest[key] = True
-            after = rows[-1][0]
-        missing = len(latest.keys() - funded)
+        counted = sql.domains_with_range(wanted=sorted(wanted) if wanted is not None else None)
+        from_python, invalid = set(), 0
+        for spelling in counted.undecided:
+            try:
+                key = normalise_domain(spelling)
+            except InvalidEntityKey:
+                invalid += 1
+                continue
+            if wanted is None or key in wanted:
+                from_python.add(key)
+        also_from_sql, funded = sql.keys_counted(keys=sorted(from_python))
+        domains = counted.domains + len(from_python - also_from_sql)
+        missing = counted.missing + len(from_python - also_from_sql - funded)
         return DryRun(would_change=missing,
-                      summary=f"would add {missing:,} domains to core.company_funding ({len(latest):,} domains have "
-                              f"a range in extracted.company_discovery; {invalid} rows have no valid domain)",
-                      details={"domains_with_range": len(latest), "invalid_domains": invalid})
+                      summary=f"would add {missing:,} domains to core.company_funding ({domains:,} domains have "
+                              f"a range in extracted.company_discovery; {invalid} spellings are no valid domain)",
+                      details={"domains_with_range": domains, "invalid_domains": invalid})
 
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
         if job.checkpoint.get("phase", "stage") == "stage":

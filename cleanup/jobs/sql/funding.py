@@ -1,5 +1,7 @@
 """Backfilling core.company_funding through the intermediate table the seed describes."""
 
+from dataclasses import dataclass
+
 from django.db import connection
 from psycopg import sql
 
@@ -51,6 +53,32 @@ _STAGE_WINDOW = sql.SQL(
            WHERE (EXCLUDED.seen_at, EXCLUDED.source_id) > (s.seen_at, s.source_id))
        SELECT id, domain, funding_range, created_at FROM window_rows WHERE key IS NULL ORDER BY id""")
 _COMPANY_KEY_EXACT = sql.Identifier(KEY_FUNCTION_SCHEMA, "company_key_v2")
+# The dry run's count in one pass: each spelling normalised once, keys counted in SQL; only the
+# spellings the key function leaves NULL travel to Python. OFFSET 0 keeps the key a column of
+# the scan, so the parallel workers compute it once per row; inlined, the planner would call
+# the function again in the join and the grouping.
+_DOMAINS_WITH_RANGE = sql.SQL(
+    """WITH spellings AS MATERIALIZED (
+           SELECT domain, {key_function}(domain) AS key FROM extracted.company_discovery
+           WHERE total_funding_amount_range_usd IS NOT NULL OFFSET 0),
+       keys AS MATERIALIZED (
+           SELECT s.key, bool_and(f.domain IS NULL) AS missing
+           FROM spellings s LEFT JOIN core.company_funding f ON f.domain = s.key
+           WHERE s.key IS NOT NULL AND (%(wanted)s::text[] IS NULL OR s.key = ANY(%(wanted)s::text[]))
+           GROUP BY s.key)
+       SELECT (SELECT count(*) FROM keys), (SELECT count(*) FILTER (WHERE missing) FROM keys),
+              (SELECT coalesce(array_agg(DISTINCT domain), '{{}}') FROM spellings WHERE key IS NULL)""")
+FEW_UNDECIDED_KEYS = 100
+_KEYS_FROM_SQL_FEW = sql.SQL(
+    """SELECT DISTINCT k.key FROM (
+           SELECT {key_function}(domain) AS key FROM extracted.company_discovery
+           WHERE total_funding_amount_range_usd IS NOT NULL AND lower(domain) LIKE ANY(%(patterns)s::text[])) k
+       WHERE k.key = ANY(%(keys)s::text[])""")
+_KEYS_FROM_SQL_MANY = sql.SQL(
+    """SELECT DISTINCT k.key FROM (
+           SELECT {key_function}(domain) AS key FROM extracted.company_discovery
+           WHERE total_funding_amount_range_usd IS NOT NULL) k
+       WHERE k.key = ANY(%(keys)s::text[])""")
 _INSERT_BATCH = sql.SQL(
     """WITH batch AS (
            SELECT * FROM {staging} WHERE domain > %(after)s ORDER BY domain LIMIT %(limit)s),
@@ -74,16 +102,6 @@ def staging_create(*, job_id: int) -> None:
 def staging_drop(*, job_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(staging_table(job_id)))
-
-
-def discovery_batch(*, after_id: int, limit: int) -> list[tuple]:
-    """(id, domain, range, created_at) of rows with a funding range, in id order."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT id, domain, total_funding_amount_range_usd, created_at FROM extracted.company_discovery
-               WHERE id > %(after)s AND total_funding_amount_range_usd IS NOT NULL ORDER BY id LIMIT %(limit)s""",
-            {"after": after_id, "limit": limit})
-        return cursor.fetchall()
 
 
 def window_end(*, after_id: int, limit: int) -> int | None:
@@ -136,7 +154,38 @@ def staged_count(*, job_id: int) -> int:
         return cursor.fetchone()[0]
 
 
-def funded_domains() -> set[str]:
+@dataclass(frozen=True)
+class DomainsWithRange:
+    """What the dry run counts in one pass: the normalised domains with a funding range, those of
+    them core lacks, and the distinct spellings SQL leaves to the Python normaliser."""
+    domains: int
+    missing: int
+    undecided: list[str]
+
+
+def domains_with_range(*, wanted: list[str] | None) -> DomainsWithRange:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT domain FROM core.company_funding")
-        return {row[0] for row in cursor.fetchall()}
+        cursor.execute(_DOMAINS_WITH_RANGE.format(key_function=_COMPANY_KEY_EXACT), {"wanted": wanted})
+        return DomainsWithRange(*cursor.fetchone())
+
+
+def keys_counted(*, keys: list[str]) -> tuple[set[str], set[str]]:
+    """Of keys the Python normaliser produced: (those some spelling SQL normalises also yields,
+    those core already has). A key SQL yields is a substring of its spelling in lower case, so
+    few keys are checked against the rows holding them; many are checked in one full pass."""
+    if not keys:
+        return set(), set()
+    if len(keys) <= FEW_UNDECIDED_KEYS:
+        statement = _KEYS_FROM_SQL_FEW
+        params = {"keys": keys, "patterns": ["%" + _like_escaped(key) + "%" for key in keys]}
+    else:
+        statement, params = _KEYS_FROM_SQL_MANY, {"keys": keys}
+    with connection.cursor() as cursor:
+        cursor.execute(statement.format(key_function=_COMPANY_KEY_EXACT), params)
+        from_sql = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT domain FROM core.company_funding WHERE domain = ANY(%s)", [keys])
+        return from_sql, {row[0] for row in cursor.fetchall()}
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
