@@ -6,6 +6,7 @@ from bench import (
     coalesce,
     dashboard,
     growth,
+    growth_jobs,
     jobs,
     registry_audit,
     runs,
@@ -32,6 +33,7 @@ BENCHMARKS = {
     "titles": titles.run,
     "growth": growth.run,
     "growth_dashboard": growth.run_dashboard,
+    "growth_jobs": growth_jobs.run,
     "workflows": workflows.run,
     "runs50": runs_at_scale.run,
 }
@@ -39,7 +41,7 @@ BENCHMARKS = {
 
 # Each builds a second database the first time: the demo at ten times the size (about 20
 # minutes and 13 GB), or the runs table at 50 million rows (about 30 minutes and 19 GB).
-ONLY_BY_NAME = {"growth", "growth_dashboard", "runs50"}
+ONLY_BY_NAME = {"growth", "growth_dashboard", "growth_jobs", "runs50"}
 
 
 def main(names: list[str]) -> int:
