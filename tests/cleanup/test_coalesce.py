@@ -8,7 +8,7 @@ from cleanup.jobs.engine import job_run
 from cleanup.jobs.kinds.base import JobParamsError
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import JobRefused, job_create
-from kernel import normalise_domain, normalise_linkedin_url
+from kernel import InvalidEntityKey, domain_or_none, normalise_domain, normalise_linkedin_url
 from tests.oracles import scalar
 
 
@@ -32,8 +32,12 @@ def _oracle() -> dict[int, tuple]:
     for row_id, url, name, domain, title, start, end, current in _rows(
             "SELECT id, linkedin_url, company_name, company_domain, title, start_date, end_date, is_current"
             " FROM extracted.person_experience"):
-        key, match = normalise_linkedin_url(url), title_match(title, mapping=mapping)
-        expected[row_id] = (people.get(key), key, normalise_domain(domain), name, title, match.job_function,
+        try:
+            key = normalise_linkedin_url(url)
+        except InvalidEntityKey:
+            continue  # counted as invalid by the job, never written
+        match = title_match(title, mapping=mapping)
+        expected[row_id] = (people.get(key), key, domain_or_none(domain), name, title, match.job_function,
                             match.seniority, start, end, current)
     return expected
 
@@ -106,6 +110,33 @@ def test_a_reconciliation_writes_only_what_never_reached_core(demo):
     job = _run("reconcile")
     assert (job.rows_done, job.checkpoint["inserted"]) == (2, 2)
     assert _coalesced() == _oracle()
+
+
+def test_rows_only_python_can_resolve_match_the_oracle(demo):
+    # The batch statement resolves keys, core ids and mapped titles in SQL; what it leaves NULL
+    # (escaped or non-ASCII keys, a title with surrounding whitespace, a person stored under
+    # another spelling) is resolved in Python, and both must agree with the oracle.
+    mapped_title = scalar("SELECT raw_title FROM reference.job_title_mapping ORDER BY raw_title LIMIT 1")
+    person = scalar("SELECT linkedin_url FROM core.people WHERE linkedin_url ~ '^linkedin\\.com/in/[a-z0-9-]+$'"
+                    " ORDER BY id LIMIT 1")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE core.people SET linkedin_url = 'https://www.' || linkedin_url || '/'"
+                       " WHERE linkedin_url = %s", [person])
+        for url, domain, title in [
+                ("https://www.linkedin.com/in/garc%C3%ADa-dry/", "bücher-dry.de", f" {mapped_title}\t"),
+                (person, "xn--bcher-dry-q9a.de", "Head of Growth Hacking"),
+                ("linkedin.com/in/Ünïcode-Dry", "HTTP://Dirty-Dry.COM/x", "\u00a0" + mapped_title),
+                ("not a profile", "dirty-dry.com", mapped_title),
+                (f"https://{person}/", None, "  ")]:
+            cursor.execute("""INSERT INTO extracted.person_experience (id, linkedin_url, company_domain, title)
+                              SELECT max(id) + 1, %s, %s, %s FROM extracted.person_experience""", [url, domain, title])
+    synced = set(_coalesced())
+    job = _run("reconcile")
+    expected = {row_id: row for row_id, row in _oracle().items() if row_id not in synced}
+    assert {row_id: row for row_id, row in _coalesced().items() if row_id not in synced} == expected
+    assert len(expected) == job.checkpoint["inserted"] and job.checkpoint["invalid"] == 1
+    assert scalar("SELECT count(DISTINCT person_id) FROM core.person_work_history WHERE linkedin_url = %s",
+                  [person]) == 1
 
 
 def test_a_changed_extracted_row_is_updated_by_a_refresh(demo):

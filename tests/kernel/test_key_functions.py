@@ -128,6 +128,30 @@ def test_the_exact_person_key_is_the_normalisers_or_null(db, raw):
     assert exact is None or exact == entity_key_or_none(entity_type="person", raw=raw)
 
 
+@pytest.fixture
+def previous_person_key(db):
+    """The person key's definition before migration 0004, as a session function."""
+    from importlib import import_module
+
+    previous = import_module("kernel.migrations.0004_person_key_without_captures").PREVIOUS_PERSON_KEY
+    with connection.cursor() as cursor:
+        cursor.execute(previous.replace("reference.person_key_v2", "pg_temp.person_key_previous"))
+
+
+@per_example
+@given(st.one_of(spelled_profiles, st.text(max_size=60).map(lambda t: t.replace("\x00", "")),
+                 st.text(alphabet=st.sampled_from("/:?#@[]% inINlkedhtps.wcomüÜ"), max_size=40)))
+@example("linkedin.com/in")
+@example("linkedin.com/IN//x")
+@example("https://linkedin.com:/in/x")
+@example("linkedin.com/İn/x")
+def test_the_person_key_splits_urls_as_its_previous_definition_did(previous_person_key, raw):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reference.person_key_v2(%s), pg_temp.person_key_previous(%s)", [raw, raw])
+        now, before = cursor.fetchone()
+    assert now == before
+
+
 @per_example
 @given(normal_domains, st.sampled_from(["", "https://", "http://www.", "WWW."]),
        st.sampled_from(["", "/", "/about?x=1"]))

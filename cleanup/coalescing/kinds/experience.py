@@ -11,7 +11,7 @@ every row and upserts it: for extracted rows changed in place, or after the mapp
 
 from cleanup.coalescing.core_keys import core_ids
 from cleanup.coalescing.sql import experience as sql
-from cleanup.coalescing.titles import title_match
+from cleanup.coalescing.titles import TitleMatch, title_match
 from cleanup.jobs.kinds.base import (
     Batch,
     DryRun,
@@ -97,8 +97,8 @@ class CoalescePersonExperience(KindBase):
         return Batch(rows=written, checkpoint=state)
 
     def _write(self, state: dict, rows: list[tuple]) -> int:
-        """Coalesce rows into core; updates the counters in state; returns rows written."""
-        mapping = sql.title_mapping()
+        """Coalesce resolved rows into core; updates the counters in state; returns rows written."""
+        mapping = sql.titles_mapped(sorted({row[3].strip() for row in rows if _title_needs_mapping(row)}))
         coalesced = []
         for row in rows:
             item = _coalesced(row, mapping)
@@ -107,10 +107,8 @@ class CoalescePersonExperience(KindBase):
                 continue
             state["by_rule"] += item.pop("by_rule")
             coalesced.append(item)
-        people = core_ids(entity_type=PERSON, keys={item["url"] for item in coalesced})
-        companies = core_ids(entity_type=COMPANY, keys={item["domain"] for item in coalesced if item["domain"]})
-        for item in coalesced:
-            item["person_id"], item["company_id"] = people.get(item["url"]), companies.get(item["domain"])
+        _ids_resolve(coalesced, field="person_id", key="url", entity_type=PERSON)
+        _ids_resolve(coalesced, field="company_id", key="domain", entity_type=COMPANY)
         inserted, updated = sql.work_history_upsert(rows=coalesced)
         state.update(inserted=state["inserted"] + inserted, updated=state["updated"] + updated)
         return inserted + updated
@@ -135,13 +133,39 @@ def _part(job: BatchJob) -> dict[str, int]:
     return {"parts": count, "remainder": index - 1}
 
 
+def _title_needs_mapping(row: tuple) -> bool:
+    """SQL looked the title up as stored; Python strips it first, which only matters when the
+    lookup missed and stripping changes the title."""
+    title, mapped_function = row[3], row[8]
+    return mapped_function is None and bool(title) and title.strip() != title
+
+
 def _coalesced(row: tuple, mapping: dict) -> dict | None:
-    row_id, url, domain, title = row
-    try:
-        key = normalise_linkedin_url(url)
-    except InvalidEntityKey:
-        return None
-    company = domain_or_none(domain)
-    match = title_match(title, mapping=mapping)  # the classifier caches: titles repeat
-    return {"id": row_id, "url": key, "domain": company, "job_function": match.job_function,
-            "seniority": match.seniority, "by_rule": int(match.by_rule)}
+    """One resolved row (see sql.experience_missing) as the upsert takes it; None for a row
+    without a valid profile URL."""
+    row_id, url, domain, title, person_key, company_key, person_id, company_id, function, seniority = row
+    if person_key is None:
+        try:
+            person_key = normalise_linkedin_url(url)
+        except InvalidEntityKey:
+            return None
+    if company_key is None:
+        company_key = domain_or_none(domain)
+    if function is not None:
+        match = TitleMatch(function, seniority, by_rule=False)
+    else:
+        match = title_match(title, mapping=mapping)  # the classifier caches: titles repeat
+    return {"id": row_id, "url": person_key, "domain": company_key, "person_id": person_id,
+            "company_id": company_id, "job_function": match.job_function, "seniority": match.seniority,
+            "by_rule": int(match.by_rule)}
+
+
+def _ids_resolve(items: list[dict], *, field: str, key: str, entity_type: str) -> None:
+    """Fill the core ids SQL found under no exact key: stored under another spelling, or absent."""
+    unresolved = {item[key] for item in items if item[field] is None and item[key]}
+    if not unresolved:
+        return
+    found = core_ids(entity_type=entity_type, keys=unresolved)
+    for item in items:
+        if item[field] is None and item[key]:
+            item[field] = found.get(item[key])

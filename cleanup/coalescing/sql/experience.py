@@ -3,13 +3,30 @@
 from django.db import connection
 from psycopg import sql as psycopg_sql
 
-from kernel import KeyLookup, server_bound_fetch
+from kernel import KEY_FUNCTION_SCHEMA, KeyLookup, server_bound_fetch
 
 SOURCE = "extracted.person_experience"
 
 # Only what Python normalises or maps; the upsert copies the other columns in SQL.
 _BATCH = psycopg_sql.SQL("SELECT id, linkedin_url, company_domain, title FROM extracted.person_experience"
                          " WHERE id > %(after)s {keys} ORDER BY id LIMIT %(limit)s")
+# What SQL decides for each picked row: the exact keys (NULL where only Python can tell), the
+# core rows stored under them, and the title's row of the mapping table. Python sees only the
+# rest: keys beyond the functions, core rows stored under another spelling, unmapped titles.
+# OFFSET 0 computes each key once per row instead of once per use.
+_RESOLVED = psycopg_sql.SQL("""
+WITH picked AS MATERIALIZED ({picked})
+SELECT k.id, k.linkedin_url, k.company_domain, k.title, k.person_key, k.company_key,
+       (SELECT x.id FROM core.people x WHERE x.linkedin_url = k.person_key),
+       (SELECT c.id FROM core.companies c WHERE c.domain = k.company_key),
+       m.matched_job_function, m.matched_seniority
+FROM (SELECT picked.*, {person_key}(picked.linkedin_url) AS person_key,
+             {company_key}(picked.company_domain) AS company_key
+      FROM picked OFFSET 0) k
+LEFT JOIN reference.job_title_mapping m ON m.raw_title = k.title
+ORDER BY k.id""")
+_PERSON_KEY_EXACT = psycopg_sql.Identifier(KEY_FUNCTION_SCHEMA, "person_key_v2")
+_COMPANY_KEY_EXACT = psycopg_sql.Identifier(KEY_FUNCTION_SCHEMA, "company_key_v2")
 # A window of ids, not a row count: with the anti-join, a stretch of rows that all reached
 # core would otherwise be scanned to its end inside one batch.
 _MISSING_IN_WINDOW = """
@@ -60,24 +77,39 @@ def title_mapping() -> dict[str, tuple[str, str]]:
         return {title: (function, seniority) for title, function, seniority in cursor.fetchall()}
 
 
+def _resolved(picked: psycopg_sql.Composable, params: dict) -> list[tuple]:
+    """(id, url, domain, title, person key, company key, person id, company id, mapped function,
+    mapped seniority) of the picked rows, by id: keys and ids NULL where SQL cannot tell, the
+    mapped fields NULL where the mapping table lacks the title as it is stored."""
+    statement = _RESOLVED.format(picked=picked, person_key=_PERSON_KEY_EXACT, company_key=_COMPANY_KEY_EXACT)
+    return server_bound_fetch(statement, params)
+
+
 def experience_batch(*, after_id: int, limit: int, lookup: KeyLookup | None = None) -> list[tuple]:
-    """The next rows by id; only those a kernel.KeyLookup finds, if given."""
+    """The next rows by id, resolved (see _resolved); only those a kernel.KeyLookup finds, if given."""
     params: dict[str, object] = {"after": after_id, "limit": limit}
     keys: psycopg_sql.Composable = psycopg_sql.SQL("")
     if lookup is not None:
         keys = psycopg_sql.SQL("AND {}").format(lookup.condition)
         params["lookup_values"] = lookup.values
-    return server_bound_fetch(_BATCH.format(keys=keys).as_string(), params)
+    return _resolved(_BATCH.format(keys=keys), params)
 
 
 def experience_missing(*, after_id: int, upto_id: int, limit: int, parts: int = 1, remainder: int = 0
                        ) -> list[tuple]:
-    """Up to `limit` rows with after_id < id <= upto_id that never reached core, by id; only
-    those with id % parts == remainder."""
-    with connection.cursor() as cursor:
-        cursor.execute(_MISSING_IN_WINDOW, {"after": after_id, "upto": upto_id, "limit": limit, "parts": parts,
-                                            "remainder": remainder})
-        return cursor.fetchall()
+    """Up to `limit` rows with after_id < id <= upto_id that never reached core, resolved (see
+    _resolved), by id; only those with id % parts == remainder."""
+    return _resolved(psycopg_sql.SQL(_MISSING_IN_WINDOW), {
+        "after": after_id, "upto": upto_id, "limit": limit, "parts": parts, "remainder": remainder})
+
+
+def titles_mapped(titles: list[str]) -> dict[str, tuple[str, str]]:
+    """The mapping table's rows for these titles."""
+    if not titles:
+        return {}
+    rows = server_bound_fetch("SELECT raw_title, matched_job_function, matched_seniority"
+                              " FROM reference.job_title_mapping WHERE raw_title = ANY(%(titles)s)", {"titles": titles})
+    return {title: (function, seniority) for title, function, seniority in rows}
 
 
 def experience_max_id() -> int:
