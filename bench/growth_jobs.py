@@ -113,11 +113,9 @@ def _writer_figures(conn: psycopg.Connection, since: float) -> dict[str, str]:
 
 
 def _coalesce_arms(conn: psycopg.Connection) -> Arms:
+    """Against the statement that links by the SQL key functions, as the job does."""
     coalesce._reset(conn)
-    began = time.perf_counter()
-    rows = conn.execute(coalesce._SINGLE).rowcount
-    single = time.perf_counter() - began
-    coalesce._reset(conn)
+    single, rows = coalesce._single(conn, coalesce._SINGLE_KEYED)
     job = _run_job(COALESCE, "--param", "mode=reconcile")
     coalesce._reset(conn)
     return Arms(single, rows, job)

@@ -13,17 +13,18 @@ _BATCH = psycopg_sql.SQL("SELECT id, linkedin_url, company_domain, title FROM ex
 # What SQL decides for each picked row: the exact keys (NULL where only Python can tell), the
 # core rows stored under them, and the title's row of the mapping table. Python sees only the
 # rest: keys beyond the functions, core rows stored under another spelling, unmapped titles.
-# OFFSET 0 computes each key once per row instead of once per use.
+# The keys are materialised so that each is computed once per row, not once per use.
 _RESOLVED = psycopg_sql.SQL("""
-WITH picked AS MATERIALIZED ({picked})
+WITH picked AS MATERIALIZED ({picked}),
+keyed AS MATERIALIZED (
+    SELECT picked.*, {person_key}(picked.linkedin_url) AS person_key,
+           {company_key}(picked.company_domain) AS company_key
+    FROM picked)
 SELECT k.id, k.linkedin_url, k.company_domain, k.title, k.person_key, k.company_key,
        (SELECT x.id FROM core.people x WHERE x.linkedin_url = k.person_key),
        (SELECT c.id FROM core.companies c WHERE c.domain = k.company_key),
        m.matched_job_function, m.matched_seniority
-FROM (SELECT picked.*, {person_key}(picked.linkedin_url) AS person_key,
-             {company_key}(picked.company_domain) AS company_key
-      FROM picked OFFSET 0) k
-LEFT JOIN reference.job_title_mapping m ON m.raw_title = k.title
+FROM keyed k LEFT JOIN reference.job_title_mapping m ON m.raw_title = k.title
 ORDER BY k.id""")
 _PERSON_KEY_EXACT = psycopg_sql.Identifier(KEY_FUNCTION_SCHEMA, "person_key_v2")
 _COMPANY_KEY_EXACT = psycopg_sql.Identifier(KEY_FUNCTION_SCHEMA, "company_key_v2")
