@@ -72,6 +72,7 @@ def test_the_funding_backfill_adds_the_latest_range_of_each_missing_domain(demo)
     before = set(column("SELECT domain FROM core.company_funding"))
     job = _run("funding_backfill", batch_size=300)
     assert {d: r for d, r in _funding().items() if d not in before} == expected and job.rows_done == len(expected)
+    assert job.estimated_total == job.rows_done  # from the job's own dry run
     assert scalar("SELECT to_regclass(%s)", [f"public.funding_backfill_job{job.pk}"]) is None
     assert scalar("SELECT count(*) FROM core.company_funding WHERE domain = 'ironclad.com' AND "
                   "funding_min_usd IS NULL AND raw_funding_range NOT LIKE '%%+'") == 0

@@ -146,14 +146,6 @@ def insert_batch(*, job_id: int, after_domain: str, limit: int) -> tuple[int, st
         return cursor.fetchone()
 
 
-def staged_count(*, job_id: int) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("SELECT count(*) FROM {} s WHERE NOT EXISTS "
-                               "(SELECT 1 FROM core.company_funding f WHERE f.domain = s.domain)").format(
-                                   staging_table(job_id)))
-        return cursor.fetchone()[0]
-
-
 @dataclass(frozen=True)
 class DomainsWithRange:
     """What the dry run counts in one pass: the normalised domains with a funding range, those of
