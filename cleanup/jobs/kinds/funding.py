@@ -21,6 +21,9 @@ class FundingBackfill(KindBase):
     # A staging window locks nothing anyone else writes, and an insert batch only adds rows
     # core does not have: batches of ~150 ms halve the per-batch overhead that 50 ms cost.
     target_batch_ms = 150
+    # An insert batch costs about twice a staging window of as many rows, and the first insert
+    # batch inherits the last window's size: the cap keeps it near the target.
+    max_batch_rows = 5000
 
     def clean_params(self, params: dict) -> dict:
         unknown = set(params) - {"keys"}
