@@ -23,7 +23,7 @@ class FundingBackfill(KindBase):
     target_batch_ms = 150
     # An insert batch costs about twice a staging window of as many rows, and the first insert
     # batch inherits the last window's size: the cap keeps it near the target.
-    max_batch_rows = 5000
+    max_batch_rows = 5_000
 
     def clean_params(self, params: dict) -> dict:
         unknown = set(params) - {"keys"}
