@@ -120,6 +120,9 @@ def test_rows_only_python_can_resolve_match_the_oracle(demo):
     person = scalar("SELECT linkedin_url FROM core.people WHERE linkedin_url ~ '^linkedin\\.com/in/[a-z0-9-]+$'"
                     " ORDER BY id LIMIT 1")
     with connection.cursor() as cursor:
+        # Python strips a title before looking it up, so these two rows must never match it.
+        cursor.execute("INSERT INTO reference.job_title_mapping VALUES ('Chief Dry Officer ', 'Sales', 'CXO'),"
+                       " ('', 'Sales', 'CXO')")
         cursor.execute("UPDATE core.people SET linkedin_url = 'https://www.' || linkedin_url || '/'"
                        " WHERE linkedin_url = %s", [person])
         for url, domain, title in [
@@ -127,7 +130,8 @@ def test_rows_only_python_can_resolve_match_the_oracle(demo):
                 (person, "xn--bcher-dry-q9a.de", "Head of Growth Hacking"),
                 ("linkedin.com/in/Ünïcode-Dry", "HTTP://Dirty-Dry.COM/x", "\u00a0" + mapped_title),
                 ("not a profile", "dirty-dry.com", mapped_title),
-                (f"https://{person}/", None, "  ")]:
+                (f"https://{person}/", None, "  "),
+                (person, "dirty-dry.com", "Chief Dry Officer "), (person, "dirty-dry.com", "")]:
             cursor.execute("""INSERT INTO extracted.person_experience (id, linkedin_url, company_domain, title)
                               SELECT max(id) + 1, %s, %s, %s FROM extracted.person_experience""", [url, domain, title])
     synced = set(_coalesced())

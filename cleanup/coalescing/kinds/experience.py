@@ -81,8 +81,11 @@ class CoalescePersonExperience(KindBase):
             if state["after_id"] >= state["until"]:
                 return Batch(rows=0, checkpoint=state, done=True)
             upto = min(state["after_id"] + limit * RECONCILE_WINDOW_PER_ROW, state["until"])
-            rows = sql.experience_missing(after_id=state["after_id"], upto_id=upto, limit=limit, **_part(job))
-            written = self._write(state, rows)
+            rows = sql.experience_missing_written(after_id=state["after_id"], upto_id=upto, limit=limit,
+                                                  **_part(job))
+            inserted = sum(1 for row in rows if row[-1])
+            state["inserted"] += inserted
+            written = inserted + self._write(state, [row for row in rows if not row[-2]])
             # A full batch may have left missing rows in the window: continue right after it.
             state["after_id"] = rows[-1][0] if len(rows) == limit else upto
             return Batch(rows=written, checkpoint=state)
@@ -98,7 +101,7 @@ class CoalescePersonExperience(KindBase):
 
     def _write(self, state: dict, rows: list[tuple]) -> int:
         """Coalesce resolved rows into core; updates the counters in state; returns rows written."""
-        mapping = sql.titles_mapped(sorted({row[3].strip() for row in rows if _title_needs_mapping(row)}))
+        mapping = sql.titles_mapped(sorted({row[3].strip() for row in rows if row[3] and row[8] is None}))
         coalesced = []
         for row in rows:
             item = _coalesced(row, mapping)
@@ -133,17 +136,10 @@ def _part(job: BatchJob) -> dict[str, int]:
     return {"parts": count, "remainder": index - 1}
 
 
-def _title_needs_mapping(row: tuple) -> bool:
-    """SQL looked the title up as stored; Python strips it first, which only matters when the
-    lookup missed and stripping changes the title."""
-    title, mapped_function = row[3], row[8]
-    return mapped_function is None and bool(title) and title.strip() != title
-
-
 def _coalesced(row: tuple, mapping: dict) -> dict | None:
-    """One resolved row (see sql.experience_missing) as the upsert takes it; None for a row
+    """One resolved row (see sql.experience_batch) as the upsert takes it; None for a row
     without a valid profile URL."""
-    row_id, url, domain, title, person_key, company_key, person_id, company_id, function, seniority = row
+    row_id, url, domain, title, person_key, company_key, person_id, company_id, function, seniority = row[:10]
     if person_key is None:
         try:
             person_key = normalise_linkedin_url(url)
