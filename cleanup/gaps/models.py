@@ -113,7 +113,12 @@ class GapLedgerKey(models.Model):
     the rows of the window that first brought it: core keys are counted, not their rows."""
 
     pk = models.CompositePrimaryKey("ledger_id", "key")
-    ledger = models.ForeignKey(GapLedger, on_delete=models.CASCADE, db_index=False)  # the key leads with it
+    # No constraint in the database: a first count or a recount inserts millions of keys, and
+    # checking each against its ledger at commit took longer than inserting it. Keys are only
+    # ever written for the ledger row the writing transaction holds locked, and ledgers are
+    # never deleted but through the ORM, which deletes their keys first.
+    ledger = models.ForeignKey(GapLedger, on_delete=models.CASCADE, db_index=False,  # the key leads with it
+                               db_constraint=False)
     key = models.TextField()
     rows = models.BigIntegerField()
     valid = models.BooleanField()
