@@ -81,11 +81,8 @@ class CoalescePersonExperience(KindBase):
             if state["after_id"] >= state["until"]:
                 return Batch(rows=0, checkpoint=state, done=True)
             upto = min(state["after_id"] + limit * RECONCILE_WINDOW_PER_ROW, state["until"])
-            rows = sql.experience_missing_written(after_id=state["after_id"], upto_id=upto, limit=limit,
-                                                  **_part(job))
-            inserted = sum(1 for row in rows if row[-1])
-            state["inserted"] += inserted
-            written = inserted + self._write(state, [row for row in rows if not row[-2]])
+            rows = sql.experience_missing(after_id=state["after_id"], upto_id=upto, limit=limit, **_part(job))
+            written = self._write(state, rows)
             # A full batch may have left missing rows in the window: continue right after it.
             state["after_id"] = rows[-1][0] if len(rows) == limit else upto
             return Batch(rows=written, checkpoint=state)
@@ -137,9 +134,9 @@ def _part(job: BatchJob) -> dict[str, int]:
 
 
 def _coalesced(row: tuple, mapping: dict) -> dict | None:
-    """One resolved row (see sql.experience_batch) as the upsert takes it; None for a row
+    """One resolved row (see sql.experience_missing) as the upsert takes it; None for a row
     without a valid profile URL."""
-    row_id, url, domain, title, person_key, company_key, person_id, company_id, function, seniority = row[:10]
+    row_id, url, domain, title, person_key, company_key, person_id, company_id, function, seniority = row
     if person_key is None:
         try:
             person_key = normalise_linkedin_url(url)

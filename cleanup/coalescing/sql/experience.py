@@ -11,44 +11,24 @@ SOURCE = "extracted.person_experience"
 _BATCH = psycopg_sql.SQL("SELECT id, linkedin_url, company_domain, title FROM extracted.person_experience"
                          " WHERE id > %(after)s {keys} ORDER BY id LIMIT %(limit)s")
 # What SQL decides for each picked row: the exact keys (NULL where only Python can tell), the
-# core rows stored under them, and the title's row of the mapping table (looked up only for a
-# title that starts and ends with a visible ASCII character: Python strips more kinds of space
-# than SQL would). The keys are materialised so that each is computed once per row.
+# core rows stored under them, and the title's row of the mapping table. Python sees only the
+# rest: keys beyond the functions, core rows stored under another spelling, unmapped titles.
+# A title is looked up only when it starts and ends with a visible ASCII character: Python
+# strips more kinds of space before its lookup than SQL would.
+# The keys are materialised so that each is computed once per row, not once per use.
 _RESOLVED = psycopg_sql.SQL("""
 WITH picked AS MATERIALIZED ({picked}),
 keyed AS MATERIALIZED (
     SELECT picked.*, {person_key}(picked.linkedin_url) AS person_key,
            {company_key}(picked.company_domain) AS company_key
-    FROM picked),
-resolved AS MATERIALIZED (
-    SELECT k.id, k.linkedin_url, k.company_domain, k.title, k.person_key, k.company_key,
-           (SELECT x.id FROM core.people x WHERE x.linkedin_url = k.person_key) AS person_id,
-           (SELECT c.id FROM core.companies c WHERE c.domain = k.company_key) AS company_id,
-           m.matched_job_function, m.matched_seniority
-    FROM keyed k LEFT JOIN reference.job_title_mapping m
-      ON m.raw_title = k.title AND left(k.title, 1) ~ '[!-~]' AND right(k.title, 1) ~ '[!-~]')""")
-_ALL_ROWS = psycopg_sql.SQL("""
-SELECT r.*, false, false FROM resolved r ORDER BY r.id""")
-# A row SQL resolved whole: its person found under its exact key, its company too (or it names
-# none), its title mapped (or it has none).
-_DECIDED = psycopg_sql.SQL(
-    """r.person_id IS NOT NULL AND (nullif(r.company_domain, '') IS NULL OR r.company_id IS NOT NULL)
-       AND (nullif(r.title, '') IS NULL OR r.matched_job_function IS NOT NULL)""")
-# A reconciliation batch inserts the rows SQL resolved whole in the same statement, with the
-# extracted row's other columns: they never travel to Python and back. Each row comes back
-# marked decided and written; Python resolves the others.
-_DECIDED_WRITTEN = psycopg_sql.SQL(""",
-written AS (
-    INSERT INTO core.person_work_history (person_id, linkedin_url, company_id, company_domain, company_name, title,
-        matched_job_function, matched_seniority, start_date, end_date, is_current, source, source_record_id)
-    SELECT r.person_id, r.person_key, r.company_id, r.company_key, e.company_name, e.title, r.matched_job_function,
-           r.matched_seniority, e.start_date, e.end_date, e.is_current, %(source)s, e.id
-    FROM resolved r JOIN extracted.person_experience e ON e.id = r.id
-    WHERE {decided}
-    ON CONFLICT (source_record_id) DO NOTHING
-    RETURNING source_record_id)
-SELECT r.*, {decided}, r.id IN (SELECT source_record_id FROM written)
-FROM resolved r ORDER BY r.id""").format(decided=_DECIDED)
+    FROM picked)
+SELECT k.id, k.linkedin_url, k.company_domain, k.title, k.person_key, k.company_key,
+       (SELECT x.id FROM core.people x WHERE x.linkedin_url = k.person_key),
+       (SELECT c.id FROM core.companies c WHERE c.domain = k.company_key),
+       m.matched_job_function, m.matched_seniority
+FROM keyed k LEFT JOIN reference.job_title_mapping m
+  ON m.raw_title = k.title AND left(k.title, 1) ~ '[!-~]' AND right(k.title, 1) ~ '[!-~]'
+ORDER BY k.id""")
 _PERSON_KEY_EXACT = psycopg_sql.Identifier(KEY_FUNCTION_SCHEMA, "person_key_v2")
 _COMPANY_KEY_EXACT = psycopg_sql.Identifier(KEY_FUNCTION_SCHEMA, "company_key_v2")
 # A window of ids, not a row count: with the anti-join, a stretch of rows that all reached
@@ -101,13 +81,12 @@ def title_mapping() -> dict[str, tuple[str, str]]:
         return {title: (function, seniority) for title, function, seniority in cursor.fetchall()}
 
 
-def _resolved(tail: psycopg_sql.Composable, picked: psycopg_sql.Composable, params: dict) -> list[tuple]:
+def _resolved(picked: psycopg_sql.Composable, params: dict) -> list[tuple]:
     """(id, url, domain, title, person key, company key, person id, company id, mapped function,
-    mapped seniority, decided, written) of the picked rows, by id: keys and ids NULL where SQL
-    cannot tell, the mapped fields NULL where SQL did not find the title; decided and written
-    true for a row the statement resolved whole and inserted."""
-    query = _RESOLVED.format(picked=picked, person_key=_PERSON_KEY_EXACT, company_key=_COMPANY_KEY_EXACT) + tail
-    return server_bound_fetch(query, {**params, "source": SOURCE})
+    mapped seniority) of the picked rows, by id: keys and ids NULL where SQL cannot tell, the
+    mapped fields NULL where the mapping table lacks the title as it is stored."""
+    statement = _RESOLVED.format(picked=picked, person_key=_PERSON_KEY_EXACT, company_key=_COMPANY_KEY_EXACT)
+    return server_bound_fetch(statement, params)
 
 
 def experience_batch(*, after_id: int, limit: int, lookup: KeyLookup | None = None) -> list[tuple]:
@@ -117,15 +96,14 @@ def experience_batch(*, after_id: int, limit: int, lookup: KeyLookup | None = No
     if lookup is not None:
         keys = psycopg_sql.SQL("AND {}").format(lookup.condition)
         params["lookup_values"] = lookup.values
-    return _resolved(_ALL_ROWS, _BATCH.format(keys=keys), params)
+    return _resolved(_BATCH.format(keys=keys), params)
 
 
-def experience_missing_written(*, after_id: int, upto_id: int, limit: int, parts: int = 1, remainder: int = 0
-                               ) -> list[tuple]:
-    """Up to `limit` rows with after_id < id <= upto_id that never reached core, by id, only
-    those with id % parts == remainder: the ones SQL resolves whole are inserted by the same
-    statement; all come back resolved (see _resolved)."""
-    return _resolved(_DECIDED_WRITTEN, psycopg_sql.SQL(_MISSING_IN_WINDOW), {
+def experience_missing(*, after_id: int, upto_id: int, limit: int, parts: int = 1, remainder: int = 0
+                       ) -> list[tuple]:
+    """Up to `limit` rows with after_id < id <= upto_id that never reached core, resolved (see
+    _resolved), by id; only those with id % parts == remainder."""
+    return _resolved(psycopg_sql.SQL(_MISSING_IN_WINDOW), {
         "after": after_id, "upto": upto_id, "limit": limit, "parts": parts, "remainder": remainder})
 
 
