@@ -11,6 +11,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,7 +40,7 @@ class Measured:
     output: str = ""
 
 
-def _timed(*args: str) -> Measured:
+def timed_command(*args: str) -> Measured:
     """A manage.py command under GNU time: wall clock and peak memory of the whole process."""
     if not Path("/usr/bin/time").exists():
         raise RuntimeError("GNU time is needed for peak memory: run `make bench-deps` (apt-get install time)")
@@ -51,7 +52,7 @@ def _timed(*args: str) -> Measured:
     return Measured(seconds, peak_kb / 1024, done.stdout)
 
 
-def _warehouse_rows(conn: psycopg.Connection) -> int:
+def warehouse_rows(conn: psycopg.Connection) -> int:
     return conn.execute("""SELECT sum(c.reltuples)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                            WHERE c.relkind = 'r' AND n.nspname IN ('raw', 'extracted', 'core')""").fetchone()[0]
 
@@ -96,14 +97,14 @@ def _check_seconds(measured: Measured) -> float:
 def _gap_figures() -> dict[str, object]:
     ensure_demo_data()
     with psycopg.connect(bench_database_uri(), autocommit=True) as conn:
-        rows = _warehouse_rows(conn)
+        rows = warehouse_rows(conn)
         _ledgers_forget(conn)
-        first = _timed(*_CHECK)
-        idle = _timed(*_CHECK)
+        first = timed_command(*_CHECK)
+        idle = timed_command(*_CHECK)
         added, marks = _rows_add(conn)
         try:
-            hourly = _timed(*_CHECK)
-            full = _timed(*_CHECK, "--full")
+            hourly = timed_command(*_CHECK)
+            full = timed_command(*_CHECK, "--full")
         finally:
             _rows_remove(conn, marks)
             _ledgers_forget(conn)
@@ -162,22 +163,31 @@ def _dashboard_figures() -> dict[str, object]:
         runs = conn.execute("SELECT count(*) FROM reference.enrichment_runs").fetchone()[0]
         if not runs:
             raise RuntimeError("no runs at this scale: run `manage.py backfill_runs` on its demo first")
-        rows = _warehouse_rows(conn)
+        rows = warehouse_rows(conn)
         overhead = _trigger_overhead(conn)
         refreshes, recounts = [], []
         try:
             for _ in range(3):
                 for params in _workload_statements():
                     conn.execute(_WORKLOAD_UPSERT, params)
-                refreshes.append(_timed("refresh_dashboard"))
+                refreshes.append(timed_command("refresh_dashboard"))
                 conn.execute("DELETE FROM reference.enrichment_runs WHERE source = %s", [WORKLOAD_SOURCE])
-                recounts.append(_timed("refresh_dashboard", "--recount-runs"))
+                recounts.append(timed_command("refresh_dashboard", "--recount-runs"))
         finally:
             conn.execute("DELETE FROM reference.enrichment_runs WHERE source = %s", [WORKLOAD_SOURCE])
-            _timed("refresh_dashboard", "--recount-runs")
+            timed_command("refresh_dashboard", "--recount-runs")
     fastest = min(refreshes, key=lambda measured: measured.seconds)
     return {"runs": runs, "rows": rows, "refresh": fastest, "recount": min(recounts, key=lambda m: m.seconds),
             **overhead}
+
+
+def at_both_scales(measure: Callable[[], dict]) -> tuple[dict, dict]:
+    """The figures `measure` returns on the scale-1 demo and on the scale-10 demo."""
+    figures = []
+    for scale in SCALES:
+        with at_scale(scale):
+            figures.append(measure())
+    return figures[0], figures[-1]
 
 
 def _computed(measured: Measured) -> float:
@@ -186,11 +196,7 @@ def _computed(measured: Measured) -> float:
 
 def run_dashboard() -> str:
     """`make bench BENCH=growth_dashboard`: the dashboard's refresh at both scales."""
-    figures = {}
-    for scale in SCALES:
-        with at_scale(scale):
-            figures[scale] = _dashboard_figures()
-    small, large = figures[SCALES[0]], figures[SCALES[-1]]
+    small, large = at_both_scales(_dashboard_figures)
 
     def row(label: str, a: float, b: float, unit: str = "s") -> str:
         return f"| {label}, {unit} | {a:.2f} | {b:.2f} | {b / a:.1f}× |"
@@ -223,11 +229,7 @@ def run_dashboard() -> str:
 
 
 def run() -> str:
-    figures = {}
-    for scale in SCALES:
-        with at_scale(scale):
-            figures[scale] = _gap_figures()
-    small, large = figures[SCALES[0]], figures[SCALES[-1]]
+    small, large = at_both_scales(_gap_figures)
     data_growth = large["rows"] / small["rows"]
 
     def row(label: str, name: str) -> str:

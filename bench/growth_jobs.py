@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import psycopg
 
 from bench import coalesce, jobs
-from bench.environment import at_scale, bench_database_uri, ensure_demo_data
-from bench.growth import SCALES, Measured, _timed, _warehouse_rows
+from bench.environment import bench_database_uri, ensure_demo_data
+from bench.growth import SCALES, Measured, at_both_scales, timed_command, warehouse_rows
 
 DELETE = "delete_companies_missing_location"
 FUNDING = "funding_backfill"
@@ -45,7 +45,7 @@ class Arms:
 
 
 def _run_job(kind: str, *args: str, sleep_ms: int = 0) -> JobRun:
-    whole = _timed("run_job", kind, "--sleep-ms", str(sleep_ms), *args)
+    whole = timed_command("run_job", kind, "--sleep-ms", str(sleep_ms), *args)
     match = re.search(r"job #(\d+) completed: ([\d,]+) rows in (\d+) batches, longest batch (\d+) ms", whole.output)
     if match is None:
         raise RuntimeError(f"run_job {kind} did not complete: {whole.output[-500:]}")
@@ -75,7 +75,7 @@ def _job_figures() -> dict[str, object]:
     since = time.time()
     figures: dict[str, object] = {}
     with jobs._conn() as conn:
-        figures["rows"] = _warehouse_rows(conn)
+        figures["rows"] = warehouse_rows(conn)
         jobs._save_state(conn)
         conn.execute("DROP TABLE IF EXISTS public.bench_saved_links")
         conn.execute("CREATE TABLE public.bench_saved_links AS SELECT id, company_id FROM core.person_work_history"
@@ -122,11 +122,8 @@ def _coalesce_arms(conn: psycopg.Connection) -> Arms:
 
 
 def run() -> str:
-    figures = {}
-    for scale in SCALES:
-        with at_scale(scale):
-            figures[scale] = _job_figures()
-    small, large = figures[SCALES[0]], figures[SCALES[-1]]
+    small, large = at_both_scales(_job_figures)
+    figures = dict(zip(SCALES, (small, large), strict=True))
     lines = [
         "- command: `make bench BENCH=growth_jobs`: on the scale-1 demo "
         f"({small['rows']:,} warehouse rows) and the scale-10 demo ({large['rows']:,} rows), each job against one "
