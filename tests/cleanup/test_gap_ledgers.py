@@ -97,6 +97,38 @@ def test_rows_that_never_reached_core_count_even_when_their_entity_did(registry)
     assert after.rows_waiting == before.rows_waiting + 3 == gap_oracle("person_experience").rows_waiting
 
 
+def _ledger_keys_read(plan: dict) -> int:
+    """Rows every scan of the ledger keys in the plan produced, over all its loops."""
+    own = plan["Actual Rows"] * plan["Actual Loops"] if plan.get("Relation Name") == "cleanup_gap_ledger_keys" else 0
+    return own + sum(_ledger_keys_read(child) for child in plan.get("Plans", []))
+
+
+def test_the_tallies_read_the_other_ledger_only_for_the_window_s_own_keys(registry):
+    """A window's tally statements run as EXPLAIN ANALYZE, which still performs them: each may
+    read the ledgers for the window's keys, never a whole ledger (thousands of keys here)."""
+    gaps_check(workflow_names=CHECKED)
+    _new_rows()
+    reads: list[tuple[int, int]] = []
+
+    def explained(execute, statement, params, many, context):
+        if not isinstance(statement, str) or not statement.lstrip().startswith("UPDATE cleanup_gap_tallies"):
+            return execute(statement, params, many, context)
+        result = execute("EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params, many, context)
+        raw_cursor = context["cursor"].cursor
+        ((plan,),) = raw_cursor.fetchone()
+        raw_cursor.execute("SELECT count(*) FROM gap_window")
+        reads.append((_ledger_keys_read(plan["Plan"]), raw_cursor.fetchone()[0]))
+        return result
+
+    with connection.execute_wrapper(explained):
+        gaps = {g.workflow: g for g in gaps_check(workflow_names=CHECKED)}
+    assert len(reads) >= 4 and any(read for read, _ in reads)
+    assert all(read <= window_keys for read, window_keys in reads), reads
+    assert min(GapLedger.objects.filter(role=GapLedger.Role.CORE).values_list("keys", flat=True)) > 100
+    for name in CHECKED:
+        assert measured(gaps[name]) == gap_oracle(name), name
+
+
 def test_the_full_recount_corrects_what_the_marks_cannot_see_and_reports_the_drift(registry):
     gaps_check(workflow_names=["person_profile"])
     with connection.cursor() as cursor:  # re-keyed below the mark: invisible to the hourly check
