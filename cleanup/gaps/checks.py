@@ -10,6 +10,7 @@ the weekly full recount (`full=True`) counts from scratch and reports the drift 
 Workflows that do not coalesce report all their extracted entities as the gap: the data that
 never reaches core ("Gap identified!" in the seed). Each check is stored as a snapshot."""
 
+import logging
 import time
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from cleanup.gaps.models import GapLedger, GapSnapshot, GapTally
 from kernel import entity_key_or_none
 from registry.catalog import Catalog, catalog_load
 from registry.models import Workflow
+
+logger = logging.getLogger("enrichhub.gaps")
 
 
 @dataclass
@@ -95,6 +98,7 @@ def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True, f
     began = time.monotonic()
     deadline = began + budget_s if budget_s is not None else None
     catalog = catalog_load()
+    _ledgers_recover_lost_keys()
     workflows = _checked_workflows()
     if workflow_names:
         workflows = workflows.filter(workflow_name__in=workflow_names)
@@ -277,6 +281,15 @@ def _ledgers_reset(ledgers: Iterable[GapLedger | _Counted], *, vacuum: bool = Tr
             ledger.counted_through_id = 0
     if vacuum and not everything and not connection.in_atomic_block:  # VACUUM cannot run inside a transaction
         sql.ledger_keys_vacuum()
+
+
+def _ledgers_recover_lost_keys() -> None:
+    """Ledgers whose keys the server lost in a crash (the keys table is unlogged) start over."""
+    with transaction.atomic():
+        sql.window_lock()
+        if sql.ledger_keys_lost():
+            logger.warning("the gap ledgers' keys were lost in a server crash: counting them again from scratch")
+            _ledgers_reset(list(GapLedger.objects.all()))
 
 
 def _tallies_recount(workflow_names: list[str]) -> None:

@@ -182,6 +182,15 @@ def ledger_add_window(*, ledger_id: int, key_rows: bool) -> tuple[int, int]:
         return cursor.fetchone()
 
 
+def ledger_keys_lost() -> bool:
+    """Whether the server emptied the ledger keys (an unlogged table) in a crash recovery while
+    the ledgers, which are logged, still claim keys."""
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT EXISTS (SELECT FROM cleanup_gap_ledgers WHERE keys + invalid_keys > 0)
+                                 AND NOT EXISTS (SELECT FROM cleanup_gap_ledger_keys)""")
+        return cursor.fetchone()[0]
+
+
 def ledger_keys_analyse() -> None:
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE cleanup_gap_ledger_keys")

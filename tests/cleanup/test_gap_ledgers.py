@@ -170,6 +170,22 @@ def test_a_check_that_dies_between_windows_resumes_without_counting_twice(regist
         assert measured(gaps[name]) == gap_oracle(name), name
 
 
+def test_keys_lost_in_a_server_crash_are_counted_again(registry, caplog):
+    """Crash recovery empties an unlogged table; TRUNCATE leaves it in the same state."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relpersistence FROM pg_class WHERE relname = 'cleanup_gap_ledger_keys'")
+        assert cursor.fetchone()[0] == "u"
+    gaps_check(workflow_names=CHECKED)
+    recounts = dict(GapLedger.objects.values_list("pk", "recounted_at"))
+    _execute("TRUNCATE cleanup_gap_ledger_keys")
+    _new_rows()
+    gaps = {g.workflow: g for g in gaps_check(workflow_names=CHECKED)}
+    for name in CHECKED:
+        assert measured(gaps[name]) == gap_oracle(name), name
+    assert all(ledger.recounted_at != recounts[ledger.pk] for ledger in GapLedger.objects.all())
+    assert "lost in a server crash" in caplog.text
+
+
 def test_the_view_the_seed_sketched_shows_the_latest_check(registry):
     gaps_check(workflow_names=["person_profile", "company_discovery"])
     _new_rows()
