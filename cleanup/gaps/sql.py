@@ -19,11 +19,13 @@ INVALID_KEY_CHARS = 1000
 # interleave inside one another, so a tally never counts a key against a half-written ledger.
 GAP_LOCK = 0x6761705F6C6B  # "gap_lk"
 
+# gap_window_raw is made by each window's CREATE TABLE AS: that statement, unlike INSERT, may
+# hand the key function to parallel workers, and the function is most of a window's cost.
 _TEMP_TABLES = """
-CREATE TEMP TABLE IF NOT EXISTS gap_window_raw (raw text, key text, rows bigint, valid boolean NOT NULL DEFAULT true);
+DROP TABLE IF EXISTS gap_window_raw;
 CREATE TEMP TABLE IF NOT EXISTS gap_window (key text NOT NULL, rows bigint NOT NULL, valid boolean NOT NULL);
 CREATE TEMP TABLE IF NOT EXISTS gap_window_new (key text PRIMARY KEY);
-TRUNCATE gap_window_raw, gap_window, gap_window_new"""
+TRUNCATE gap_window, gap_window_new"""
 
 
 def _table(name: str) -> sql.Identifier:
@@ -80,10 +82,12 @@ def window_stage(*, table: str, column: str, entity_type: str, filled: str, afte
     condition: sql.Composable = sql.SQL("")
     if filled:
         condition = sql.SQL(" AND nullif(btrim({}::text), '') IS NOT NULL").format(sql.Identifier(filled))
+    # Grouped by the key as well as the raw value, so that workers compute the key below the
+    # gather, row by row, instead of the leader alone computing it once per raw value.
     query = sql.SQL(
-        """INSERT INTO gap_window_raw (raw, key, rows)
-           SELECT {col}, {fn}({col}), count(*) FROM {tbl}
-           WHERE {window} AND {col} IS NOT NULL{condition} GROUP BY {col}""").format(
+        """CREATE TEMP TABLE gap_window_raw AS
+           SELECT {col}::text AS raw, {fn}({col}) AS key, count(*) AS rows, true AS valid FROM {tbl}
+           WHERE {window} AND {col} IS NOT NULL{condition} GROUP BY 1, 2""").format(
         col=sql.Identifier(column), fn=_key_function(entity_type), tbl=_table(table), condition=condition,
         window=_id_range(after_id, upto_id))
     with connection.cursor() as cursor:
