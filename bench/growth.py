@@ -241,8 +241,9 @@ def run() -> str:
     return "\n".join([
         f"- command: `make bench BENCH=growth`: each figure is one whole `manage.py check_gaps --no-store` process "
         f"under GNU time, on the scale-1 demo ({small['rows']:,} warehouse rows) and the scale-10 demo "
-        f"({large['rows']:,} rows, {data_growth:.1f}× the data); the scale-10 demo took 1,138 s to seed "
-        "(`seed_demo --scale 10`, 46,168,636 rows in 117 tables) and holds 13 GB on disk",
+        f"({large['rows']:,} rows, {data_growth:.1f}× the data); the scale-10 demo takes 11 to 19 minutes to seed "
+        "(`seed_demo --scale 10`, 46,168,636 rows in 117 tables: 1,138 s on 2026-12-01, 666 s on 2026-12-02) and "
+        "holds 13 GB on disk; warehouse rows are the planner's estimates (pg_class.reltuples)",
         f"- hourly check with 1% new rows: {small['added']:,} and {large['added']:,} rows added to "
         f"{', '.join(GROWING)} (one in ten under a new key), counted past the marks",
         "",

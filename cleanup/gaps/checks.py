@@ -45,10 +45,12 @@ class Gap:
     error: str | None = None
 
 
-# A ledger that grew by more keys than this, and by a tenth of what it held, gets fresh planner
-# statistics before its tallies are counted: planned on the statistics of an empty table, one
-# anti-join took 15 minutes, not 60 ms. Small growth leaves the plans as they are: analysing
-# the ledger table at 23 M keys costs about a second.
+# When a ledger grew by more keys than this, and by a tenth of what it held, the ledger keys get
+# fresh planner statistics once the check has counted, before any anti-join over whole ledgers
+# (tally recounts, the missing keys): planned on the statistics of an empty table, one took 15
+# minutes, not 60 ms. Once per check, not once per ledger: the window statements probe by key,
+# whatever the statistics, and analysing after each of 60 ledgers cost 13 s of a first check
+# at ten times the seed.
 REPLAN_AFTER_KEYS = 10_000
 REPLAN_AFTER_SHARE = 0.1
 
@@ -185,14 +187,17 @@ def _ledgers_advance(sources: Collection[_Sources], catalog: Catalog,
     """Count every ledger the sources need up to its table's current highest id, or as far as
     the deadline allows."""
     ledgers: dict[int, _Counted] = {}
+    replan = False
     for source in sources:
         for ledger in source.ledgers:
             if ledger.pk not in ledgers:
+                keys_before = ledger.keys + ledger.invalid_keys
                 has_id = catalog.has_column(ledger.source_table, "id")
-                ledgers[ledger.pk] = _ledger_advance(ledger, has_id=has_id, deadline=deadline)
+                ledgers[ledger.pk] = counted = _ledger_advance(ledger, has_id=has_id, deadline=deadline)
+                replan |= _replan_needed(keys_before, counted.ledger.keys + counted.ledger.invalid_keys)
     complete = [source.workflow.workflow_name for source in sources
                 if all(ledgers[ledger.pk].complete for ledger in source.ledgers)]
-    _tallies_recount(complete)
+    _tallies_recount(complete, replan=replan)
     return ledgers
 
 
@@ -201,7 +206,6 @@ def _ledger_advance(ledger: GapLedger, *, has_id: bool, deadline: float | None) 
         return _Counted(_ledger_count_whole(ledger), 0)
     ledger.refresh_from_db()  # a reset or another check may have moved its mark since it was read
     upto = sql.highest_id(table=ledger.source_table)
-    keys_before = ledger.keys + ledger.invalid_keys
     while ledger.counted_through_id < upto and (deadline is None or time.monotonic() < deadline):
         # A large backlog (first check, full recount) repeats its keys across windows: large
         # windows read each spelling once and insert each key once instead of updating it.
@@ -209,8 +213,6 @@ def _ledger_advance(ledger: GapLedger, *, has_id: bool, deadline: float | None) 
         rows = settings.GAP_RECOUNT_WINDOW_ROWS if backlog else settings.GAP_WINDOW_ROWS
         end = sql.window_end(table=ledger.source_table, after_id=ledger.counted_through_id, upto_id=upto, rows=rows)
         ledger = _window_count(ledger.pk, after_id=ledger.counted_through_id, upto_id=end)
-    if _replan_needed(keys_before, ledger.keys + ledger.invalid_keys):
-        sql.ledger_keys_analyse()
     return _Counted(ledger, upto)
 
 
@@ -223,8 +225,6 @@ def _ledger_count_whole(ledger: GapLedger) -> GapLedger:
     _ledgers_reset([ledger], vacuum=False)
     ledger = _window_count(ledger.pk, after_id=None, upto_id=None)
     GapLedger.objects.filter(pk=ledger.pk).update(changes_counted=-1 if changes is None else changes)
-    if ledger.keys + ledger.invalid_keys > REPLAN_AFTER_KEYS:
-        sql.ledger_keys_analyse()
     return ledger
 
 
@@ -292,9 +292,9 @@ def _ledgers_recover_lost_keys() -> None:
             _ledgers_reset(list(GapLedger.objects.all()))
 
 
-def _tallies_recount(workflow_names: list[str]) -> None:
+def _tallies_recount(workflow_names: list[str], *, replan: bool) -> None:
     stale = list(GapTally.objects.filter(workflow_id__in=workflow_names, stale=True))
-    if stale:  # the ledgers just changed wholesale: plan the anti-joins on what they hold now
+    if stale or replan:  # the ledgers changed wholesale: plan the anti-joins on what they hold now
         sql.ledger_keys_analyse()
     for tally in stale:
         with transaction.atomic():

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from psycopg import sql as pg
 
-from cleanup.gaps import checks
+from cleanup.gaps import checks, sql
 from cleanup.gaps.checks import gap_missing_keys, gaps_check
 from cleanup.gaps.models import GapLedger, GapSnapshot
 from registry.demo import demo_registry_complete
@@ -168,6 +168,17 @@ def test_a_check_that_dies_between_windows_resumes_without_counting_twice(regist
     gaps = {g.workflow: g for g in gaps_check(workflow_names=CHECKED)}
     for name in CHECKED:
         assert measured(gaps[name]) == gap_oracle(name), name
+
+
+def test_the_ledger_keys_are_analysed_once_after_a_first_count_and_not_for_a_few_new_rows(registry, monkeypatch):
+    monkeypatch.setattr(checks, "REPLAN_AFTER_KEYS", 10)  # every ledger of the demo grows past it at first
+    analysed: list[str] = []
+    monkeypatch.setattr(sql, "ledger_keys_analyse", lambda: analysed.append("analyse"))
+    gaps_check(workflow_names=CHECKED)
+    assert analysed == ["analyse"]
+    _new_rows()
+    gaps_check(workflow_names=CHECKED)
+    assert analysed == ["analyse"]
 
 
 def test_keys_lost_in_a_server_crash_are_counted_again(registry, caplog):
