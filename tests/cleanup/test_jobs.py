@@ -78,6 +78,60 @@ def test_the_funding_backfill_adds_the_latest_range_of_each_missing_domain(demo)
                   "funding_min_usd IS NULL AND raw_funding_range NOT LIKE '%%+'") == 0
 
 
+def _funding_job_interrupted(monkeypatch, *, fail_when) -> BatchJob:
+    """A funding backfill over partitions of about 40 staged rows whose run fails after the
+    first batch `fail_when(checkpoint)` is true for, that batch rolled back."""
+    from cleanup.jobs.kinds import KINDS, funding
+
+    monkeypatch.setattr(funding, "STAGED_ROWS_PER_PARTITION", 40)
+    kind = KINDS["funding_backfill"]
+    real_batch = kind.run_batch
+
+    def flaky(job, *, limit):
+        batch = real_batch(job, limit=limit)
+        if fail_when(batch.checkpoint):
+            raise RuntimeError("worker lost mid-batch")
+        return batch
+
+    monkeypatch.setattr(kind, "run_batch", flaky)
+    job = job_create(kind="funding_backfill", batch_size=300, sleep_ms=0)
+    assert job_run(job_id=job.pk) == "failed"
+    monkeypatch.setattr(kind, "run_batch", real_batch)
+    job.refresh_from_db()
+    return job
+
+
+def test_the_funding_backfill_inserts_partition_by_partition_and_resumes_after_a_lost_batch(demo, monkeypatch):
+    from cleanup.jobs.services import job_resume
+
+    expected = _funding_oracle()
+    before = set(column("SELECT domain FROM core.company_funding"))
+    job = _funding_job_interrupted(monkeypatch, fail_when=lambda checkpoint: checkpoint.get("partition") == 4)
+    assert job.checkpoint == {"phase": "insert", "partition": 3}
+    partitions = scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = %s::regclass",
+                        [f"public.funding_backfill_job{job.pk}"])
+    assert partitions > 10
+    job_resume(job=job)
+    assert job_run(job_id=job.pk) == "completed"
+    job.refresh_from_db()
+    assert {d: r for d, r in _funding().items() if d not in before} == expected and job.rows_done == len(expected)
+    assert job.checkpoint["partition"] == partitions
+
+
+def test_a_funding_backfill_whose_staging_table_was_dropped_stages_again(demo, monkeypatch):
+    from cleanup.jobs.services import job_resume
+
+    expected = _funding_oracle()
+    before = set(column("SELECT domain FROM core.company_funding"))
+    job = _funding_job_interrupted(monkeypatch, fail_when=lambda checkpoint: checkpoint.get("partition") == 2)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier("public", f"funding_backfill_job{job.pk}")))
+    job_resume(job=job)
+    assert job_run(job_id=job.pk) == "completed"
+    job.refresh_from_db()
+    assert {d: r for d, r in _funding().items() if d not in before} == expected and job.rows_done == len(expected)
+
+
 def test_the_funding_backfill_stages_spellings_sql_cannot_normalise_through_python(demo):
     # Hosts beyond ASCII and IDNA are left to Python by the SQL key function; an invalid host
     # is skipped; dirty ASCII spellings are normalised in SQL. All must match the oracle.

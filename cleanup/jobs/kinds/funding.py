@@ -1,17 +1,26 @@
 """Backfill core.company_funding from extracted.company_discovery (seed: ~96,000 domains).
 
-Phase "stage" reads extracted.company_discovery in id order and keeps, per normalised
-domain, the latest funding range in the seed's intermediate table; phase "insert" copies
-it into core in domain order, skipping domains core already has; the intermediate table
-is dropped when the job completes. Both phases are keyset-walked and idempotent. With
+Phase "stage" reads extracted.company_discovery in id windows and appends each row with a
+range, under its normalised domain, to the seed's intermediate table, partitioned by domain
+range; phase "insert" takes one partition a batch, in domain order, and adds the latest range
+of each domain core lacks. The intermediate table is dropped when the job completes. A batch's
+checkpoint commits with its rows, so a resumed job neither repeats nor skips a window. With
 `keys`, only those domains are staged: the repair of a gap's missing keys.
 """
+
+import math
 
 from cleanup.jobs.funding_ranges import funding_bounds
 from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_clean
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import funding as sql
 from kernel import COMPANY, InvalidEntityKey, normalise_domain
+
+# An insert batch is one partition: about 20,000 staged rows take some 100 ms at ten times the
+# seed. Past MAX_PARTITIONS * that many rows, partitions grow instead of multiplying.
+STAGED_ROWS_PER_PARTITION = 20_000
+MAX_PARTITIONS = 1_000
+SAMPLED_KEYS_PER_PARTITION = 200
 
 
 class FundingBackfill(KindBase):
@@ -21,9 +30,6 @@ class FundingBackfill(KindBase):
     # A staging window locks nothing anyone else writes, and an insert batch only adds rows
     # core does not have: batches of ~150 ms halve the per-batch overhead that 50 ms cost.
     target_batch_ms = 150
-    # An insert batch costs about twice a staging window of as many rows, and the first insert
-    # batch inherits the last window's size: the cap keeps it near the target.
-    max_batch_rows = 5_000
 
     def clean_params(self, params: dict) -> dict:
         unknown = set(params) - {"keys"}
@@ -33,7 +39,16 @@ class FundingBackfill(KindBase):
         return {"keys": keys_clean(params["keys"], entity_type=COMPANY)} if "keys" in params else {}
 
     def prepare(self, job: BatchJob) -> None:
-        sql.staging_create(job_id=job.pk)
+        partitioned = sql.staging_partitioned(job_id=job.pk)
+        if partitioned:
+            return  # a resumed job: its partitions were sampled once and hold what it staged
+        if partitioned is not None:
+            sql.staging_drop(job_id=job.pk)  # staged by an older release, in one table with a key
+        if job.checkpoint:
+            # What it staged is gone (dropped above, or by hand): stage again from the start.
+            job.checkpoint = {}
+            job.save(update_fields=["checkpoint"])
+        sql.staging_create(job_id=job.pk, boundaries=_partition_boundaries(_wanted(job)))
 
     def estimate(self, job: BatchJob) -> int | None:
         """The job's own dry run counted it: counting the staged domains core lacks again, at
@@ -63,11 +78,11 @@ class FundingBackfill(KindBase):
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
         if job.checkpoint.get("phase", "stage") == "stage":
             return self._stage(job, limit)
-        added, last = sql.insert_batch(job_id=job.pk, after_domain=job.checkpoint.get("after_domain", ""),
-                                       limit=limit)
-        if last is None:
+        number = job.checkpoint["partition"]
+        added = sql.insert_partition(job_id=job.pk, number=number)
+        if added is None:
             return Batch(rows=0, checkpoint=job.checkpoint, done=True)
-        return Batch(rows=added, checkpoint={"phase": "insert", "after_domain": last})
+        return Batch(rows=added, checkpoint={"phase": "insert", "partition": number + 1})
 
     def _stage(self, job: BatchJob, limit: int) -> Batch:
         """One window of `limit` rows with a range: domains in normal form are staged by one
@@ -75,27 +90,39 @@ class FundingBackfill(KindBase):
         after = job.checkpoint.get("after_id", 0)
         upto = sql.window_end(after_id=after, limit=limit)
         if upto is None:
-            return Batch(rows=0, checkpoint={"phase": "insert", "after_domain": ""})
+            return Batch(rows=0, checkpoint={"phase": "insert", "partition": 0})
         wanted = _wanted(job)
         bounds = {text: funding_bounds(text) for text in sql.window_ranges(after_id=after, upto_id=upto)}
         other_spellings = sql.stage_window(job_id=job.pk, after_id=after, upto_id=upto, bounds=bounds,
                                            wanted=sorted(wanted) if wanted is not None else None)
-        staged: dict[str, tuple] = {}
+        staged = []
         for row_id, domain, funding_range, created_at in other_spellings:
             try:
                 key = normalise_domain(domain)
             except InvalidEntityKey:
                 continue
-            if wanted is not None and key not in wanted:
-                continue
-            if key not in staged or (created_at, row_id) > (staged[key][4], staged[key][5]):
-                staged[key] = (key, funding_range, *bounds[funding_range], created_at, row_id)
-        sql.staging_add(job_id=job.pk, rows=list(staged.values()))
+            if wanted is None or key in wanted:
+                staged.append((key, funding_range, *bounds[funding_range], created_at, row_id))
+        if staged:
+            sql.staging_add(job_id=job.pk, rows=staged)
         # Staging writes nothing to core: progress counts core rows only.
         return Batch(rows=0, checkpoint={"phase": "stage", "after_id": upto})
 
     def finish(self, job: BatchJob) -> None:
         sql.staging_drop(job_id=job.pk)
+
+
+def _partition_boundaries(wanted: set[str] | None) -> list[str]:
+    """Domains that split the staged rows into partitions of about STAGED_ROWS_PER_PARTITION,
+    from a sample of the source's keys (the source's row count is an upper bound of the rows
+    staged, so partitions come out no larger)."""
+    rows = len(wanted) if wanted is not None else sql.source_rows_estimate()
+    parts = max(1, min(MAX_PARTITIONS, math.ceil(rows / STAGED_ROWS_PER_PARTITION)))
+    if parts == 1:
+        return []
+    percent = min(100.0, 100.0 * SAMPLED_KEYS_PER_PARTITION * parts / rows)
+    boundaries = sql.key_sample(percent=percent, parts=parts, wanted=sorted(wanted) if wanted is not None else None)
+    return list(dict.fromkeys(boundaries))  # a partition needs two different bounds; SQL's order kept
 
 
 def _wanted(job: BatchJob) -> set[str] | None:
