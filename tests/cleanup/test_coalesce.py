@@ -195,3 +195,28 @@ def test_a_reconciliation_in_two_parts_side_by_side_writes_each_row_once(demo):
     assert first.checkpoint["inserted"] > 0 and second.checkpoint["inserted"] > 0
     new = {row_id: row for row_id, row in _coalesced().items() if row_id not in synced}
     assert new == {row_id: row for row_id, row in _oracle().items() if row_id not in synced}
+
+
+def test_a_coalescing_job_takes_its_estimate_from_its_own_dry_run_unless_it_starts_elsewhere(demo, monkeypatch):
+    from cleanup.coalescing.sql import experience
+
+    counted = {"calls": 0}
+    real_count = experience.pending_count
+
+    def pending_count(**kwargs):
+        counted["calls"] += 1
+        return real_count(**kwargs)
+
+    monkeypatch.setattr(experience, "pending_count", pending_count)
+    job = job_create(kind="coalesce_person_experience", params={"mode": "reconcile"}, sleep_ms=0)
+    assert counted["calls"] == 1  # the dry run
+    assert job_run(job_id=job.pk) == "completed"
+    job.refresh_from_db()
+    assert counted["calls"] == 1 and job.estimated_total == scalar("SELECT count(*) FROM extracted.person_experience")
+    resumed = job_create(kind="coalesce_person_experience", params={"mode": "sweep"}, sleep_ms=0)
+    resumed.checkpoint = {"after_id": 5, "until": 10, "inserted": 0, "updated": 0, "by_rule": 0, "invalid": 0}
+    resumed.save(update_fields=["checkpoint"])
+    assert job_run(job_id=resumed.pk) == "completed"
+    resumed.refresh_from_db()
+    assert counted["calls"] == 3 and resumed.estimated_total == scalar(
+        "SELECT count(*) FROM extracted.person_experience WHERE id > 5")

@@ -20,7 +20,7 @@ UPDATE core.people AS people
 SET matched_job_function = CASE WHEN {function_missing} THEN u.job_function ELSE people.matched_job_function END,
     matched_seniority = CASE WHEN {seniority_missing} THEN u.seniority ELSE people.matched_seniority END,
     updated_at = now()
-FROM unnest(%(ids)s::bigint[], %(functions)s::text[], %(seniorities)s::text[]) AS u(id, job_function, seniority)
+FROM unnest(%(ids)b::bigint[], %(functions)b::text[], %(seniorities)b::text[]) AS u(id, job_function, seniority)
 WHERE people.id = u.id
   AND (({function_missing} AND u.job_function IS NOT NULL) OR ({seniority_missing} AND u.seniority IS NOT NULL))
 RETURNING people.id""").format(function_missing=_FUNCTION_MISSING, seniority_missing=_SENIORITY_MISSING)
