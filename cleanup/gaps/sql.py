@@ -126,8 +126,11 @@ def window_fold() -> tuple[int, int]:
 
 
 def window_linked_rows(*, table: str, link_column: str, after_id: int | None, upto_id: int | None) -> int:
-    query = sql.SQL("SELECT count(*) FROM {} WHERE {} AND {} IS NOT NULL").format(
-        _table(table), _id_range(after_id, upto_id), sql.Identifier(link_column))
+    # count(link), not a WHERE on it: given "link IS NOT NULL", the planner ANDed the window with
+    # a scan of the link column's whole index (2.4 million entries at ten times the seed, 280 ms)
+    # where the window's own rows, just read by the stage, answer it.
+    query = sql.SQL("SELECT count({}) FROM {} WHERE {}").format(
+        sql.Identifier(link_column), _table(table), _id_range(after_id, upto_id))
     with connection.cursor() as cursor:
         cursor.execute(query)
         return cursor.fetchone()[0]
