@@ -17,9 +17,11 @@ from cleanup.jobs.sql import funding as sql
 from kernel import COMPANY, InvalidEntityKey, normalise_domain
 
 # An insert batch is one partition: about 20,000 staged rows take some 100 ms at ten times the
-# seed. Past MAX_PARTITIONS * that many rows, partitions grow instead of multiplying.
+# seed. Past MAX_PARTITIONS * that many rows, partitions grow instead of multiplying: creating
+# and dropping them takes a lock on each in one transaction, and the server's lock table holds
+# max_locks_per_transaction (64 by default) times max_connections.
 STAGED_ROWS_PER_PARTITION = 20_000
-MAX_PARTITIONS = 1_000
+MAX_PARTITIONS = 500
 SAMPLED_KEYS_PER_PARTITION = 200
 
 
