@@ -132,6 +132,16 @@ def test_a_funding_backfill_whose_staging_table_was_dropped_stages_again(demo, m
     assert {d: r for d, r in _funding().items() if d not in before} == expected and job.rows_done == len(expected)
 
 
+@pytest.mark.table_owner
+def test_the_funding_partitions_are_sized_by_a_count_when_the_source_was_never_analysed(demo):
+    from cleanup.jobs.sql import funding as funding_sql
+
+    rows = scalar("SELECT count(*) FROM extracted.company_discovery")
+    with connection.cursor() as cursor:  # as a table looks before its first ANALYZE
+        cursor.execute("UPDATE pg_class SET reltuples = -1 WHERE oid = 'extracted.company_discovery'::regclass")
+    assert rows > 0 and funding_sql.source_rows_estimate() == rows
+
+
 def test_the_funding_backfill_stages_spellings_sql_cannot_normalise_through_python(demo):
     # Hosts beyond ASCII and IDNA are left to Python by the SQL key function; an invalid host
     # is skipped; dirty ASCII spellings are normalised in SQL. All must match the oracle.

@@ -119,9 +119,13 @@ def key_sample(*, percent: float, parts: int, wanted: list[str] | None) -> list[
 
 
 def source_rows_estimate() -> int:
-    """The planner's count of the source's rows: it sizes the key sample."""
+    """The planner's count of the source's rows (an exact count for a table never analysed, whose
+    estimate is -1): it sizes the partitions and the key sample."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass", [SOURCE])
+        cursor.execute(sql.SQL("""SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint
+                                              ELSE (SELECT count(*) FROM {source}) END
+                                  FROM pg_class c WHERE c.oid = %s::regclass""").format(
+            source=sql.Identifier(*SOURCE.split("."))), [SOURCE])
         return cursor.fetchone()[0]
 
 
