@@ -59,7 +59,7 @@ class FundingBackfill(KindBase):
 
     def dry_run(self, job: BatchJob) -> DryRun:
         wanted = _wanted(job)
-        counted = sql.domains_with_range(wanted=sorted(wanted) if wanted is not None else None)
+        counted = sql.domains_with_range(wanted=_listed(wanted))
         from_python, invalid = set(), 0
         for spelling in counted.undecided:
             try:
@@ -96,7 +96,7 @@ class FundingBackfill(KindBase):
         wanted = _wanted(job)
         bounds = {text: funding_bounds(text) for text in sql.window_ranges(after_id=after, upto_id=upto)}
         other_spellings = sql.stage_window(job_id=job.pk, after_id=after, upto_id=upto, bounds=bounds,
-                                           wanted=sorted(wanted) if wanted is not None else None)
+                                           wanted=_listed(wanted))
         staged = []
         for row_id, domain, funding_range, created_at in other_spellings:
             try:
@@ -123,8 +123,13 @@ def _partition_boundaries(wanted: set[str] | None) -> list[str]:
     if parts == 1:
         return []
     percent = min(100.0, 100.0 * SAMPLED_KEYS_PER_PARTITION * parts / rows)
-    boundaries = sql.key_sample(percent=percent, parts=parts, wanted=sorted(wanted) if wanted is not None else None)
+    boundaries = sql.key_sample(percent=percent, parts=parts, wanted=_listed(wanted))
     return list(dict.fromkeys(boundaries))  # a partition needs two different bounds; SQL's order kept
+
+
+def _listed(wanted: set[str] | None) -> list[str] | None:
+    """The wanted domains as the statements take them: a sorted array, or NULL for all."""
+    return sorted(wanted) if wanted is not None else None
 
 
 def _wanted(job: BatchJob) -> set[str] | None:

@@ -94,9 +94,13 @@ _INSERT_PARTITION = sql.SQL(
        SELECT count(*) FROM added""")
 
 
+def _staging_name(job_id: int) -> str:
+    return f"funding_backfill_job{int(job_id)}"
+
+
 def staging_table(job_id: int) -> sql.Identifier:
     """The seed's public.funding_backfill, one per job so two jobs never share one."""
-    return sql.Identifier("public", f"funding_backfill_job{int(job_id)}")
+    return sql.Identifier("public", _staging_name(job_id))
 
 
 def staging_partitioned(*, job_id: int) -> bool | None:
@@ -142,7 +146,7 @@ def staging_create(*, job_id: int, boundaries: list[str]) -> None:
 
 
 def staging_partition(job_id: int, number: int) -> sql.Identifier:
-    return sql.Identifier("public", f"funding_backfill_job{int(job_id)}_part{int(number)}")
+    return sql.Identifier("public", f"{_staging_name(job_id)}_part{int(number)}")
 
 
 def staging_drop(*, job_id: int) -> None:
@@ -178,8 +182,8 @@ def stage_window(*, job_id: int, after_id: int, upto_id: int, bounds: dict[str, 
 
 
 def staging_add(*, job_id: int, rows: list[tuple]) -> None:
-    """rows: (domain, range, min, max, seen_at, source id)."""
-    columns: list[tuple] = list(zip(*rows, strict=True)) if rows else [()] * 6
+    """rows, at least one: (domain, range, min, max, seen_at, source id)."""
+    columns = list(zip(*rows, strict=True))
     with connection.cursor() as cursor:
         cursor.execute(_STAGING_ADD.format(staging=staging_table(job_id)), dict(zip(
             ("domains", "ranges", "mins", "maxes", "seen", "ids"), map(list, columns), strict=True)))
