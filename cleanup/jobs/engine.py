@@ -22,6 +22,7 @@ from django.utils import timezone
 from cleanup.jobs import sql
 from cleanup.jobs.kinds import kind_get
 from cleanup.jobs.kinds.base import Batch, JobKind
+from cleanup.jobs.lookahead import reading_ahead
 from cleanup.jobs.models import BatchJob
 
 logger = logging.getLogger("enrichhub.jobs")
@@ -64,23 +65,27 @@ def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None,
         kind.prepare(job)
         if job.estimated_total is None:
             job.estimated_total = kind.estimate(job)
-        while True:
-            requested = BatchJob.objects.values_list("status", flat=True).get(pk=job.pk)
-            if requested in (BatchJob.Status.PAUSED, BatchJob.Status.CANCELLED):
-                return _stopped(job, requested)
-            if should_stop() or (deadline and time.monotonic() > deadline):
-                return BatchJob.Status.RUNNING
-            batch, elapsed_ms = _batch_with_retries(job, kind, limit)
-            if progress:
-                progress(job)
-            if batch.done:
-                kind.finish(job)  # may add its closing figures to the checkpoint
-                _mark(job, status=BatchJob.Status.COMPLETED, finished_at=timezone.now(), checkpoint=job.checkpoint)
-                _written_tables_maintain(job, kind)
-                return job.status
-            limit = min(_adapted(limit, elapsed_ms, target_ms=getattr(kind, "target_batch_ms", TARGET_BATCH_MS)),
-                        getattr(kind, "max_batch_rows", MAX_BATCH_ROWS))
-            time.sleep(job.sleep_ms / 1000)
+        # Outside any transaction every batch commits on its own, so another connection may read ahead.
+        with reading_ahead(allowed=not connection.in_atomic_block, statement_timeout_ms=STATEMENT_TIMEOUT_MS,
+                           application_name=f"enrichhub job {job.pk} {job.kind}, reading ahead"):
+            while True:
+                requested = BatchJob.objects.values_list("status", flat=True).get(pk=job.pk)
+                if requested in (BatchJob.Status.PAUSED, BatchJob.Status.CANCELLED):
+                    return _stopped(job, requested)
+                if should_stop() or (deadline and time.monotonic() > deadline):
+                    return BatchJob.Status.RUNNING
+                batch, elapsed_ms = _batch_with_retries(job, kind, limit)
+                if progress:
+                    progress(job)
+                if batch.done:
+                    break
+                limit = min(_adapted(limit, elapsed_ms, target_ms=getattr(kind, "target_batch_ms", TARGET_BATCH_MS)),
+                            getattr(kind, "max_batch_rows", MAX_BATCH_ROWS))
+                time.sleep(job.sleep_ms / 1000)
+        kind.finish(job)  # may add its closing figures to the checkpoint
+        _mark(job, status=BatchJob.Status.COMPLETED, finished_at=timezone.now(), checkpoint=job.checkpoint)
+        _written_tables_maintain(job, kind)
+        return job.status
     except Exception as exc:
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         _mark(job, status=BatchJob.Status.FAILED, finished_at=timezone.now(), last_error=f"{type(exc).__name__}: {exc}")

@@ -22,6 +22,7 @@ from cleanup.jobs.kinds.base import (
     mode_clean,
     sweep_start,
 )
+from cleanup.jobs.lookahead import lookahead_start, lookahead_take
 from cleanup.jobs.models import BatchJob
 from kernel import COMPANY, PERSON, InvalidEntityKey, domain_or_none, key_lookup, normalise_linkedin_url
 
@@ -80,23 +81,21 @@ class CoalescePersonExperience(KindBase):
 
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
         state = dict(job.checkpoint)
-        if job.params.get("mode") == "reconcile":
-            if state["after_id"] >= state["until"]:
-                return Batch(rows=0, checkpoint=state, done=True)
-            upto = min(state["after_id"] + limit * RECONCILE_WINDOW_PER_ROW, state["until"])
-            rows = sql.experience_missing(after_id=state["after_id"], upto_id=upto, limit=limit, **_part(job))
-            written = self._write(state, rows)
-            # A full batch may have left missing rows in the window: continue right after it.
-            state["after_id"] = rows[-1][0] if len(rows) == limit else upto
-            return Batch(rows=written, checkpoint=state)
-        lookup = None
-        if job.params.get("mode") == "keys":
-            lookup = key_lookup(table=sql.SOURCE, column="linkedin_url", entity_type=PERSON, keys=job.params["keys"])
-        rows = sql.experience_batch(after_id=state["after_id"], limit=limit, lookup=lookup)
-        if not rows:
+        reconcile = job.params.get("mode") == "reconcile"
+        if reconcile and state["after_id"] >= state["until"]:
             return Batch(rows=0, checkpoint=state, done=True)
+        after = state["after_id"]
+        rows = lookahead_take((job.pk, after, limit), lambda: _rows_after(job, after, state["until"], limit))
+        if not rows and not reconcile:
+            return Batch(rows=0, checkpoint=state, done=True)
+        if reconcile and len(rows) < limit:
+            state["after_id"] = _window_end(after, state["until"], limit)
+        else:  # a full reconciliation batch may have left missing rows in its window: go on right after it
+            state["after_id"] = rows[-1][0]
+        # The next batch reads other ids than this one writes: read them meanwhile.
+        following, until = state["after_id"], state["until"]
+        lookahead_start((job.pk, following, limit), lambda: _rows_after(job, following, until, limit))
         written = self._write(state, rows)
-        state["after_id"] = rows[-1][0]
         return Batch(rows=written, checkpoint=state)
 
     def _write(self, state: dict, rows: list[tuple]) -> int:
@@ -115,6 +114,23 @@ class CoalescePersonExperience(KindBase):
         inserted, updated = sql.work_history_upsert(rows=coalesced)
         state.update(inserted=state["inserted"] + inserted, updated=state["updated"] + updated)
         return inserted + updated
+
+
+def _window_end(after_id: int, until: int, limit: int) -> int:
+    """The last id a reconciliation batch looks at."""
+    return min(after_id + limit * RECONCILE_WINDOW_PER_ROW, until)
+
+
+def _rows_after(job: BatchJob, after_id: int, until: int, limit: int) -> list[tuple]:
+    """The batch's rows after after_id, resolved: for a reconciliation up to `limit` never
+    coalesced in its window of ids; otherwise the next `limit` (the job's keys' only)."""
+    if job.params.get("mode") == "reconcile":
+        return sql.experience_missing(after_id=after_id, upto_id=_window_end(after_id, until, limit), limit=limit,
+                                      **_part(job))
+    lookup = None
+    if job.params.get("mode") == "keys":
+        lookup = key_lookup(table=sql.SOURCE, column="linkedin_url", entity_type=PERSON, keys=job.params["keys"])
+    return sql.experience_batch(after_id=after_id, limit=limit, lookup=lookup)
 
 
 def _part_clean(part: object) -> str:

@@ -88,7 +88,7 @@ def _resolved(picked: psycopg_sql.Composable, params: dict) -> list[tuple]:
     mapped seniority) of the picked rows, by id: keys and ids NULL where SQL cannot tell, the
     mapped fields NULL where the mapping table lacks the title as it is stored."""
     statement = _RESOLVED.format(picked=picked, person_key=_PERSON_KEY_EXACT, company_key=_COMPANY_KEY_EXACT)
-    return server_bound_fetch(statement, params)
+    return server_bound_fetch(statement, params, prepare=True)
 
 
 def experience_batch(*, after_id: int, limit: int, lookup: KeyLookup | None = None) -> list[tuple]:
@@ -131,7 +131,7 @@ def work_history_upsert(*, rows: list[dict]) -> tuple[int, int]:
     fields = {"ids": "id", "people": "person_id", "urls": "url", "company_ids": "company_id", "domains": "domain",
               "functions": "job_function", "seniorities": "seniority"}
     params = {name: [row[field] for row in rows] for name, field in fields.items()}
-    flags = [row[0] for row in server_bound_fetch(_UPSERT, {**params, "source": SOURCE})]
+    flags = [row[0] for row in server_bound_fetch(_UPSERT, {**params, "source": SOURCE}, prepare=True)]
     return sum(flags), len(flags) - sum(flags)
 
 

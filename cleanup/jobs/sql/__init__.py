@@ -46,7 +46,7 @@ def job_runners_alive(*, job_ids: list[int]) -> set[int]:
         return {job_id for (job_id,) in cursor.fetchall()}
 
 
-def application_name_set(*, name: str) -> None:
+def application_name_set(name: str) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('application_name', %s, false)", [name[:63]])
 
