@@ -127,8 +127,8 @@ def run() -> str:
         "",
         f"- ratio: the first run takes {first / keyed:.2f}× the statement with the key functions and "
         f"{first / single:.2f}× the one without, {float(parts) / keyed:.2f}× and {float(parts) / single:.2f}× in two "
-        "jobs on the two cores (one job alternates between Python and PostgreSQL, using one core at a time); it also "
-        "normalises every key "
+        "jobs (each job already keeps both cores busy, reading its next batch on a second connection while it "
+        "writes, so two jobs only contend for them); it also normalises every key "
         "(the statement's exact join leaves dirty URLs without a person), maps titles the mapping lacks by rule, "
         "and holds no lock longer than one batch. Goals: within 1.5×, no batch over 200 ms, a sweep with nothing "
         "new under 1 s.",
