@@ -12,6 +12,10 @@ def main() -> None:
     # start-up time here). They are frozen out of later collections once loaded.
     gc.disable()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "enrichhub.settings")
+    if sys.argv[1:2] == ["runserver"]:
+        from enrichhub.database import PROCESS_VARIABLE, WEB_PROCESS
+
+        os.environ.setdefault(PROCESS_VARIABLE, WEB_PROCESS)  # serves the web tier, as gunicorn does
     from django.core.management import execute_from_command_line
 
     from enrichhub.errors import exit_on_setup_error

@@ -1,13 +1,17 @@
 """System checks of the PostgreSQL server enrichhub is connected to (`manage.py check --database default`,
 and every `migrate`)."""
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 from django.db import connections
+
+from enrichhub.database import SEARCH_PATH, pooler_apart
 
 OLDEST_SUPPORTED = 150_000
 # Merge Right Anti Join could return too few rows in 16.0-16.3 (fixed in 16.4); the delete
@@ -44,3 +48,60 @@ def shared_secret_key_check(app_configs: Sequence[AppConfig] | None, **kwargs: A
         return []
     return [checks.Warning("SECRET_KEY is the one generated into var/ of this machine",
                            hint="set SECRET_KEY to one value on every web server and q2 cluster", id="enrichhub.W001")]
+
+
+def _listening_port(cursor: Any) -> int:
+    cursor.execute("SELECT current_setting('port')::int")
+    return cursor.fetchone()[0]
+
+
+def route_messages(*, url_port: int, server_port: int, variable: str) -> list[checks.CheckMessage]:
+    """A connection that reaches the server on another port than the server's own goes through
+    something in between, most likely a pooler."""
+    if url_port == server_port:
+        return []
+    return [checks.Error(
+        f"{variable} connects to port {url_port}, but the server listens on {server_port}: a pooler or proxy "
+        "stands in between. Jobs and the q2 cluster hold advisory locks and temporary tables across "
+        "transactions, which a transaction-mode pooler hands to other clients",
+        hint="set ENRICHHUB_DIRECT_DATABASE_URL to the server itself; DATABASE_URL may stay on the pooler for "
+             "the web tier", id="enrichhub.E010")]
+
+
+def search_path_messages(*, found: str, user: str, database: str) -> list[checks.CheckMessage]:
+    """Behind a pooler the web tier sends no startup options: the role must bring the search_path."""
+    wanted = [schema.strip() for schema in SEARCH_PATH.split(",")]
+    if [schema.strip().strip('"') for schema in found.split(",")][:len(wanted)] == wanted:
+        return []
+    return [checks.Error(
+        f"through the pooler (DATABASE_URL) the search_path is {found!r}; enrichhub's tables need {SEARCH_PATH!r} "
+        "and a pooler does not pass it at connect time",
+        hint=f'run: ALTER ROLE "{user}" IN DATABASE "{database}" SET search_path = {SEARCH_PATH}; then renew the '
+             "pooler's server connections (PgBouncer: RECONNECT on its admin console), which keep the old setting",
+        id="enrichhub.E011")]
+
+
+@checks.register("enrichhub", deploy=True)
+def connection_route_check(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """Jobs need the server itself; the web tier may go through a transaction-mode pooler."""
+    if settings.EMBEDDED_DATABASE:
+        return []
+    direct = "ENRICHHUB_DIRECT_DATABASE_URL" if pooler_apart(os.environ) else "DATABASE_URL"
+    jobs = connections["default"]
+    with jobs.cursor() as cursor:
+        messages = route_messages(url_port=int(jobs.settings_dict["PORT"] or 5432),
+                                  server_port=_listening_port(cursor), variable=direct)
+    if pooler_apart(os.environ):
+        messages += _pooled_web_messages(os.environ["DATABASE_URL"].strip())
+    return messages
+
+
+def _pooled_web_messages(url: str) -> list[checks.CheckMessage]:
+    try:
+        with psycopg.connect(url, connect_timeout=5, autocommit=True) as web:
+            row = web.execute("SELECT current_setting('search_path'), current_user, current_database()").fetchone()
+    except psycopg.Error as exc:
+        return [checks.Error(f"DATABASE_URL, the web tier's pooled connection, fails: {str(exc).strip()}",
+                             id="enrichhub.E012")]
+    found, user, database = row or ("", "", "")
+    return search_path_messages(found=found, user=user, database=database)

@@ -18,34 +18,69 @@ SESSION_SETTINGS = f"-c search_path={SEARCH_PATH} -c plan_cache_mode=force_gener
 POSTGRES_ENGINE = "django.db.backends.postgresql"
 
 
+# The web tier's processes (gunicorn through enrichhub.wsgi, runserver) say so here.
+PROCESS_VARIABLE = "ENRICHHUB_PROCESS"
+WEB_PROCESS = "web"
+
+
 def database_settings(*, environ: Mapping[str, str]) -> tuple[dict[str, Any], bool]:
-    """Return (the DATABASES['default'] dict, whether it is the embedded server)."""
+    """Return (the DATABASES['default'] dict, whether it is the embedded server).
+
+    The web tier connects through DATABASE_URL. Every other process (the q2 cluster, run_job,
+    migrate, the gap check) holds session state, advisory locks and temporary tables, and so
+    connects through ENRICHHUB_DIRECT_DATABASE_URL when it is set: DATABASE_URL may then name a
+    transaction-mode pooler, which gets no startup options and no prepared statements."""
     url = environ.get("DATABASE_URL", "").strip()
     embedded = not url
     if embedded:
         url = embedded_server_start(data_dir=data_dir_from(environ))
-    config = _parse_url(url)
+        variable = "DATABASE_URL"
+    elif pooler_apart(environ) and environ.get(PROCESS_VARIABLE) != WEB_PROCESS:
+        url, variable = environ["ENRICHHUB_DIRECT_DATABASE_URL"].strip(), "ENRICHHUB_DIRECT_DATABASE_URL"
+    else:
+        variable = "DATABASE_URL"
+    config = _parse_url(url, variable=variable)
     options = config.setdefault("OPTIONS", {})
-    options.setdefault("options", SESSION_SETTINGS)
+    if connection_pooled(environ=environ):
+        # A server-side cursor lives in a session, which a transaction-mode pooler does not keep.
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
+    else:
+        # A pooler refuses the `options` startup parameter (PgBouncer does); behind one, the
+        # role's own settings stand in, which `manage.py check --deploy` verifies.
+        options.setdefault("options", SESSION_SETTINGS)
     options.setdefault("application_name", "enrichhub")
     options.setdefault("connect_timeout", 5)
     return config, embedded
 
 
-def _parse_url(url: str) -> dict[str, Any]:
+def connection_pooled(*, environ: Mapping[str, str]) -> bool:
+    """Whether this process connects through a transaction-mode pooler: the web tier's, when
+    jobs have a direct URL of their own. Such a connection keeps no session state: no startup
+    options, nothing prepared on the server."""
+    return pooler_apart(environ) and environ.get(PROCESS_VARIABLE) == WEB_PROCESS
+
+
+def pooler_apart(environ: Mapping[str, str]) -> bool:
+    """Whether DATABASE_URL and ENRICHHUB_DIRECT_DATABASE_URL name two routes to the server."""
+    url = environ.get("DATABASE_URL", "").strip()
+    direct_url = environ.get("ENRICHHUB_DIRECT_DATABASE_URL", "").strip()
+    return bool(url and direct_url and direct_url != url)
+
+
+def _parse_url(url: str, *, variable: str = "DATABASE_URL") -> dict[str, Any]:
     try:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except Exception as exc:  # dj-database-url raises several unrelated types
         raise DatabaseSetupError(
-            f"DATABASE_URL is not a usable URL ({exc.__class__.__name__}); "
+            f"{variable} is not a usable URL ({exc.__class__.__name__}); "
             "expected postgresql://user:password@host:5432/dbname, or unset it for the embedded server"
         ) from exc
     if config.get("ENGINE") != POSTGRES_ENGINE:
         raise DatabaseSetupError(
-            f"DATABASE_URL names a {config.get('ENGINE')} database; enrichhub needs PostgreSQL (postgresql://…)"
+            f"{variable} names a {config.get('ENGINE')} database; enrichhub needs PostgreSQL (postgresql://…)"
         )
     if not config.get("NAME"):
-        raise DatabaseSetupError("DATABASE_URL has no database name: add /dbname after the host")
+        raise DatabaseSetupError(f"{variable} has no database name: add /dbname after the host")
     return dict(config)
 
 

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from enrichhub.database import database_settings, secrets_suffix
+from enrichhub.database import connection_pooled, database_settings, secrets_suffix
 from enrichhub.env import env_bool, env_int, env_list, env_str, local_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -78,6 +78,8 @@ TEMPLATES = [
 
 _default_db, EMBEDDED_DATABASE = database_settings(environ=os.environ)
 DATABASES = {"default": _default_db}
+# Behind a transaction-mode pooler (the web tier, when ENRICHHUB_DIRECT_DATABASE_URL is set apart).
+DATABASE_POOLED = connection_pooled(environ=os.environ)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The warehouse DDL and demo data may only touch a database that enrichhub started itself,

@@ -7,6 +7,7 @@ the same connection is cheaper.
 """
 
 import psycopg
+from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
@@ -18,8 +19,11 @@ def server_bound_fetch(statement: str | sql.SQL | sql.Composed, params: dict, *,
 
     With prepare=True psycopg keeps the statement prepared on this connection, keyed by its
     text. Django sets prepare_threshold to None, which would ignore the request; raising it
-    only makes explicit requests take effect, as Django's own cursors never ask.
+    only makes explicit requests take effect, as Django's own cursors never ask. Behind a
+    transaction-mode pooler nothing is prepared: the next transaction may run on another
+    server connection, which never saw the statement.
     """
+    prepare = prepare and not settings.DATABASE_POOLED
     connection.ensure_connection()
     raw = connection.connection
     if prepare and raw.prepare_threshold is None:

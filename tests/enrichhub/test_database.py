@@ -9,7 +9,7 @@ import psutil
 import psycopg
 import pytest
 
-from enrichhub.database import database_settings
+from enrichhub.database import connection_pooled, database_settings
 from enrichhub.embedded_db import (
     DatabaseSetupError,
     embedded_server_pid,
@@ -34,6 +34,28 @@ def test_database_url_wins_and_no_embedded_server_is_started(tmp_path):
     assert (config["NAME"], config["USER"]) == ("leads", "ops")
     assert "search_path=" in config["OPTIONS"]["options"]
     assert not data_dir.exists()
+
+
+def test_behind_a_pooler_the_web_tier_keeps_no_session_state_and_everything_else_goes_direct():
+    environ = {"DATABASE_URL": "postgresql://web@pooler.internal:6432/leads",
+               "ENRICHHUB_DIRECT_DATABASE_URL": "postgresql://jobs@db.internal:5432/leads"}
+    web_environ = {**environ, "ENRICHHUB_PROCESS": "web"}
+    web, _ = database_settings(environ=web_environ)
+    jobs, _ = database_settings(environ=environ)
+    assert (web["HOST"], web["PORT"], web["USER"]) == ("pooler.internal", 6432, "web")
+    assert "options" not in web["OPTIONS"] and web["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert (jobs["HOST"], jobs["PORT"], jobs["USER"]) == ("db.internal", 5432, "jobs")
+    assert "search_path=" in jobs["OPTIONS"]["options"] and not jobs.get("DISABLE_SERVER_SIDE_CURSORS")
+    assert connection_pooled(environ=web_environ) and not connection_pooled(environ=environ)
+    # One URL for both: no pooler apart, so the web tier keeps its session settings.
+    same = {**web_environ, "ENRICHHUB_DIRECT_DATABASE_URL": environ["DATABASE_URL"]}
+    assert not connection_pooled(environ=same) and "options" in database_settings(environ=same)[0]["OPTIONS"]
+
+
+def test_a_bad_direct_url_is_named_in_its_error():
+    with pytest.raises(DatabaseSetupError, match="ENRICHHUB_DIRECT_DATABASE_URL has no database name"):
+        database_settings(environ={"DATABASE_URL": "postgresql://u@pooler:6432/leads",
+                                   "ENRICHHUB_DIRECT_DATABASE_URL": "postgresql://u@db:5432"})
 
 
 @pytest.mark.parametrize("url, fragment", [

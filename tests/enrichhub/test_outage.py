@@ -1,46 +1,25 @@
 """A database restart under load: the API answers only 200 or 503, and loses no acknowledged write."""
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import psycopg
 import pytest
 
 from enrichhub.embedded_db import embedded_server_start, embedded_server_stop
+from tests.own_server import PROJECT_ROOT, free_port, own_server_start
 from tests.processes import process_tree
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PREPARE = """
-from registry.models import Workflow
-from runs.services import api_key_create
-Workflow.objects.create(workflow_name="company_news", key_type="company", key_column="domain")
-print(api_key_create(name="outage")[1])
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
 def own_server(tmp_path):
-    data_dir = tmp_path / "pgdata"
-    uri = embedded_server_start(data_dir=data_dir)
-    env = {**os.environ, "DATABASE_URL": uri, "ENRICHHUB_VAR_DIR": str(tmp_path / "var"), "PYTHONUNBUFFERED": "1"}
-    for command in (["migrate", "--verbosity", "0"], ["shell", "-c", PREPARE]):
-        done = subprocess.run([sys.executable, "manage.py", *command], cwd=PROJECT_ROOT, env=env,
-                              capture_output=True, text=True, timeout=120, check=True)
-    yield data_dir, uri, env, done.stdout.strip().splitlines()[-1]
+    data_dir, uri, env, key = own_server_start(tmp_path, key_name="outage")
+    yield data_dir, uri, env, key
     embedded_server_stop(data_dir=data_dir)
 
 
@@ -67,7 +46,7 @@ def _serving(base: str, key: str) -> bool:
 
 def test_a_database_restart_answers_only_200_or_503_and_loses_no_acknowledged_write(own_server, tmp_path):
     data_dir, uri, env, key = own_server
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
     answers: list[tuple[str, int]] = []

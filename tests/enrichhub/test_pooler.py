@@ -1,0 +1,152 @@
+"""The web tier behind a real PgBouncer in transaction mode, jobs on the server itself.
+
+Each test runs its own embedded server and its own PgBouncer (Debian's package, 1.18: no
+prepared statements in transaction mode), so a role setting it makes touches nothing else.
+"""
+
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from enrichhub.database import SEARCH_PATH
+from enrichhub.embedded_db import embedded_server_stop
+from tests.own_server import PROJECT_ROOT, free_port, own_server_start
+from tests.processes import process_tree
+
+PGBOUNCER = "/usr/sbin/pgbouncer"
+
+
+def _wait_for_port(port: int, *, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, log.read_text() if log.exists() else "no log"
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def server(tmp_path):
+    """(direct URL, pooled URL, environment with both, API key) of a server behind PgBouncer."""
+    assert Path(PGBOUNCER).exists(), "PgBouncer is missing: `make test` installs Debian's pgbouncer"
+    data_dir, direct, env, key = own_server_start(tmp_path, key_name="pooled")
+    bouncer_dir = tmp_path / "pgbouncer"
+    bouncer_dir.mkdir()
+    port = free_port()
+    config = _pgbouncer_config(bouncer_dir, port=port, server=psycopg.conninfo.conninfo_to_dict(direct))
+    with process_tree(_as_socket_owner([PGBOUNCER, str(config)], data_dir), stdout=subprocess.DEVNULL,
+                      stderr=subprocess.STDOUT):
+        _wait_for_port(port, log=bouncer_dir / "pgbouncer.log")
+        pooled = f"postgresql://postgres@127.0.0.1:{port}/enrichhub"
+        yield direct, pooled, {**env, "DATABASE_URL": pooled, "ENRICHHUB_DIRECT_DATABASE_URL": direct}, key
+    embedded_server_stop(data_dir=data_dir)
+
+
+def _pgbouncer_config(folder: Path, *, port: int, server: dict) -> Path:
+    (folder / "users.txt").write_text('"postgres" ""\n')
+    config = folder / "pgbouncer.ini"
+    # One server connection for the two web workers: a statement one of them prepared would be
+    # seen, or missed, by the other.
+    config.write_text(f"""[databases]
+* = host={server['host']} port={server.get('port', 5432)}
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {folder / 'users.txt'}
+pool_mode = transaction
+admin_users = postgres
+default_pool_size = 1
+max_client_conn = 50
+logfile = {folder / 'pgbouncer.log'}
+pidfile = {folder / 'pgbouncer.pid'}
+""")
+    folder.chmod(0o777)
+    return config
+
+
+def _as_socket_owner(command: list[str], data_dir: Path) -> list[str]:
+    """PgBouncer refuses to run as root; as the server's own user it can reach its socket."""
+    if os.geteuid() != 0:
+        return command
+    return [shutil.which("runuser") or "/usr/sbin/runuser", "-u", pwd.getpwuid(data_dir.stat().st_uid).pw_name,
+            "--", *command]
+
+
+def _role_search_path(direct: str, value: str | None) -> None:
+    with psycopg.connect(direct, autocommit=True) as conn:
+        action = f"SET search_path = {value}" if value else "RESET search_path"
+        conn.execute(f"ALTER ROLE postgres IN DATABASE enrichhub {action}")
+
+
+def _pool_reconnect(pooled: str) -> None:
+    """A role's settings reach only server connections opened after them: renew the pool's."""
+    console = pooled.rsplit("/", 1)[0] + "/pgbouncer"
+    with psycopg.connect(console, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+        conn.execute("RECONNECT")
+
+
+def _deploy_check(env: dict) -> str:
+    done = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=PROJECT_ROOT,
+                          env={**env, "SECRET_KEY": "x" * 60}, capture_output=True, text=True, timeout=120)
+    return done.stdout + done.stderr
+
+
+def _status(base: str, key: str, entity: str) -> tuple[int, dict]:
+    request = urllib.request.Request(f"{base}/api/enrichment/status", method="POST",
+                                     data=json.dumps({"entity_type": "company", "entity_key": entity}).encode(),
+                                     headers={"Content-Type": "application/json", "X-API-Key": key})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+
+
+def test_the_status_api_answers_through_pgbouncer_in_transaction_mode(server, tmp_path):
+    direct, _pooled, env, key = server
+    _role_search_path(direct, SEARCH_PATH)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as output, process_tree(
+            [sys.executable, "-m", "gunicorn", "enrichhub.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+            cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT):
+        _wait_for_port(port, log=log)
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            answers = list(pool.map(lambda n: _status(base, key, f"Company{n % 5}.com"), range(40)))
+    assert {status for status, _ in answers} == {200}, answers[:3]
+    assert {body["entity_key"] for _, body in answers} == {f"company{n}.com" for n in range(5)}
+    assert all(body["enrichments"][0]["workflow_name"] == "company_news" for _, body in answers)
+    with psycopg.connect(direct) as conn:
+        leftovers = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0]
+    assert leftovers == 0 and "Traceback" not in log.read_text()
+
+
+def test_check_deploy_names_a_pooler_where_jobs_need_the_server(server):
+    direct, pooled, env, _key = server
+    swapped = _deploy_check({**env, "DATABASE_URL": direct, "ENRICHHUB_DIRECT_DATABASE_URL": pooled})
+    assert "cannot connect through ENRICHHUB_DIRECT_DATABASE_URL" in swapped and "That is a pooler" in swapped
+    assert "Traceback" not in swapped
+    without_search_path = _deploy_check(env)
+    assert "enrichhub.E011" in without_search_path and "ALTER ROLE" in without_search_path
+    assert "enrichhub.E010" not in without_search_path
+    _role_search_path(direct, SEARCH_PATH)
+    _pool_reconnect(pooled)
+    configured = _deploy_check(env)
+    assert "enrichhub.E01" not in configured, configured
