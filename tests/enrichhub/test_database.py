@@ -232,3 +232,12 @@ def test_each_database_keeps_its_own_demo_secrets(tmp_path):
     assert other.startswith("-") and other == secrets_suffix(
         environ={"ENRICHHUB_DATA_DIR": str(tmp_path / "pgdata")}, database={})
     assert len({project, other, remote}) == 3
+
+
+def test_a_route_to_another_port_than_the_servers_own_is_named_as_a_pooler():
+    from enrichhub.checks import route_messages
+
+    assert route_messages(url_port=5432, server_port=5432, variable="DATABASE_URL") == []
+    (message,) = route_messages(url_port=6432, server_port=5432, variable="ENRICHHUB_DIRECT_DATABASE_URL")
+    assert message.id == "enrichhub.E010"
+    assert "ENRICHHUB_DIRECT_DATABASE_URL connects to port 6432, but the server listens on 5432" in message.msg
