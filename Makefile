@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: install demo test lint bench bench-deps browser-deps pooler-deps stop db-status constraints
+.PHONY: install demo test lint bench bench-deps browser-deps fleet-deps stop db-status constraints
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ install: $(STAMP)
 demo: install
 	$(PY) manage.py demo
 
-test: install lint browser-deps pooler-deps
+test: install lint browser-deps fleet-deps
 	$(PY) -m pytest
 
 lint: install
@@ -38,9 +38,11 @@ APT_INSTALL := apt-get install -y -q --no-install-recommends $(APT_WAIT)
 browser-deps:
 	command -v chromium >/dev/null || (apt-get update -q $(APT_WAIT) && $(APT_INSTALL) chromium)
 
-# The tests put a real PgBouncer (Debian's, 1.18) in front of a server of their own.
-pooler-deps:
-	test -x /usr/sbin/pgbouncer || (apt-get update -q $(APT_WAIT) && $(APT_INSTALL) pgbouncer)
+# The tests put a real PgBouncer (Debian's, 1.18) in front of a server of their own, and share
+# web servers' caches through a real Redis.
+fleet-deps:
+	(test -x /usr/sbin/pgbouncer && test -x /usr/bin/redis-server) || \
+		(apt-get update -q $(APT_WAIT) && $(APT_INSTALL) pgbouncer redis-server)
 
 # wrk drives the HTTP benchmarks and GNU time measures peak memory; both are Debian packages.
 bench-deps:

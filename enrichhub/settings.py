@@ -124,7 +124,14 @@ Q_CLUSTER = {
 # (registry/scope.py); enrichhub's own schemas and PostgreSQL's are never among them.
 WAREHOUSE_SCHEMAS = env_list("ENRICHHUB_WAREHOUSE_SCHEMAS", ["raw", "extracted", "core"], environ=os.environ)
 
-# Requests per API key (django-ninja throttle, counted per process in the local cache).
+# Throttle counters and the API-key trust live in Django's cache: each process's own memory on
+# one machine, or Redis shared by every web server (ENRICHHUB_REDIS_URL, redis://host:6379/0).
+REDIS_URL = env_str("ENRICHHUB_REDIS_URL", "", environ=os.environ)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": "enrichhub"} if REDIS_URL else
+          {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Requests per API key (runs.throttling: counted in the cache above, so shared through Redis).
 API_RATE_PER_KEY = env_str("ENRICHHUB_API_RATE", "6000/m", environ=os.environ)
 # Wrong or missing API keys a client address may send per minute before it is answered 429.
 API_AUTH_FAILURES_PER_MINUTE = env_int("ENRICHHUB_API_AUTH_FAILURES", 30, environ=os.environ, minimum=1)

@@ -109,14 +109,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Deactivate selected API keys", permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        count = queryset.filter(is_active=True).update(is_active=False)
-        services.api_key_cache_clear()  # takes effect in this process at once, elsewhere within seconds
+        count = services.api_keys_deactivate(keys=queryset)
         self.message_user(request, f"{count} API keys deactivated.")
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
-            services.api_key_cache_clear()  # a deactivation takes effect here at once
+            services.api_keys_trust_revoke(keys=[obj])  # a deactivation takes effect at once
             return
         key, plain = services.api_key_create(name=obj.name, created_by=request.user)
         # The admin names the saved object in its messages: let it be the key just created.

@@ -7,7 +7,6 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 from ninja.responses import Status
-from ninja.throttling import AuthRateThrottle
 
 from kernel import InvalidEntityKey, normalise_entity_key
 from runs import services, status
@@ -24,8 +23,9 @@ from runs.schemas import (
     RunEventsOut,
     ValidationErrorOut,
 )
+from runs.throttling import SharedKeyRateThrottle
 
-router = Router(tags=["enrichment"], auth=ApiKeyAuth(), throttle=[AuthRateThrottle(settings.API_RATE_PER_KEY)])
+router = Router(tags=["enrichment"], auth=ApiKeyAuth(), throttle=[SharedKeyRateThrottle(settings.API_RATE_PER_KEY)])
 
 _EVENTS_BODY = {
     "requestBody": {

@@ -4,16 +4,18 @@ import hashlib
 import hmac
 import secrets
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from pydantic import ValidationError
 
-from kernel import InvalidEntityKey, ProcessCache, normalise_entity_key
+from kernel import InvalidEntityKey, normalise_entity_key
 from registry.models import Workflow
 from runs.models import ApiKey, Run
 from runs.schemas import RunEventIn
@@ -25,10 +27,9 @@ MAX_CLOCK_SKEW = timedelta(minutes=5)
 API_KEY_PREFIX = "ehk_"
 # Writing last_used_at on every request would turn each read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-# The key lookup was a fifth of a status request's cost; a valid key is trusted this long.
+# The key lookup was a fifth of a status request's cost; a valid key is trusted this long, in
+# Django's cache: each process's own memory, or Redis shared by every web server.
 AUTH_CACHE_SECONDS = 2.0
-MAX_CACHED_KEYS = 10_000
-_verified: ProcessCache[str, ApiKey] = ProcessCache(max_entries=MAX_CACHED_KEYS)
 
 
 @dataclass(frozen=True)
@@ -153,11 +154,12 @@ def api_key_create(*, name: str, created_by: Any = None) -> tuple[ApiKey, str]:
 def api_key_authenticate(*, plain: str) -> ApiKey | None:
     """The active key matching `plain`, or None.
 
-    A key found valid is trusted for AUTH_CACHE_SECONDS without asking the database again,
-    so a deactivation reaches other processes within that time (this one at once).
+    A key found valid is trusted for AUTH_CACHE_SECONDS without asking the database again. A
+    deactivation through enrichhub revokes the trust at once where the cache is shared (Redis),
+    and in the deactivating process otherwise; other processes follow within that time.
     """
     digest = _digest(plain)
-    cached = _verified.get(digest, max_age_s=AUTH_CACHE_SECONDS)
+    cached = cache.get(_trust_entry(digest))
     if cached is not None:
         return cached
     parts = plain.split("_", 2)  # ehk, the public hex part, the secret (which may hold "_")
@@ -168,11 +170,26 @@ def api_key_authenticate(*, plain: str) -> ApiKey | None:
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    return _verified.put(digest, key)
+    cache.set(_trust_entry(digest), key, timeout=AUTH_CACHE_SECONDS)
+    return key
 
 
-def api_key_cache_clear() -> None:
-    _verified.clear()
+def api_keys_deactivate(*, keys: QuerySet[ApiKey]) -> int:
+    """Deactivate the active ones among `keys`; refused at once by every web server sharing the
+    cache, by the others within AUTH_CACHE_SECONDS. Returns how many were active."""
+    active = list(keys.filter(is_active=True))
+    ApiKey.objects.filter(pk__in=[key.pk for key in active]).update(is_active=False)
+    api_keys_trust_revoke(keys=active)
+    return len(active)
+
+
+def api_keys_trust_revoke(*, keys: Iterable[ApiKey]) -> None:
+    """Forget that these keys were found valid: the next request with one asks the database."""
+    cache.delete_many([_trust_entry(key.key_hash) for key in keys])
+
+
+def _trust_entry(digest: str) -> str:
+    return f"api-key-trusted:{digest}"
 
 
 def _digest(plain: str) -> str:

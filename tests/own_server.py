@@ -1,10 +1,14 @@
 """A PostgreSQL server of a test's own, migrated and holding one workflow and one API key, for
 tests that restart it or put something in front of it."""
 
+import json
 import os
 import socket
 import subprocess
 import sys
+import urllib.error
+import urllib.request
+from email.message import Message
 from pathlib import Path
 
 from enrichhub.embedded_db import embedded_server_start
@@ -34,3 +38,15 @@ def own_server_start(tmp_path: Path, *, key_name: str) -> tuple[Path, str, dict[
         done = subprocess.run([sys.executable, "manage.py", *command], cwd=PROJECT_ROOT, env=env,
                               capture_output=True, text=True, timeout=120, check=True)
     return data_dir, uri, env, done.stdout.strip().splitlines()[-1]
+
+
+def api_post(base: str, path: str, body: dict, *, key: str) -> tuple[int, Message, dict]:
+    """(status, headers, JSON body) of a POST to a running server; every answer must be JSON."""
+    request = urllib.request.Request(f"{base}{path}", method="POST", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", "X-API-Key": key})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.headers, json.load(response)
+    except urllib.error.HTTPError as error:
+        assert error.headers["Content-Type"].startswith("application/json")
+        return error.code, error.headers, json.load(error)

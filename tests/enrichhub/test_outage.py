@@ -1,6 +1,5 @@
 """A database restart under load: the API answers only 200 or 503, and loses no acknowledged write."""
 
-import json
 import subprocess
 import sys
 import threading
@@ -12,7 +11,7 @@ import psycopg
 import pytest
 
 from enrichhub.embedded_db import embedded_server_start, embedded_server_stop
-from tests.own_server import PROJECT_ROOT, free_port, own_server_start
+from tests.own_server import PROJECT_ROOT, api_post, free_port, own_server_start
 from tests.processes import process_tree
 
 
@@ -25,16 +24,10 @@ def own_server(tmp_path):
 
 def _post(base: str, key: str, entity: str) -> int:
     body = {"workflow_name": "company_news", "entity_key": entity, "entity_type": "company", "status": "completed"}
-    request = urllib.request.Request(f"{base}/api/enrichment/runs", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json", "X-API-Key": key})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        assert error.headers["Content-Type"].startswith("application/json")
-        if error.code == 503:
-            assert error.headers["Retry-After"]
-        return error.code
+    status, headers, _ = api_post(base, "/api/enrichment/runs", body, key=key)
+    if status == 503:
+        assert headers["Retry-After"]
+    return status
 
 
 def _serving(base: str, key: str) -> bool:

@@ -4,7 +4,6 @@ Each test runs its own embedded server and its own PgBouncer (Debian's package, 
 prepared statements in transaction mode), so a role setting it makes touches nothing else.
 """
 
-import json
 import os
 import pwd
 import shutil
@@ -12,8 +11,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -22,7 +19,7 @@ import pytest
 
 from enrichhub.database import SEARCH_PATH
 from enrichhub.embedded_db import embedded_server_stop
-from tests.own_server import PROJECT_ROOT, free_port, own_server_start
+from tests.own_server import PROJECT_ROOT, api_post, free_port, own_server_start
 from tests.processes import process_tree
 
 PGBOUNCER = "/usr/sbin/pgbouncer"
@@ -108,14 +105,9 @@ def _deploy_check(env: dict) -> str:
 
 
 def _status(base: str, key: str, entity: str) -> tuple[int, dict]:
-    request = urllib.request.Request(f"{base}/api/enrichment/status", method="POST",
-                                     data=json.dumps({"entity_type": "company", "entity_key": entity}).encode(),
-                                     headers={"Content-Type": "application/json", "X-API-Key": key})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.load(response)
-    except urllib.error.HTTPError as error:
-        return error.code, json.load(error)
+    status, _, body = api_post(base, "/api/enrichment/status", {"entity_type": "company", "entity_key": entity},
+                               key=key)
+    return status, body
 
 
 def test_the_status_api_answers_through_pgbouncer_in_transaction_mode(server, tmp_path):

@@ -48,7 +48,7 @@ def test_a_verified_key_is_trusted_briefly_and_a_deactivation_in_the_admin_appli
     ApiKey.objects.update(is_active=False)  # as another process would
     assert api_key_authenticate(plain=plain) is not None  # still inside the trust window
     monkeypatch.setattr(services, "AUTH_CACHE_SECONDS", 0.0)
-    services.api_key_cache_clear()
+    services.api_keys_trust_revoke(keys=ApiKey.objects.all())
     assert api_key_authenticate(plain=plain) is None
     ApiKey.objects.update(is_active=True)
     assert api_key_authenticate(plain=plain) is not None
