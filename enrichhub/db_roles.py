@@ -21,6 +21,7 @@ OWNER, WEB, JOBS = "enrichhub_owner", "enrichhub_web", "enrichhub_jobs"
 ROLES = (OWNER, WEB, JOBS)
 OWN_SCHEMAS = ("public", "reference")
 ARCHIVE = "archive"
+STATUS_FUNCTIONS = "enrichhub_status"  # made by migration runs/0008
 # enrichhub's tables that jobs may only read, and those they may not see at all.
 READ_ONLY_FOR_JOBS = ("enrichment_workflow_registry", "cleanup_coalesce_mappings", "django_content_type")
 HIDDEN_FROM_JOBS = ("auth_user", "auth_group", "auth_permission", "auth_user_groups", "auth_user_user_permissions",
@@ -93,6 +94,10 @@ def _web_grants(warehouse: tuple[str, ...], tables: list[OwnTable]) -> list[sql.
     # Reads only: the status API's counts, the admin's read-only warehouse lists, the dashboard.
     statements.append(_statement("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}", _schemas(("reference", *warehouse)),
                                  web))
+    # Behind a transaction-mode pooler the web tier keeps its status statement as a function
+    # there (runs/sql/status.py); the schema holds nothing else, and the functions run with the
+    # caller's rights.
+    statements.append(_statement("GRANT USAGE, CREATE ON SCHEMA {} TO {}", sql.Identifier(STATUS_FUNCTIONS), web))
     return statements
 
 

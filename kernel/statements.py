@@ -14,7 +14,8 @@ from psycopg import sql
 _ONLY_WHEN_ASKED = 2**31 - 1
 
 
-def server_bound_fetch(statement: str | sql.SQL | sql.Composed, params: dict, *, prepare: bool = False) -> list[tuple]:
+def server_bound_fetch(statement: str | sql.SQL | sql.Composed, params: dict | None = None, *,
+                       prepare: bool = False) -> list[tuple]:
     """Rows of the statement (none for a statement without RETURNING).
 
     With prepare=True psycopg keeps the statement prepared on this connection, keyed by its

@@ -7,15 +7,26 @@ fingerprint, so it is rebuilt exactly when the registry (or the catalog it was c
 against) changes, and psycopg can prepare it on the server after a few executions.
 """
 
+import hashlib
+import logging
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 import psycopg
+from django.conf import settings
+from django.db import transaction
 from psycopg import sql
 
-from kernel import KEY_FUNCTIONS, key_function_call, server_bound_fetch
+from kernel import KEY_FUNCTIONS, ProcessCache, key_function_call, server_bound_fetch
 from registry.catalog import Catalog
+
+logger = logging.getLogger("enrichhub.status")
+
+STATUS_FUNCTIONS_SCHEMA = "enrichhub_status"
+# statement -> (the function that runs it behind a pooler, or None where it could not be created).
+_status_functions: ProcessCache[str, tuple[sql.Identifier | None]] = ProcessCache()
 
 # Each entity's lookup values are rows of these CTEs, tagged with which entity they are for:
 # probes are compared with an expression index on the SQL key function (one per entity),
@@ -118,10 +129,10 @@ def counts_fetch(
 ) -> tuple[str, dict[tuple[str, int], tuple[int, int]]]:
     """The registry version now, and (workflow, entity index) -> (rows in extracted, in core).
     `probes` and `spellings` are (value, entity index) pairs."""
-    rows = _prepared_fetch(plan.statement, {
-        "probes": [p for p, _ in probes], "probe_owners": [o for _, o in probes],
-        "spellings": [s for s, _ in spellings], "spelling_owners": [o for _, o in spellings],
-    })
+    params = {"probes": [p for p, _ in probes], "probe_owners": [o for _, o in probes],
+              "spellings": [s for s, _ in spellings], "spelling_owners": [o for _, o in spellings]}
+    fetch = _pooled_fetch if settings.DATABASE_POOLED else _prepared_fetch
+    rows = fetch(plan.statement, params)
     counts: dict[tuple[str, int], list[int]] = {}
     version = ""
     for branch, owner, found, branch_version in rows:
@@ -149,6 +160,73 @@ def runs_fetch(*, entity_type: str, keys: list[str]) -> dict[tuple[str, str], Ru
 
 class StalePlan(Exception):
     """A table the statement names no longer exists: rebuild the plan from the catalog."""
+
+
+def _pooled_fetch(statement: str, params: dict) -> list[tuple]:
+    """Behind a transaction-mode pooler nothing stays prepared; the count statement runs as a
+    PL/pgSQL function instead, whose plan each server connection caches. Where the function
+    cannot be created (no CREATE on its schema), the statement is planned on every request."""
+    (function,) = _status_functions.get(statement) or _status_functions.put(statement, (_status_function(statement),))
+    if function is None:
+        return _unprepared_fetch(statement, params)
+    call = sql.SQL("SELECT * FROM {}(%(probes)s::text[], %(probe_owners)s::integer[], %(spellings)s::text[], "
+                   "%(spelling_owners)s::integer[])").format(function)
+    try:
+        return server_bound_fetch(call, params)
+    except psycopg.errors.UndefinedFunction as exc:  # dropped meanwhile: made again with the plan
+        _status_functions.clear()
+        raise StalePlan(str(exc)) from exc
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
+        raise StalePlan(str(exc)) from exc
+
+
+def _status_function(statement: str) -> sql.Identifier | None:
+    """The function running `statement`, created if the server lacks it; None if it cannot be."""
+    name = sql.Identifier(STATUS_FUNCTIONS_SCHEMA, "counts_" + hashlib.sha256(statement.encode()).hexdigest()[:32])
+    return name if _function_ensure(name, statement) else None
+
+
+def _function_ensure(name: sql.Identifier, statement: str) -> bool:
+    signature = sql.SQL("{}(text[], integer[], text[], integer[])").format(name)
+    if server_bound_fetch(sql.SQL("SELECT to_regprocedure({})").format(sql.Literal(signature.as_string())))[0][0]:
+        return True
+    body = "#variable_conflict use_column\nBEGIN RETURN QUERY " + _positional(statement) + ";\nEND"
+    quote = f"$status_{secrets.token_hex(8)}$"
+    assert quote not in body
+    create = sql.SQL("CREATE FUNCTION {name} (probes text[], probe_owners integer[], spellings text[], "
+                     "spelling_owners integer[]) RETURNS TABLE (branch integer, owner integer, found bigint, "
+                     "version text) LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan "
+                     "AS {quote}{body}{quote}")
+    try:
+        with transaction.atomic():  # a savepoint: a failure must not end a surrounding transaction
+            # No parameters: the body's own "%" must reach the server as they are.
+            server_bound_fetch(create.format(name=name, quote=sql.SQL(quote), body=sql.SQL(_escaped(body))))
+    except psycopg.errors.DuplicateFunction:
+        return True  # another web process made it first
+    except psycopg.errors.InsufficientPrivilege:
+        logger.warning("cannot create status functions in schema %s: the status statement is planned per request "
+                       "behind the pooler (grant CREATE on the schema to the web role)", STATUS_FUNCTIONS_SCHEMA)
+        return False
+    return True
+
+
+def _escaped(text: str) -> str:
+    """Text as itself in sql.SQL.format()."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _positional(statement: str) -> str:
+    """The statement's named parameters as the function's positional ones."""
+    for position, name in enumerate(("probes", "probe_owners", "spellings", "spelling_owners"), start=1):
+        statement = statement.replace(f"%({name})s", f"${position}")
+    return statement.replace("%%", "%")
+
+
+def _unprepared_fetch(statement: str, params: dict) -> list[tuple]:
+    try:
+        return server_bound_fetch(statement, params)
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
+        raise StalePlan(str(exc)) from exc
 
 
 def _prepared_fetch(statement: str, params: dict) -> list[tuple]:

@@ -105,3 +105,14 @@ def test_moving_a_reference_table_is_left_to_its_owner_and_says_so(roles_applied
     job.refresh_from_db()
     assert "must be owner of table people_missing_country" in job.last_error
     assert scalar("SELECT to_regclass('reference.people_missing_country') IS NOT NULL")
+
+
+def test_behind_a_pooler_the_web_role_makes_its_status_statement_a_function(roles_applied, report, client, api_key,
+                                                                             settings):
+    settings.DATABASE_POOLED = True
+    _as("enrichhub_web")
+    for _ in range(2):
+        status = client.post("/api/enrichment/status", {"entity_type": "company", "entity_key": "ironclad.com"},
+                             content_type="application/json", headers={"X-API-Key": api_key})
+        assert status.status_code == 200 and status.json()["enrichments"][0]["error"] is None
+    assert scalar("SELECT count(*) FROM pg_proc WHERE pronamespace = 'enrichhub_status'::regnamespace") == 1

@@ -101,7 +101,20 @@ def test_profile_urls_stored_in_other_spellings_are_counted(registry):
     assert item.records_in_extracted == 2
 
 
-def test_tables_with_a_key_function_index_are_probed_once_per_key_and_find_every_spelling(registry):
+@pytest.fixture(params=["direct", "behind a pooler"])
+def route(request, settings):
+    """Prepared on the server, or, behind a transaction-mode pooler, run as a server function."""
+    settings.DATABASE_POOLED = request.param == "behind a pooler"
+    return request.param
+
+
+def _status_functions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'enrichhub_status'::regnamespace")
+        return cursor.fetchone()[0]
+
+
+def test_tables_with_a_key_function_index_are_probed_once_per_key_and_find_every_spelling(registry, route):
     from kernel import key_function_indexes
     from runs.indexes import key_indexes_missing
 
@@ -124,6 +137,7 @@ def test_tables_with_a_key_function_index_are_probed_once_per_key_and_find_every
     oracle = sum(normalise_domain(spelling) == "ironclad.com" for spelling in spellings)
     assert counts["company_customers"] == oracle == 5
     assert counts["person_email"] == 2
+    assert _status_functions() == (2 if route == "behind a pooler" else 0)  # one per entity type's statement
 
 
 def test_the_number_of_queries_does_not_grow_with_the_number_of_workflows(registry, monkeypatch):
@@ -149,7 +163,7 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_workflows(regist
     assert queries_for([("company", f"c{n}.com") for n in range(50)]) == with_three
 
 
-def test_a_dropped_table_is_reported_on_its_item_not_as_a_failure(registry):
+def test_a_dropped_table_is_reported_on_its_item_not_as_a_failure(registry, route):
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE extracted.company_ephemeral (id serial, domain text, created_at timestamptz)")
     WorkflowFactory(workflow_name="company_ephemeral", raw_table=None, extracted_table="extracted.company_ephemeral")
