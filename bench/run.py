@@ -5,6 +5,7 @@ import sys
 from bench import (
     coalesce,
     dashboard,
+    fleet,
     growth,
     growth_jobs,
     jobs,
@@ -36,6 +37,7 @@ BENCHMARKS = {
     "growth_jobs": growth_jobs.run,
     "workflows": workflows.run,
     "runs50": runs_at_scale.run,
+    "fleet": fleet.run,
 }
 
 

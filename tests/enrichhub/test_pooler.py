@@ -4,9 +4,6 @@ Each test runs its own embedded server and its own PgBouncer (Debian's package, 
 prepared statements in transaction mode), so a role setting it makes touches nothing else.
 """
 
-import os
-import pwd
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,10 +16,9 @@ import pytest
 
 from enrichhub.database import SEARCH_PATH
 from enrichhub.embedded_db import embedded_server_stop
+from enrichhub.pgbouncer import pgbouncer_command
 from tests.own_server import PROJECT_ROOT, api_post, free_port, own_server_start
 from tests.processes import process_tree
-
-PGBOUNCER = "/usr/sbin/pgbouncer"
 
 
 def _wait_for_port(port: int, *, log: Path) -> None:
@@ -39,50 +35,17 @@ def _wait_for_port(port: int, *, log: Path) -> None:
 @pytest.fixture
 def server(tmp_path):
     """(direct URL, pooled URL, environment with both, API key) of a server behind PgBouncer."""
-    assert Path(PGBOUNCER).exists(), "PgBouncer is missing: `make test` installs Debian's pgbouncer"
     data_dir, direct, env, key = own_server_start(tmp_path, key_name="pooled")
-    bouncer_dir = tmp_path / "pgbouncer"
-    bouncer_dir.mkdir()
-    port = free_port()
-    config = _pgbouncer_config(bouncer_dir, port=port, server=psycopg.conninfo.conninfo_to_dict(direct))
-    with process_tree(_as_socket_owner([PGBOUNCER, str(config)], data_dir), stdout=subprocess.DEVNULL,
-                      stderr=subprocess.STDOUT):
+    bouncer_dir, port = tmp_path / "pgbouncer", free_port()
+    # One server connection for the two web workers: a statement one of them prepared would be
+    # seen, or missed, by the other.
+    command = pgbouncer_command(folder=bouncer_dir, port=port, server=psycopg.conninfo.conninfo_to_dict(direct),
+                                pool_size=1, owner_of=data_dir)
+    with process_tree(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT):
         _wait_for_port(port, log=bouncer_dir / "pgbouncer.log")
         pooled = f"postgresql://postgres@127.0.0.1:{port}/enrichhub"
         yield direct, pooled, {**env, "DATABASE_URL": pooled, "ENRICHHUB_DIRECT_DATABASE_URL": direct}, key
     embedded_server_stop(data_dir=data_dir)
-
-
-def _pgbouncer_config(folder: Path, *, port: int, server: dict) -> Path:
-    (folder / "users.txt").write_text('"postgres" ""\n')
-    config = folder / "pgbouncer.ini"
-    # One server connection for the two web workers: a statement one of them prepared would be
-    # seen, or missed, by the other.
-    config.write_text(f"""[databases]
-* = host={server['host']} port={server.get('port', 5432)}
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = {port}
-unix_socket_dir =
-auth_type = trust
-auth_file = {folder / 'users.txt'}
-pool_mode = transaction
-admin_users = postgres
-default_pool_size = 1
-max_client_conn = 50
-logfile = {folder / 'pgbouncer.log'}
-pidfile = {folder / 'pgbouncer.pid'}
-""")
-    folder.chmod(0o777)
-    return config
-
-
-def _as_socket_owner(command: list[str], data_dir: Path) -> list[str]:
-    """PgBouncer refuses to run as root; as the server's own user it can reach its socket."""
-    if os.geteuid() != 0:
-        return command
-    return [shutil.which("runuser") or "/usr/sbin/runuser", "-u", pwd.getpwuid(data_dir.stat().st_uid).pw_name,
-            "--", *command]
 
 
 def _role_search_path(direct: str, value: str | None) -> None:
