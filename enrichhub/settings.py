@@ -103,12 +103,18 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 
-# django-q2 on the ORM broker: PostgreSQL stays the one source of truth. `retry` must
+# Throttle counters and the API-key trust live in Django's cache: each process's own memory on
+# one machine, or Redis shared by every web server (ENRICHHUB_REDIS_URL, redis://host:6379/0).
+REDIS_URL = env_str("ENRICHHUB_REDIS_URL", "", environ=os.environ)
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                      "KEY_PREFIX": "enrichhub"} if REDIS_URL else
+          {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# django-q2 on the ORM broker unless Redis is configured (below). `retry` must
 # exceed `timeout`, or a slow task is handed to a second worker while the first still runs.
 Q_TIMEOUT = env_int("ENRICHHUB_Q_TIMEOUT", 300, environ=os.environ, minimum=10)
 Q_CLUSTER = {
     "name": "enrichhub",
-    "orm": "default",
     "workers": env_int("ENRICHHUB_Q_WORKERS", 2, environ=os.environ, minimum=1),
     "timeout": Q_TIMEOUT,
     "retry": Q_TIMEOUT + 60,
@@ -119,17 +125,14 @@ Q_CLUSTER = {
     "poll": 1,
     "sync": env_bool("ENRICHHUB_Q_SYNC", False, environ=os.environ),
 }
+# With Redis, q2 clusters on several machines take tasks from it; PostgreSQL keeps the schedules,
+# results and the jobs' checkpoints. Redis does not hand a dead cluster's task to another: the
+# minute's interrupted-jobs schedule continues its job (cleanup/jobs/services.py).
+Q_CLUSTER.update({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"})
 
 # The schemas registry rows may name, and so the only ones jobs write to through them
 # (registry/scope.py); enrichhub's own schemas and PostgreSQL's are never among them.
 WAREHOUSE_SCHEMAS = env_list("ENRICHHUB_WAREHOUSE_SCHEMAS", ["raw", "extracted", "core"], environ=os.environ)
-
-# Throttle counters and the API-key trust live in Django's cache: each process's own memory on
-# one machine, or Redis shared by every web server (ENRICHHUB_REDIS_URL, redis://host:6379/0).
-REDIS_URL = env_str("ENRICHHUB_REDIS_URL", "", environ=os.environ)
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                      "KEY_PREFIX": "enrichhub"} if REDIS_URL else
-          {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Requests per API key (runs.throttling: counted in the cache above, so shared through Redis).
 API_RATE_PER_KEY = env_str("ENRICHHUB_API_RATE", "6000/m", environ=os.environ)
