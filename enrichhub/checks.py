@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core import checks
 from django.db import connections
 
-from enrichhub.database import SEARCH_PATH, pooler_apart
+from enrichhub.database import SEARCH_PATH, connection_variable, pooler_apart
 
 OLDEST_SUPPORTED = 150_000
 # Merge Right Anti Join could return too few rows in 16.0-16.3 (fixed in 16.4); the delete
@@ -86,11 +86,10 @@ def connection_route_check(app_configs: Sequence[AppConfig] | None, **kwargs: An
     """Jobs need the server itself; the web tier may go through a transaction-mode pooler."""
     if settings.EMBEDDED_DATABASE:
         return []
-    direct = "ENRICHHUB_DIRECT_DATABASE_URL" if pooler_apart(os.environ) else "DATABASE_URL"
     jobs = connections["default"]
     with jobs.cursor() as cursor:
         messages = route_messages(url_port=int(jobs.settings_dict["PORT"] or 5432),
-                                  server_port=_listening_port(cursor), variable=direct)
+                                  server_port=_listening_port(cursor), variable=connection_variable(environ=os.environ))
     if pooler_apart(os.environ):
         messages += _pooled_web_messages(os.environ["DATABASE_URL"].strip())
     return messages

@@ -30,15 +30,11 @@ def database_settings(*, environ: Mapping[str, str]) -> tuple[dict[str, Any], bo
     migrate, the gap check) holds session state, advisory locks and temporary tables, and so
     connects through ENRICHHUB_DIRECT_DATABASE_URL when it is set: DATABASE_URL may then name a
     transaction-mode pooler, which gets no startup options and no prepared statements."""
-    url = environ.get("DATABASE_URL", "").strip()
+    variable = connection_variable(environ=environ)
+    url = environ.get(variable, "").strip()
     embedded = not url
     if embedded:
         url = embedded_server_start(data_dir=data_dir_from(environ))
-        variable = "DATABASE_URL"
-    elif pooler_apart(environ) and environ.get(PROCESS_VARIABLE) != WEB_PROCESS:
-        url, variable = environ["ENRICHHUB_DIRECT_DATABASE_URL"].strip(), "ENRICHHUB_DIRECT_DATABASE_URL"
-    else:
-        variable = "DATABASE_URL"
     config = _parse_url(url, variable=variable)
     options = config.setdefault("OPTIONS", {})
     if connection_pooled(environ=environ):
@@ -51,6 +47,14 @@ def database_settings(*, environ: Mapping[str, str]) -> tuple[dict[str, Any], bo
     options.setdefault("application_name", "enrichhub")
     options.setdefault("connect_timeout", 5)
     return config, embedded
+
+
+def connection_variable(*, environ: Mapping[str, str]) -> str:
+    """The variable naming this process's database: the direct URL for everything but the web
+    tier, when one is set apart from DATABASE_URL."""
+    if pooler_apart(environ) and environ.get(PROCESS_VARIABLE) != WEB_PROCESS:
+        return "ENRICHHUB_DIRECT_DATABASE_URL"
+    return "DATABASE_URL"
 
 
 def connection_pooled(*, environ: Mapping[str, str]) -> bool:

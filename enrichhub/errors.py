@@ -8,16 +8,14 @@ from contextlib import contextmanager
 from django.core.exceptions import ImproperlyConfigured
 from django.db import OperationalError
 
-from enrichhub.database import PROCESS_VARIABLE, WEB_PROCESS, pooler_apart
+from enrichhub.database import connection_variable
 
 EXIT_SETUP_ERROR = 2
 
 
 def describe_operational_error(exc: OperationalError, *, environ: Mapping[str, str] = os.environ) -> str:
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    variable = "DATABASE_URL"
-    if pooler_apart(environ) and environ.get(PROCESS_VARIABLE) != WEB_PROCESS:
-        variable = "ENRICHHUB_DIRECT_DATABASE_URL"
+    variable = connection_variable(environ=environ)
     if "unsupported startup parameter" in first_line:
         return (f"cannot connect through {variable}: {first_line}. That is a pooler; jobs, the q2 cluster and "
                 "manage.py commands hold sessions and need the server itself: point ENRICHHUB_DIRECT_DATABASE_URL "

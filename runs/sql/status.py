@@ -168,7 +168,7 @@ def _pooled_fetch(statement: str, params: dict) -> list[tuple]:
     cannot be created (no CREATE on its schema), the statement is planned on every request."""
     (function,) = _status_functions.get(statement) or _status_functions.put(statement, (_status_function(statement),))
     if function is None:
-        return _unprepared_fetch(statement, params)
+        return _prepared_fetch(statement, params, prepare=False)
     call = sql.SQL("SELECT * FROM {}(%(probes)s::text[], %(probe_owners)s::integer[], %(spellings)s::text[], "
                    "%(spelling_owners)s::integer[])").format(function)
     try:
@@ -222,17 +222,10 @@ def _positional(statement: str) -> str:
     return statement.replace("%%", "%")
 
 
-def _unprepared_fetch(statement: str, params: dict) -> list[tuple]:
-    try:
-        return server_bound_fetch(statement, params)
-    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
-        raise StalePlan(str(exc)) from exc
-
-
-def _prepared_fetch(statement: str, params: dict) -> list[tuple]:
+def _prepared_fetch(statement: str, params: dict, *, prepare: bool = True) -> list[tuple]:
     """Prepared on the server: planning the count statement, a UNION ALL with a branch per
     table, costs as much as running it."""
     try:
-        return server_bound_fetch(statement, params, prepare=True)
+        return server_bound_fetch(statement, params, prepare=prepare)
     except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
         raise StalePlan(str(exc)) from exc
