@@ -49,6 +49,21 @@ def database_settings(*, environ: Mapping[str, str]) -> tuple[dict[str, Any], bo
     return config, embedded
 
 
+def replica_database_settings(*, environ: Mapping[str, str]) -> dict[str, Any] | None:
+    """DATABASES['replica'] from ENRICHHUB_REPLICA_DATABASE_URL, or None without one. A replica
+    is reached directly (a session-mode pooler will do): its statements are prepared."""
+    url = environ.get("ENRICHHUB_REPLICA_DATABASE_URL", "").strip()
+    if not url:
+        return None
+    config = _parse_url(url, variable="ENRICHHUB_REPLICA_DATABASE_URL")
+    options = config.setdefault("OPTIONS", {})
+    options.setdefault("options", SESSION_SETTINGS)
+    options.setdefault("application_name", "enrichhub")
+    # A standby refuses the test database's creation; tests read the primary's test database.
+    config["TEST"] = {"MIRROR": "default"}
+    return config
+
+
 def connection_variable(*, environ: Mapping[str, str]) -> str:
     """The variable naming this process's database: the direct URL for everything but the web
     tier, when one is set apart from DATABASE_URL."""

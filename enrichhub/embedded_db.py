@@ -61,6 +61,29 @@ def embedded_server_start(*, data_dir: Path) -> str:
     return socket_uri(socket_dir, DATABASE_NAME)
 
 
+def embedded_standby_start(*, primary_data_dir: Path, data_dir: Path) -> str:
+    """Start (or attach to) a hot standby of the running embedded server in primary_data_dir,
+    streaming from it; the first time, data_dir is made with pg_basebackup. Returns its URI."""
+    if not (data_dir / "PG_VERSION").exists():
+        primary_socket = _running_socket_dir(primary_data_dir)
+        if primary_socket is None:
+            raise DatabaseSetupError(f"no server runs in {primary_data_dir} to make a standby of")
+        _check_data_dir(data_dir)
+        _check_data_contents(data_dir)
+        data_dir.mkdir(mode=0o700, exist_ok=True)
+        _grant_data_dir_to_system_user(data_dir)
+        # -R writes standby.signal and the primary's address; -X stream carries the WAL written
+        # during the copy, so the standby starts consistent.
+        _pg_command("pg_basebackup", "-h", str(primary_socket), "-U", "postgres", "-R", "-X", "stream",
+                    "-c", "fast", data_dir=data_dir)
+        # The primary's socket sits in its data folder: the copy holds its lock file too.
+        for stale in data_dir.glob(".s.PGSQL.*.lock"):
+            stale.unlink()
+    if not (data_dir / "standby.signal").exists():
+        raise DatabaseSetupError(f"{data_dir} holds a server that is not a standby (no standby.signal)")
+    return embedded_server_start(data_dir=data_dir)
+
+
 def embedded_server_started_here(*, data_dir: Path) -> bool:
     """Whether this process started the server (rather than attaching to a running one)."""
     return data_dir.resolve() in _started_here
@@ -146,7 +169,8 @@ def _socket_dir_for(data_dir: Path) -> Path:
 
 def _running_socket_dir(data_dir: Path) -> Path | None:
     info = _postmaster_info(data_dir)
-    if info is None or not info.is_running() or info.status != "ready" or info.socket_dir is None:
+    # A hot standby that accepts connections says "standby" where a primary says "ready".
+    if info is None or not info.is_running() or info.status not in ("ready", "standby") or info.socket_dir is None:
         return None
     return Path(info.socket_dir)
 

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from enrichhub.database import connection_pooled, database_settings, secrets_suffix
+from enrichhub.database import connection_pooled, database_settings, replica_database_settings, secrets_suffix
 from enrichhub.env import env_bool, env_int, env_list, env_str, local_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -81,6 +81,14 @@ DATABASES = {"default": _default_db}
 # Behind a transaction-mode pooler (the web tier, when ENRICHHUB_DIRECT_DATABASE_URL is set apart).
 DATABASE_POOLED = connection_pooled(environ=os.environ)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# A streaming standby for the status API's counts and the dashboard page (kernel/replica.py):
+# used while it is at most REPLICA_MAX_LAG_S behind, checked by each process once a second.
+_replica_db = replica_database_settings(environ=os.environ)
+if _replica_db:
+    DATABASES["replica"] = _replica_db
+DATABASE_ROUTERS = ["kernel.replica.ReplicaRouter"]
+REPLICA_MAX_LAG_S = env_int("ENRICHHUB_REPLICA_MAX_LAG_S", 5, environ=os.environ, minimum=0)
+REPLICA_CHECK_S = 1.0
 
 # The warehouse DDL and demo data may only touch a database that enrichhub started itself,
 # unless an operator opts in for a disposable server of their own.

@@ -5,6 +5,7 @@
 - lookups: conditions that find a table's rows under any stored spelling of some keys;
 - statements: statements bound on the server, on Django's connection;
 - caches: values a process keeps for a while, all cleared with one call;
+- replica: which reads a streaming standby may answer, and Django's router that sends them;
 - ids: row ids that grow with time, in Python and SQL (kernel/migrations/0003).
 
 Apps import from `kernel` only, never from its modules.
@@ -27,13 +28,24 @@ from kernel.keys import (
     stored_variants,
 )
 from kernel.lookups import KeyLookup, key_function_indexes, key_lookup
+from kernel.replica import (
+    REPLICA,
+    read_alias,
+    replica_configured,
+    replica_failed,
+    replica_or_primary,
+    replica_reads,
+    replica_state,
+)
 from kernel.sql import key_function_call, lookup_condition
-from kernel.statements import server_bound_fetch
+from kernel.statements import connection_pooled, server_bound_fetch
 
 __all__ = [
-    "COMPANY", "KEY_FUNCTIONS", "KEY_FUNCTION_SCHEMA", "PERSON", "InvalidEntityKey", "KeyLookup", "ProcessCache",
-    "TimeOrderedUUID",
-    "domain_or_none", "entity_key_or_none", "index_probes", "key_function_call", "key_function_indexes",
-    "key_lookup", "lookup_condition", "normalise_domain", "normalise_entity_key", "normalise_linkedin_url",
-    "process_caches_clear", "server_bound_fetch", "stored_variants", "time_ordered_uuid",
+    "COMPANY", "KEY_FUNCTIONS", "KEY_FUNCTION_SCHEMA", "PERSON", "REPLICA", "InvalidEntityKey", "KeyLookup",
+    "ProcessCache", "TimeOrderedUUID",
+    "connection_pooled", "domain_or_none", "entity_key_or_none", "index_probes", "key_function_call",
+    "key_function_indexes", "key_lookup", "lookup_condition", "normalise_domain", "normalise_entity_key",
+    "normalise_linkedin_url", "process_caches_clear", "read_alias", "replica_configured", "replica_failed",
+    "replica_or_primary", "replica_reads", "replica_state", "server_bound_fetch", "stored_variants",
+    "time_ordered_uuid",
 ]

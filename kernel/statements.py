@@ -8,23 +8,25 @@ the same connection is cheaper.
 
 import psycopg
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from psycopg import sql
 
 _ONLY_WHEN_ASKED = 2**31 - 1
 
 
 def server_bound_fetch(statement: str | sql.SQL | sql.Composed, params: dict | None = None, *,
-                       prepare: bool = False) -> list[tuple]:
+                       prepare: bool = False, using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
     """Rows of the statement (none for a statement without RETURNING).
 
     With prepare=True psycopg keeps the statement prepared on this connection, keyed by its
     text. Django sets prepare_threshold to None, which would ignore the request; raising it
     only makes explicit requests take effect, as Django's own cursors never ask. Behind a
     transaction-mode pooler nothing is prepared: the next transaction may run on another
-    server connection, which never saw the statement.
+    server connection, which never saw the statement. `using` names another database (the
+    replica), which is always reached directly.
     """
-    prepare = prepare and not settings.DATABASE_POOLED
+    prepare = prepare and not connection_pooled(using)
+    connection = connections[using]
     connection.ensure_connection()
     raw = connection.connection
     if prepare and raw.prepare_threshold is None:
@@ -32,3 +34,9 @@ def server_bound_fetch(statement: str | sql.SQL | sql.Composed, params: dict | N
     with psycopg.Cursor(raw) as cursor:
         cursor.execute(statement, params, prepare=prepare or None)
         return cursor.fetchall() if cursor.description else []
+
+
+def connection_pooled(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether this database is reached through a transaction-mode pooler: only the web tier's
+    primary can be (settings.DATABASE_POOLED); a replica's URL must be direct."""
+    return using == DEFAULT_DB_ALIAS and settings.DATABASE_POOLED

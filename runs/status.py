@@ -5,10 +5,20 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+import psycopg
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, transaction
 from django.utils import timezone
 
-from kernel import ProcessCache, index_probes, key_function_indexes, normalise_entity_key, stored_variants
+from kernel import (
+    REPLICA,
+    ProcessCache,
+    index_probes,
+    key_function_indexes,
+    normalise_entity_key,
+    read_alias,
+    replica_failed,
+    stored_variants,
+)
 from registry.catalog import catalog_load
 from runs.sql import status as status_sql
 
@@ -76,7 +86,8 @@ def normalised_entity_statuses_get(*, entities: list[tuple[str, str]]) -> list[E
     for _ in range(2):  # a registry change seen mid-request: reload once and answer from that
         version, specs = _registry.get("active") or _registry_reload()
         results = [EntityStatus(kind, key) for kind, key in entities]
-        seen = {_fill(kind, [r for r in results if r.entity_type == kind], [s for s in specs if s.key_type == kind])
+        seen = {_fill(kind, [r for r in results if r.entity_type == kind], [s for s in specs if s.key_type == kind],
+                      registry_version=version)
                 for kind in sorted({kind for kind, _ in entities})}
         if seen <= {version}:
             return results
@@ -90,9 +101,15 @@ def _registry_reload() -> tuple[str, list[status_sql.WorkflowSpec]]:
     return _registry.put("active", (version, specs))
 
 
-def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.WorkflowSpec]) -> str:
-    """Fill the statuses of one entity type; returns the registry version the counts saw."""
-    plan, (version, counts) = _counts_with_current_plan(specs, kind, [status.entity_key for status in statuses])
+def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.WorkflowSpec], *,
+          registry_version: str) -> str:
+    """Fill the statuses of one entity type; returns the registry version the counts saw.
+
+    The row counts may come from the replica; the runs, and so `should_enrich` and
+    `fresh_until`, always come from the primary: a run reported a moment ago is seen there at
+    once, whatever the replica's lag."""
+    plan, (version, counts) = _counts_with_current_plan(specs, kind, [status.entity_key for status in statuses],
+                                                        registry_version=registry_version)
     runs = status_sql.runs_fetch(entity_type=kind, keys=[s.entity_key for s in statuses])
     now = timezone.now()
     for owner, status in enumerate(statuses):
@@ -104,12 +121,17 @@ def _fill(kind: str, statuses: list[EntityStatus], specs: list[status_sql.Workfl
     return version
 
 
-def _counts_with_current_plan(specs: list[status_sql.WorkflowSpec], kind: str,
-                              keys: list[str]) -> tuple[status_sql.StatusPlan, tuple[str, Counts]]:
-    """Run the cached statement; if a table vanished since it was built, rebuild it from
-    today's catalog once (the workflow then reports the missing table) instead of failing."""
+def _counts_with_current_plan(specs: list[status_sql.WorkflowSpec], kind: str, keys: list[str], *,
+                              registry_version: str) -> tuple[status_sql.StatusPlan, tuple[str, Counts]]:
+    """Run the cached statement, on the replica when it may answer; if a table vanished since
+    it was built, rebuild it from today's catalog once (the workflow then reports the missing
+    table) instead of failing."""
     fingerprint = tuple(specs)
     plan = _plans.get(fingerprint, max_age_s=PLAN_MAX_AGE_SECONDS) or _plan_build(fingerprint, specs)
+    if read_alias() == REPLICA:
+        answer = _replica_counts(plan, kind, keys, registry_version=registry_version)
+        if answer is not None:
+            return plan, answer
     # Inside a transaction a failed statement must be rolled back to a savepoint; in
     # autocommit (a plain API request) there is nothing to roll back, so no extra round trips.
     guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
@@ -121,12 +143,27 @@ def _counts_with_current_plan(specs: list[status_sql.WorkflowSpec], kind: str,
         return plan, _counts_fetch(plan, kind, keys)
 
 
-def _counts_fetch(plan: status_sql.StatusPlan, kind: str, keys: list[str]) -> tuple[str, Counts]:
+def _replica_counts(plan: status_sql.StatusPlan, kind: str, keys: list[str], *,
+                    registry_version: str) -> tuple[str, Counts] | None:
+    """The replica's counts, or None where the primary must answer: the replica failed, or it
+    has not yet replayed the registry this process reads (it may lack that registry's tables)."""
+    try:
+        version, counts = _counts_fetch(plan, kind, keys, using=REPLICA)
+    except status_sql.StalePlan:
+        return None
+    except (DatabaseError, psycopg.Error) as exc:  # down, or a query cancelled by recovery
+        replica_failed(exc)
+        return None
+    return (version, counts) if version == registry_version else None
+
+
+def _counts_fetch(plan: status_sql.StatusPlan, kind: str, keys: list[str],
+                  using: str = DEFAULT_DB_ALIAS) -> tuple[str, Counts]:
     probes = [(probe, owner) for owner, key in enumerate(keys)
               for probe in index_probes(entity_type=kind, key=key)]
     spellings = [(spelling, owner) for owner, key in enumerate(keys)
                  for spelling in stored_variants(entity_type=kind, key=key)] if plan.uses_spellings else []
-    return status_sql.counts_fetch(plan=plan, probes=probes, spellings=spellings)
+    return status_sql.counts_fetch(plan=plan, probes=probes, spellings=spellings, using=using)
 
 
 def _plan_build(fingerprint: tuple, specs: list[status_sql.WorkflowSpec]) -> status_sql.StatusPlan:

@@ -15,11 +15,10 @@ from datetime import datetime
 from typing import NamedTuple
 
 import psycopg
-from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from psycopg import sql
 
-from kernel import KEY_FUNCTIONS, ProcessCache, key_function_call, server_bound_fetch
+from kernel import KEY_FUNCTIONS, ProcessCache, connection_pooled, key_function_call, server_bound_fetch
 from registry.catalog import Catalog
 
 logger = logging.getLogger("enrichhub.status")
@@ -125,14 +124,15 @@ def specs_fetch() -> tuple[str, list[WorkflowSpec]]:
 
 
 def counts_fetch(
-    *, plan: StatusPlan, probes: list[tuple[str, int]], spellings: list[tuple[str, int]]
+    *, plan: StatusPlan, probes: list[tuple[str, int]], spellings: list[tuple[str, int]],
+    using: str = DEFAULT_DB_ALIAS,
 ) -> tuple[str, dict[tuple[str, int], tuple[int, int]]]:
-    """The registry version now, and (workflow, entity index) -> (rows in extracted, in core).
-    `probes` and `spellings` are (value, entity index) pairs."""
+    """The registry version the database holds, and (workflow, entity index) -> (rows in
+    extracted, in core). `probes` and `spellings` are (value, entity index) pairs."""
     params = {"probes": [p for p, _ in probes], "probe_owners": [o for _, o in probes],
               "spellings": [s for s, _ in spellings], "spelling_owners": [o for _, o in spellings]}
-    fetch = _pooled_fetch if settings.DATABASE_POOLED else _prepared_fetch
-    rows = fetch(plan.statement, params)
+    rows = (_pooled_fetch(plan.statement, params) if connection_pooled(using)
+            else _prepared_fetch(plan.statement, params, using=using))
     counts: dict[tuple[str, int], list[int]] = {}
     version = ""
     for branch, owner, found, branch_version in rows:
@@ -222,10 +222,11 @@ def _positional(statement: str) -> str:
     return statement.replace("%%", "%")
 
 
-def _prepared_fetch(statement: str, params: dict, *, prepare: bool = True) -> list[tuple]:
+def _prepared_fetch(statement: str, params: dict, *, prepare: bool = True,
+                    using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
     """Prepared on the server: planning the count statement, a UNION ALL with a branch per
     table, costs as much as running it."""
     try:
-        return server_bound_fetch(statement, params, prepare=prepare)
+        return server_bound_fetch(statement, params, prepare=prepare, using=using)
     except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn) as exc:
         raise StalePlan(str(exc)) from exc

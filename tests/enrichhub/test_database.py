@@ -9,7 +9,7 @@ import psutil
 import psycopg
 import pytest
 
-from enrichhub.database import connection_pooled, database_settings
+from enrichhub.database import connection_pooled, database_settings, replica_database_settings
 from enrichhub.embedded_db import (
     DatabaseSetupError,
     embedded_server_pid,
@@ -56,6 +56,15 @@ def test_a_bad_direct_url_is_named_in_its_error():
     with pytest.raises(DatabaseSetupError, match="ENRICHHUB_DIRECT_DATABASE_URL has no database name"):
         database_settings(environ={"DATABASE_URL": "postgresql://u@pooler:6432/leads",
                                    "ENRICHHUB_DIRECT_DATABASE_URL": "postgresql://u@db:5432"})
+
+
+def test_the_replica_is_reached_directly_and_tests_read_the_primary_in_its_place():
+    assert replica_database_settings(environ={"DATABASE_URL": "postgresql://u@db:5432/leads"}) is None
+    replica = replica_database_settings(environ={"ENRICHHUB_REPLICA_DATABASE_URL": "postgresql://r@standby:5432/leads"})
+    assert replica is not None and (replica["HOST"], replica["USER"]) == ("standby", "r")
+    assert "search_path=" in replica["OPTIONS"]["options"] and replica["TEST"] == {"MIRROR": "default"}
+    with pytest.raises(DatabaseSetupError, match="ENRICHHUB_REPLICA_DATABASE_URL has no database name"):
+        replica_database_settings(environ={"ENRICHHUB_REPLICA_DATABASE_URL": "postgresql://r@standby:5432"})
 
 
 @pytest.mark.parametrize("url, fragment", [

@@ -64,13 +64,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addr", default=os.environ.get("ENRICHHUB_ADDR", "127.0.0.1:8000"))
-        parser.add_argument("--scale", type=float, default=float(os.environ.get("ENRICHHUB_DEMO_SCALE", "1")))
+        parser.add_argument("--scale", type=float, default=float(os.environ.get("ENRICHHUB_DEMO_SCALE", "1")),
+                            help="size of the demo data against the seed's counts; 0 seeds none")
+        parser.add_argument("--prepare-only", action="store_true",
+                            help="prepare the database, demo data, admin and API key, then exit (make fleet "
+                                 "starts its own servers)")
 
-    def handle(self, *args: Any, addr: str, scale: float, **options: Any) -> None:
+    def handle(self, *args: Any, addr: str, scale: float, prepare_only: bool, **options: Any) -> None:
         # Launched in the background, a shell hands its children SIGINT already ignored; Ctrl-C
         # (or `kill -INT`) must stop the demo however it was started.
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        if scale < 0:
+            raise CommandError(f"--scale {scale} is negative; use 0 for no demo data")
         self._prepare(scale)
+        if prepare_only:
+            return
         # --insecure: the development server serves the admin's static files with DEBUG off too.
         children = [self._spawn("qcluster"), self._spawn("runserver", addr, "--noreload", "--insecure")]
         self.stdout.write(self.style.SUCCESS(f"enrichhub is up: http://{addr}/admin/  API docs http://{addr}/api/docs"))
@@ -106,7 +114,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=1, stdout=log)
         call_command("setup_schedules", stdout=log)
         self.stdout.write(f"database migrated; {len(SCHEDULES)} schedules in place")
-        if demo_warehouse and not demo_data_present():
+        if demo_warehouse and scale > 0 and not demo_data_present():
             self._seed(scale, log)
             # The seed is the TODO's starting point (16 of 53 registered); the demo shows the
             # system after Phase 1, with runs backfilled from history by the q2 cluster.
@@ -117,7 +125,7 @@ class Command(BaseCommand):
             self.stdout.write("key indexes built for every registered key column")
             demo_spend_record()
             self._first_figures(log)
-        elif demo_warehouse:
+        elif demo_warehouse and scale > 0:
             self.stdout.write("demo data already present; left as it is")
             if not GapSnapshot.objects.exists():
                 self._first_figures(log)
