@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: install demo test lint bench bench-deps browser-deps fleet-deps stop db-status constraints
+.PHONY: install demo fleet test lint bench bench-deps browser-deps fleet-deps stop db-status constraints
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ install: $(STAMP)
 
 demo: install
 	$(PY) manage.py demo
+
+# Past one machine, on this one: primary and hot standby, PgBouncer, Redis, two web servers and
+# two q2 clusters (README, Running at scale). FLEET_ARGS="--help" lists the ports and sizes.
+fleet: install fleet-deps
+	$(PY) -m enrichhub.fleet $(FLEET_ARGS)
 
 test: install lint browser-deps fleet-deps
 	$(PY) -m pytest

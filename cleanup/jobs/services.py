@@ -28,6 +28,8 @@ _PERMISSION_NAMES = {START_PERMISSION: "add batch job", CHANGE_PERMISSION: "chan
 # A runner saves progress after every batch and holds the job's advisory lock while it lives.
 # A running job whose lock nobody holds, silent for longer than this, lost its runner.
 RUNNER_GRACE = timedelta(seconds=10)
+# How much longer than q2's own `retry` a queued job waits before the sweep gives it a new task.
+LOST_TASK_MARGIN = timedelta(seconds=60)
 DRAFT_LIFETIME = timedelta(days=1)
 # Who asks: a Django user (maybe anonymous), or None for the operator of the machine (a command
 # line, a schedule), who may do everything.
@@ -238,13 +240,34 @@ def job_resume_interrupted(*, job: BatchJob, user: Operator = None) -> bool:
 
 
 def interrupted_jobs_resume() -> list[int]:
-    """The schedule's sweep: every interrupted job goes on, whatever q2's retry window says."""
+    """The schedule's sweep: every interrupted job goes on, whatever q2's retry window says, and
+    so does every job whose task was lost before it started."""
     running = list(BatchJob.objects.filter(status=BatchJob.Status.RUNNING))  # one query, read twice below
     interrupted = jobs_interrupted(jobs=running)
     for job in running:
         if job.pk in interrupted:
             job_enqueue(job=job)
-    return sorted(interrupted)
+    return sorted([*interrupted, *lost_queued_jobs_requeue()])
+
+
+def lost_queued_jobs_requeue() -> list[int]:
+    """Jobs queued for longer than q2 takes to hand a task on get a task again.
+
+    On the Redis broker a task that a dying cluster had taken, but not started, is gone, and
+    its job would stay queued for ever (the ORM broker hands it on after `retry`; this waits
+    longer still). A job merely waiting for a busy worker gets a second task at most once per
+    window: its job lock and status make a duplicate a no-op, and the chain it starts ends at
+    the first slice that finds the lock held."""
+    window = timedelta(seconds=settings.Q_CLUSTER["retry"]) + LOST_TASK_MARGIN
+    with transaction.atomic():
+        stale = list(BatchJob.objects.select_for_update(skip_locked=True)
+                     .filter(status=BatchJob.Status.QUEUED, updated_at__lt=timezone.now() - window)
+                     .values_list("pk", flat=True))
+        # Touched, so that the next sweep waits a whole window again.
+        BatchJob.objects.filter(pk__in=stale).update(updated_at=timezone.now())
+        for job_id in stale:
+            transaction.on_commit(lambda job_id=job_id: job_slice_enqueue(job_id=job_id))
+    return stale
 
 
 def _starter(user: Operator) -> Any:
@@ -283,7 +306,7 @@ def _check_permissions(user: Operator, kind: str, permission: str, verb: str) ->
 
 
 def _transition(job: BatchJob, allowed: set[str], target: str) -> bool:
-    changed = BatchJob.objects.filter(pk=job.pk, status__in=allowed).update(status=target)
+    changed = BatchJob.objects.filter(pk=job.pk, status__in=allowed).update(status=target, updated_at=timezone.now())
     job.refresh_from_db(fields=["status"])
     return changed == 1
 
@@ -291,4 +314,4 @@ def _transition(job: BatchJob, allowed: set[str], target: str) -> bool:
 __all__ = ["JobParamsError", "JobRefused", "job_create", "job_draft", "draft_dry_run", "job_dry_run_bounded",
            "job_confirm", "stale_drafts_discard", "job_dry_run", "job_preview", "job_enqueue", "job_pause",
            "job_resume", "job_cancel", "jobs_interrupted", "job_interruption", "interrupted_job_for",
-           "job_resume_interrupted", "interrupted_jobs_resume", "job_slice_enqueue"]
+           "job_resume_interrupted", "interrupted_jobs_resume", "job_slice_enqueue", "lost_queued_jobs_requeue"]

@@ -1,6 +1,7 @@
 """django-q2 entry points of the job engine."""
 
 from django.conf import settings
+from django.utils import timezone
 
 from cleanup.jobs.engine import job_run
 from cleanup.jobs.models import BatchJob
@@ -23,8 +24,9 @@ def job_run_task(job_id: int) -> str:
     status = job_run(job_id=job_id, budget_s=max(30, settings.Q_TIMEOUT - BUDGET_MARGIN_S))
     if status == BatchJob.Status.RUNNING:
         # Queued, not running, while it waits for a worker: only a job whose runner died is
-        # running without one.
-        BatchJob.objects.filter(pk=job_id, status=BatchJob.Status.RUNNING).update(status=BatchJob.Status.QUEUED)
+        # running without one. Since when it waits tells a lost task (services.py).
+        BatchJob.objects.filter(pk=job_id, status=BatchJob.Status.RUNNING).update(
+            status=BatchJob.Status.QUEUED, updated_at=timezone.now())
         job_slice_enqueue(job_id=job_id)
     return status
 
