@@ -121,11 +121,12 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 # django-q2 on the ORM broker unless Redis is configured (below). `retry` must
 # exceed `timeout`, or a slow task is handed to a second worker while the first still runs.
 Q_TIMEOUT = env_int("ENRICHHUB_Q_TIMEOUT", 300, environ=os.environ, minimum=10)
+Q_RETRY_S = Q_TIMEOUT + 60
 Q_CLUSTER = {
     "name": "enrichhub",
     "workers": env_int("ENRICHHUB_Q_WORKERS", 2, environ=os.environ, minimum=1),
     "timeout": Q_TIMEOUT,
-    "retry": Q_TIMEOUT + 60,
+    "retry": Q_RETRY_S,
     "max_attempts": 3,
     "ack_failures": False,
     "save_limit": 1000,

@@ -2,7 +2,7 @@
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -258,7 +258,7 @@ def lost_queued_jobs_requeue() -> list[int]:
     longer still). A job merely waiting for a busy worker gets a second task at most once per
     window: its job lock and status make a duplicate a no-op, and the chain it starts ends at
     the first slice that finds the lock held."""
-    window = timedelta(seconds=settings.Q_CLUSTER["retry"]) + LOST_TASK_MARGIN
+    window = timedelta(seconds=settings.Q_RETRY_S) + LOST_TASK_MARGIN
     with transaction.atomic():
         stale = list(BatchJob.objects.select_for_update(skip_locked=True)
                      .filter(status=BatchJob.Status.QUEUED, updated_at__lt=timezone.now() - window)
@@ -266,8 +266,12 @@ def lost_queued_jobs_requeue() -> list[int]:
         # Touched, so that the next sweep waits a whole window again.
         BatchJob.objects.filter(pk__in=stale).update(updated_at=timezone.now())
         for job_id in stale:
-            transaction.on_commit(lambda job_id=job_id: job_slice_enqueue(job_id=job_id))
+            transaction.on_commit(_slice_enqueuer(job_id))
     return stale
+
+
+def _slice_enqueuer(job_id: int) -> Callable[[], None]:
+    return lambda: job_slice_enqueue(job_id=job_id)
 
 
 def _starter(user: Operator) -> Any:

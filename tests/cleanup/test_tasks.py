@@ -27,7 +27,7 @@ def test_a_job_whose_task_was_lost_is_queued_again_once_per_window(demo, django_
 
     lost = job_start_task("tenure_backfill")  # no task reaches the broker: as if a dying cluster took it
     waiting = job_start_task("funding_backfill")
-    window = timedelta(seconds=settings.Q_CLUSTER["retry"]) + LOST_TASK_MARGIN
+    window = timedelta(seconds=settings.Q_RETRY_S) + LOST_TASK_MARGIN
     BatchJob.objects.filter(pk=lost).update(updated_at=timezone.now() - window - timedelta(seconds=5))
     BatchJob.objects.filter(pk=waiting).update(updated_at=timezone.now() - window + timedelta(seconds=30))
     with django_capture_on_commit_callbacks(execute=True):
