@@ -1,5 +1,6 @@
-"""Past one machine, so far: the status API through PgBouncer in transaction mode against the
-same gunicorn connected to the server directly, alternated in one run on the scale-1 demo."""
+"""Past one machine: the status API through PgBouncer in transaction mode against the same
+gunicorn connected to the server directly, alternated in one run on the scale-1 demo; then the
+whole fleet against the single-machine path (bench/fleet_scale.py)."""
 
 import os
 import signal
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import psycopg
 
-from bench.environment import PROJECT_ROOT, bench_database_uri, bench_env
+from bench.environment import PROJECT_ROOT, bench_database_uri, bench_env, bench_server_stop
+from bench.fleet_scale import run_scale_out
 from bench.runs import _free_port, _wait_until_serving
 from bench.status import CLIENTS, DURATION_SECONDS, WORKERS, Load, _entities, _prepare, _wrk
 from enrichhub.database import SEARCH_PATH
@@ -76,6 +78,8 @@ def run() -> str:
     finally:
         _stop(bouncer)
         _role_search_path(direct, None)
+    bench_server_stop()  # the fleet brings servers of its own
+    scale_out = run_scale_out()
     rows = [f"| {name}, round {n + 1} | {load.p50_ms:.1f} | {load.p99_ms:.1f} | {load.requests_per_s:,.0f} |"
             for name, loads in arms.items() for n, load in enumerate(loads)]
     worst = max(pooled.p99_ms / plain.p99_ms for pooled, plain in zip(arms["pooled"], arms["direct"], strict=True))
@@ -91,4 +95,5 @@ def run() -> str:
         *rows,
         "",
         f"- ratio: through the pooler the p99 is at most {worst:.2f}× direct's in the same round (goal: 1.2×)",
+        *scale_out,
     ])

@@ -12,6 +12,7 @@ from django.core import checks
 from django.db import connections
 
 from enrichhub.database import SEARCH_PATH, connection_variable, pooler_apart
+from kernel import REPLICA, replica_check, replica_configured
 
 OLDEST_SUPPORTED = 150_000
 # Merge Right Anti Join could return too few rows in 16.0-16.3 (fixed in 16.4); the delete
@@ -79,6 +80,28 @@ def search_path_messages(*, found: str, user: str, database: str) -> list[checks
         hint=f'run: ALTER ROLE "{user}" IN DATABASE "{database}" SET search_path = {SEARCH_PATH}; then renew the '
              "pooler's server connections (PgBouncer: RECONNECT on its admin console), which keep the old setting",
         id="enrichhub.E011")]
+
+
+@checks.register("enrichhub", deploy=True)
+def replica_route_check(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The replica must be a current standby reached directly; otherwise the primary answers
+    every read, which works but is not what was configured."""
+    if not replica_configured():
+        return []
+    state = replica_check()
+    if not state.usable:
+        return [checks.Warning(f"ENRICHHUB_REPLICA_DATABASE_URL is not used: the replica is {state.reason}",
+                               hint="point it at a streaming standby of the primary; until then the primary "
+                                    "answers every read", id="enrichhub.W013")]
+    replica = connections[REPLICA]
+    with replica.cursor() as cursor:
+        server_port = _listening_port(cursor)
+    if int(replica.settings_dict["PORT"] or 5432) != server_port:
+        return [checks.Warning(
+            f"ENRICHHUB_REPLICA_DATABASE_URL connects to port {replica.settings_dict['PORT']}, but the standby listens "
+            f"on {server_port}: the status statement is prepared there, which a transaction-mode pooler breaks",
+            hint="reach the standby directly, or through a session-mode pooler", id="enrichhub.W014")]
+    return []
 
 
 @checks.register("enrichhub", deploy=True)

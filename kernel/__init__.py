@@ -31,6 +31,7 @@ from kernel.lookups import KeyLookup, key_function_indexes, key_lookup
 from kernel.replica import (
     REPLICA,
     read_alias,
+    replica_check,
     replica_configured,
     replica_failed,
     replica_or_primary,
@@ -45,7 +46,7 @@ __all__ = [
     "ProcessCache", "TimeOrderedUUID",
     "connection_pooled", "domain_or_none", "entity_key_or_none", "index_probes", "key_function_call",
     "key_function_indexes", "key_lookup", "lookup_condition", "normalise_domain", "normalise_entity_key",
-    "normalise_linkedin_url", "process_caches_clear", "read_alias", "replica_configured", "replica_failed",
-    "replica_or_primary", "replica_reads", "replica_state", "server_bound_fetch", "stored_variants",
-    "time_ordered_uuid",
+    "normalise_linkedin_url", "process_caches_clear", "read_alias", "replica_check", "replica_configured",
+    "replica_failed", "replica_or_primary", "replica_reads", "replica_state", "server_bound_fetch",
+    "stored_variants", "time_ordered_uuid",
 ]

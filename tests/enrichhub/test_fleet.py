@@ -156,6 +156,17 @@ def test_the_router_sends_only_the_page_apps_reads_to_the_replica(fleet):
     assert said == "default replica replica default default"
 
 
+def test_check_deploy_accepts_the_standby_and_names_a_replica_that_is_none(fleet):
+    def deploy_check(**overrides: str) -> str:
+        done = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=PROJECT_ROOT,
+                              env={**os.environ, **fleet.env, **overrides}, capture_output=True, text=True, timeout=120)
+        return done.stdout + done.stderr
+
+    assert "enrichhub.W01" not in deploy_check()
+    said = deploy_check(ENRICHHUB_REPLICA_DATABASE_URL=fleet.primary)
+    assert "enrichhub.W013" in said and "not a standby" in said
+
+
 def test_a_stopped_standby_leaves_the_primary_answering(fleet):
     standby_dir = fleet.folder / "standby"
     embedded_server_stop(data_dir=standby_dir)
