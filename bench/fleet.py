@@ -2,8 +2,6 @@
 gunicorn connected to the server directly, alternated in one run on the scale-1 demo; then the
 whole fleet against the single-machine path (bench/fleet_scale.py)."""
 
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,7 +10,7 @@ from pathlib import Path
 import psycopg
 
 from bench.environment import PROJECT_ROOT, bench_database_uri, bench_env, bench_server_stop
-from bench.fleet_scale import run_scale_out
+from bench.fleet_scale import process_group_stop, run_scale_out
 from bench.runs import _free_port, _wait_until_serving
 from bench.status import CLIENTS, DURATION_SECONDS, WORKERS, Load, _entities, _prepare, _wrk
 from enrichhub.database import SEARCH_PATH
@@ -30,15 +28,6 @@ def _serve(port: int, **database: str) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """The process and everything it started (its own session)."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    process.wait(timeout=30)
-
-
 def _measured(port: int, key: str, entities: list[dict], **database: str) -> Load:
     server = _serve(port, **database)
     try:
@@ -46,7 +35,7 @@ def _measured(port: int, key: str, entities: list[dict], **database: str) -> Loa
         _wrk(port, "/api/enrichment/status", key, entities, seconds=3)  # warm workers, plans, connections
         return _wrk(port, "/api/enrichment/status", key, entities)
     finally:
-        _stop(server)
+        process_group_stop(server)
 
 
 def _role_search_path(uri: str, value: str | None) -> None:
@@ -76,7 +65,7 @@ def run() -> str:
             arms["pooled"].append(_measured(_free_port(), key, entities, DATABASE_URL=pooled,
                                             ENRICHHUB_DIRECT_DATABASE_URL=direct))
     finally:
-        _stop(bouncer)
+        process_group_stop(bouncer)
         _role_search_path(direct, None)
     bench_server_stop()  # the fleet brings servers of its own
     scale_out = run_scale_out()

@@ -72,7 +72,8 @@ def _serve_direct(fleet: Fleet, port: int) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
-def _stop(process: subprocess.Popen) -> None:
+def process_group_stop(process: subprocess.Popen) -> None:
+    """The process and everything it started (its own session)."""
     try:
         os.killpg(process.pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -159,7 +160,7 @@ def _web_arms(fleet: Fleet, web_ports: list[int], lags: dict, cpu: dict) -> list
             lags[name] = sampler.worst()
             arms.append(Arm(name, load, EVENTS_PER_REQUEST))
     finally:
-        _stop(single)
+        process_group_stop(single)
         with psycopg.connect(fleet.primary_url, autocommit=True) as conn:
             conn.execute("DELETE FROM reference.enrichment_runs WHERE source = 'bench-fleet'")
     return arms
