@@ -60,8 +60,9 @@ def read_alias() -> str:
 
 def replica_check() -> ReplicaState:
     """Whether the replica may answer reads now, and why not if it may not."""
+    # The primary's own failure is the request's, not the replica's: it propagates.
+    primary_lsn = _one_row(DEFAULT_DB_ALIAS, "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")[0]
     try:
-        primary_lsn = _one_row(DEFAULT_DB_ALIAS, "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn")[0]
         in_recovery, replayed_lsn, lag_s = _one_row(
             REPLICA, "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn() - '0/0'::pg_lsn, "
                      "extract(epoch FROM now() - pg_last_xact_replay_timestamp())")
