@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "registry",
     "runs",
     "cleanup",
+    "planning",
     "dashboard",
 ]
 
@@ -147,6 +148,13 @@ WAREHOUSE_SCHEMAS = env_list("ENRICHHUB_WAREHOUSE_SCHEMAS", ["raw", "extracted",
 API_RATE_PER_KEY = env_str("ENRICHHUB_API_RATE", "6000/m", environ=os.environ)
 # Wrong or missing API keys a client address may send per minute before it is answered 429.
 API_AUTH_FAILURES_PER_MINUTE = env_int("ENRICHHUB_API_AUTH_FAILURES", 30, environ=os.environ, minimum=1)
+
+# The enrichment plan (planning/): a workflow's fill rate and cost are measured once it has this
+# many runs (else its curated defaults and PLAN_DEFAULT_FILL_RATE stand in), from runs completed
+# at least PLAN_SETTLE_HOURS ago, by when their rows have been coalesced into core.
+PLAN_MIN_RUNS = env_int("ENRICHHUB_PLAN_MIN_RUNS", 30, environ=os.environ, minimum=1)
+PLAN_SETTLE_HOURS = env_int("ENRICHHUB_PLAN_SETTLE_HOURS", 24, environ=os.environ, minimum=0)
+PLAN_DEFAULT_FILL_RATE = 0.5
 
 # Where gap alerts go (manage.py check_gaps): email addresses and a Slack-compatible webhook.
 ALERT_EMAILS = env_list("ENRICHHUB_ALERT_EMAILS", [], environ=os.environ)

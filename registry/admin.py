@@ -9,16 +9,23 @@ from simple_history.admin import SimpleHistoryAdmin
 from registry import reports, selectors, services
 from registry.catalog import catalog_load, workflow_problems
 from registry.models import Workflow
+from warehouse.hidden import REQUIRED_FIELDS
 
 
 class WorkflowForm(forms.ModelForm):
     """Refuses rows that disagree with the live catalog, with the message on the field at fault."""
 
+    fills_fields = forms.TypedMultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, label="Fills",
+        choices=[(field, f"{field} ({entity})") for entity, fields in REQUIRED_FIELDS.items() for field in fields],
+        help_text="the required fields of its entity that a run can fill; the plan expects these of it")
+
     class Meta:
         model = Workflow
         fields = ["workflow_name", "description", "vendor", "is_active", "key_type", "key_column", "raw_table",
                   "extracted_table", "coalesces_to_core", "core_table", "core_key_column", "coalesce_when_filled",
-                  "core_source_column", "refresh_after_days", "gap_alert_threshold"]
+                  "core_source_column", "refresh_after_days", "gap_alert_threshold", "fills_fields",
+                  "default_credit_cost"]
         # Names and table names are one line each; only the description is prose.
         widgets = {
             **{name: forms.TextInput(attrs={"size": 48}) for name in (
@@ -51,6 +58,7 @@ class WorkflowAdmin(SimpleHistoryAdmin):
         ("Tables", {"fields": ["raw_table", "extracted_table", "coalesces_to_core", "core_table", "core_key_column",
                                "coalesce_when_filled", "core_source_column"]}),
         ("Freshness and alerts", {"fields": ["refresh_after_days", "gap_alert_threshold"]}),
+        ("What it can fill", {"fields": ["fills_fields", "default_credit_cost"]}),
         ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from registry import sql
 from registry.models import Workflow
 from registry.scope import own_table_names, table_scope_problem, warehouse_schemas
+from warehouse.hidden import REQUIRED_FIELDS
 
 ProblemAdder = Callable[[str, str], None]  # (field name, what is wrong with it)
 QUALIFIED_NAME = re.compile(r"^[a-z_][a-z0-9_$]*\.[a-z_][a-z0-9_$]*$")
@@ -65,7 +66,24 @@ def workflow_problems(*, workflow: Workflow, catalog: Catalog) -> dict[str, list
     if workflow.is_active:
         _require_for_active(workflow, add)
     _check_key_columns(workflow, catalog, add)
+    _check_fills(workflow, add)
     return problems
+
+
+def _check_fills(workflow: Workflow, add: ProblemAdder) -> None:
+    """A workflow fills only required fields of its own entity type, each named once."""
+    fills = list(workflow.fills_fields or [])
+    if not fills:
+        return
+    if workflow.key_type not in REQUIRED_FIELDS:
+        add("fills_fields", "the fields a workflow fills need its key type")
+        return
+    allowed = REQUIRED_FIELDS[workflow.key_type]
+    for name in fills:
+        if name not in allowed:
+            add("fills_fields", f"{name!r} is not a required {workflow.key_type} field ({', '.join(allowed)})")
+    if len(set(fills)) != len(fills):
+        add("fills_fields", "a field is named twice")
 
 
 def _require_for_active(workflow: Workflow, add: ProblemAdder) -> None:

@@ -1,9 +1,11 @@
 """Phase 1 done for the demo warehouse: all 53 workflows registered with their data flow."""
 
+from decimal import Decimal
+
 from django.db import transaction
 
 from registry.models import Workflow
-from warehouse.workflows import DEMO_WORKFLOWS
+from warehouse.workflows import DEMO_FILLS, DEMO_WORKFLOWS
 
 DEMO_REASON = "demo: Phase 1 completed from warehouse/workflows.py"
 
@@ -23,6 +25,9 @@ def demo_registry_complete() -> tuple[int, int]:
             workflow.coalesce_when_filled = demo.coalesce_when_filled
             workflow.core_source_column = demo.core_source_column
             workflow.is_active = True
+            if demo.name in DEMO_FILLS and not workflow.fills_fields:  # a curator's own choice stays
+                fills, cost = DEMO_FILLS[demo.name]
+                workflow.fills_fields, workflow.default_credit_cost = list(fills), Decimal(cost)
             workflow._change_reason = DEMO_REASON  # type: ignore[attr-defined]  # simple_history
             workflow.save()
             created, updated = created + is_new, updated + (not is_new)

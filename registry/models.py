@@ -1,6 +1,8 @@
 """reference.enrichment_workflow_registry: every ingest workflow and where its data flows."""
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Now
 from simple_history.models import HistoricalRecords
@@ -46,6 +48,14 @@ class Workflow(models.Model):
         default=90, db_default=90, help_text="an enrichment older than this may be bought again")
     gap_alert_threshold = models.PositiveIntegerField(
         null=True, blank=True, help_text="alert when more keys than this are in extracted but not core; empty: never")
+    # What the enrichment plan (planning/) may expect of the workflow until enough of its runs
+    # show what it really fills and costs.
+    fills_fields = ArrayField(
+        models.TextField(), null=True, blank=True,
+        help_text="the required fields of its entity that a run can fill (warehouse/hidden.py); empty: none")
+    default_credit_cost = models.DecimalField(
+        max_digits=12, decimal_places=4, null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="credits one run costs, until its completed runs say otherwise")
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
@@ -63,6 +73,8 @@ class Workflow(models.Model):
                 condition=models.Q(coalesces_to_core=False) | models.Q(core_table__isnull=False),
                 name="registry_coalescing_needs_core_table",
             ),
+            models.CheckConstraint(condition=models.Q(default_credit_cost__gte=0),
+                                   name="registry_default_credit_cost_not_negative"),
             # Whatever writes the row (admin, SQL, a migration): never a table enrichhub, Django
             # or PostgreSQL owns (registry/scope.py; the configurable part is checked in clean()).
             *[models.CheckConstraint(condition=~models.Q(**{f"{column}__iregex": OWN_SCHEMA_PATTERN}),

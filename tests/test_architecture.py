@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ["enrichhub", "kernel", "warehouse", "registry", "runs", "cleanup", "dashboard"]
+PACKAGES = ["enrichhub", "kernel", "warehouse", "registry", "runs", "cleanup", "planning", "dashboard"]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 

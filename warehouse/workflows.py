@@ -114,6 +114,21 @@ DEMO_WORKFLOWS: tuple[DemoWorkflow, ...] = (
     _person("person_clay_waterfall", "clay"),
 )
 
+# What the demo's curators say a workflow fills of the required fields (warehouse/hidden.py), and
+# what one run costs, until runs show otherwise.
+DEMO_FILLS: dict[str, tuple[tuple[str, ...], str]] = {
+    "company_discovery": (("company_name", "company_country"), "2.0"),
+    "company_cleaned_name": (("company_name",), "0.5"),
+    "company_salesnav_location": (("company_country",), "1.0"),
+    "company_hq_address": (("company_country",), "1.0"),
+    "company_firmographics": (("company_name", "company_country"), "2.0"),
+    "person_profile": (("person_country",), "2.0"),
+    "person_location": (("person_country",), "1.0"),
+    "person_clay_waterfall": (("person_country", "matched_job_function", "matched_seniority"), "4.0"),
+    "person_seniority_classification": (("matched_seniority",), "0.5"),
+    "person_job_function_classification": (("matched_job_function",), "0.5"),
+}
+
 # Tables with hand-written DDL and demo data of their own (warehouse/ddl/warehouse.sql);
 # every other workflow lands in a generic key + payload table.
 SPECIFIC_TABLE_STEMS = frozenset({"company_discovery", "person_profile", "person_experience"})

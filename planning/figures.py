@@ -1,0 +1,67 @@
+"""How often each workflow really fills the fields it declares, and what a run of it costs:
+measured from its runs and core where enough runs exist, the curated defaults otherwise."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+
+from planning import sql
+from registry.models import Workflow
+from warehouse.hidden import REQUIRED_FIELDS
+
+
+@dataclass(frozen=True)
+class FillRate:
+    field: str
+    rate: float
+    runs: int  # the settled completed runs behind a measured rate; 0 for the default
+    measured: bool
+
+
+@dataclass(frozen=True)
+class WorkflowFigures:
+    workflow_name: str
+    entity_type: str
+    fill_rates: dict[str, FillRate]
+    credits: Decimal | None  # per run; None when neither measured nor curated
+    credit_runs: int  # runs behind a measured cost; 0 for the curated default
+    cost_measured: bool
+
+
+def workflow_figures(*, entity_type: str | None = None) -> dict[str, WorkflowFigures]:
+    """Figures of every active workflow that declares fields it fills, by name."""
+    declaring = Workflow.objects.filter(is_active=True, fills_fields__len__gt=0)
+    if entity_type:
+        declaring = declaring.filter(key_type=entity_type)
+    workflows = {workflow.workflow_name: workflow for workflow in declaring}
+    costs = {name: (runs, median) for name, runs, median in sql.run_costs(workflows=list(workflows))}
+    figures = {}
+    for kind in sorted({workflow.key_type or "" for workflow in workflows.values()} & set(REQUIRED_FIELDS)):
+        of_kind = [name for name, workflow in workflows.items() if workflow.key_type == kind]
+        counted = _fills_counted(kind, of_kind)
+        for name in of_kind:
+            figures[name] = _figures(workflows[name], counted.get(name), costs.get(name))
+    return figures
+
+
+def _fills_counted(kind: str, names: list[str]) -> dict[str, tuple[int, dict[str, int]]]:
+    fields = REQUIRED_FIELDS[kind]
+    rows = sql.fields_filled_after_runs(entity_type=kind, fields=fields, workflows=names,
+                                        settled_after_s=settings.PLAN_SETTLE_HOURS * 3600)
+    return {name: (runs, dict(zip(fields, filled, strict=True))) for name, runs, *filled in rows}
+
+
+def _figures(workflow: Workflow, counted: tuple[int, dict[str, int]] | None,
+             cost: tuple[int, Decimal] | None) -> WorkflowFigures:
+    runs, filled = counted or (0, {})
+    enough = runs >= settings.PLAN_MIN_RUNS
+    rates = {field: FillRate(field, filled.get(field, 0) / runs if enough else settings.PLAN_DEFAULT_FILL_RATE,
+                             runs if enough else 0, enough)
+             for field in workflow.fills_fields or []}
+    cost_runs, median = cost or (0, None)
+    cost_measured = cost_runs >= settings.PLAN_MIN_RUNS
+    credits = Decimal(str(median)) if cost_measured else workflow.default_credit_cost
+    return WorkflowFigures(workflow_name=workflow.workflow_name, entity_type=workflow.key_type or "",
+                           fill_rates=rates, credits=credits, credit_runs=cost_runs if cost_measured else 0,
+                           cost_measured=cost_measured)

@@ -1,0 +1,55 @@
+"""The planner's SQL: what each workflow's completed runs left filled in core, and what its runs
+cost. Table and column names come from warehouse.hidden (code, not data); workflow names and
+the delay are bound parameters."""
+
+from django.db import connection
+from psycopg import sql
+
+from kernel import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS
+from warehouse.hidden import missing_sql
+
+# Where each entity type's required fields live, and its key column there.
+CORE_ENTITIES = {"company": ("core", "companies", "domain"), "person": ("core", "people", "linkedin_url")}
+
+
+def fields_filled_after_runs(*, entity_type: str, fields: tuple[str, ...], workflows: list[str],
+                             settled_after_s: int) -> list[tuple]:
+    """Per workflow: (name, completed runs at least `settled_after_s` old, then per field how
+    many of those runs' entities have it filled in core now). A key with several core rows
+    counts as filled when any of them is."""
+    schema, table, key_column = CORE_ENTITIES[entity_type]
+    key = sql.SQL("{}({})").format(sql.Identifier(KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS[entity_type]),
+                                   sql.Identifier("c", key_column))
+    filled = sql.SQL(", ").join(
+        sql.SQL("bool_or(NOT {missing}) AS {name}").format(missing=missing_sql(field), name=sql.Identifier(field))
+        for field in fields)
+    counted = sql.SQL(", ").join(
+        sql.SQL("count(*) FILTER (WHERE s.{})").format(sql.Identifier(field)) for field in fields)
+    statement = sql.SQL("""
+        WITH settled AS (
+            SELECT r.workflow_name, r.entity_key FROM reference.enrichment_runs r
+            WHERE r.entity_type = %(entity_type)s AND r.status = 'completed'
+              AND r.completed_at <= now() - make_interval(secs => %(settled_after_s)s)
+              AND r.workflow_name = ANY(%(workflows)s)),
+        state AS (
+            SELECT {key} AS entity_key, {filled} FROM {table} c
+            WHERE {key} IN (SELECT entity_key FROM settled) GROUP BY 1)
+        SELECT m.workflow_name, count(*), {counted}
+        FROM settled m LEFT JOIN state s USING (entity_key)
+        GROUP BY 1 ORDER BY 1""").format(key=key, filled=filled, table=sql.Identifier(schema, table),
+                                         counted=counted)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"entity_type": entity_type, "settled_after_s": settled_after_s,
+                                   "workflows": workflows})
+        return cursor.fetchall()
+
+
+def run_costs(*, workflows: list[str]) -> list[tuple]:
+    """(workflow, runs with a cost, their median credits) per workflow that has any."""
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT workflow_name, count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY credits_spent)
+            FROM reference.enrichment_runs
+            WHERE credits_spent IS NOT NULL AND workflow_name = ANY(%(workflows)s)
+            GROUP BY 1 ORDER BY 1""", {"workflows": workflows})
+        return cursor.fetchall()

@@ -1,0 +1,109 @@
+"""What each workflow fills and costs: curated in the registry, validated, and measured from its
+runs and core, checked against an oracle that normalises every core key in Python."""
+
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+from statistics import median
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from kernel import InvalidEntityKey, normalise_entity_key
+from planning.figures import workflow_figures
+from registry.catalog import Catalog, workflow_problems
+from registry.demo import demo_registry_complete
+from registry.models import Workflow
+from runs.backfill import runs_backfill
+from runs.models import Run
+from runs.services import run_events_record
+from warehouse.hidden import REQUIRED_FIELDS
+
+CORE = {"company": ("core.companies", "domain"), "person": ("core.people", "linkedin_url")}
+
+
+def _problems(**fields) -> dict[str, list[str]]:
+    workflow = Workflow(workflow_name="w", is_active=False, **fields)
+    return workflow_problems(workflow=workflow, catalog=Catalog())
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"key_type": "company", "fills_fields": ["person_country"]}, "'person_country' is not a required company field"),
+    ({"key_type": "person", "fills_fields": ["person_country", "person_country"]}, "named twice"),
+    ({"fills_fields": ["company_name"]}, "need its key type"),
+])
+def test_a_workflow_fills_only_required_fields_of_its_own_entity(fields, message):
+    problems = _problems(**fields)
+    assert any(message in problem for problem in problems.get("fills_fields", [])), problems
+
+
+def test_a_curated_workflow_passes_and_a_negative_cost_is_refused_by_the_database(db):
+    assert "fills_fields" not in _problems(key_type="person", fills_fields=["matched_seniority"])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Workflow.objects.create(workflow_name="negative", default_credit_cost=Decimal("-1"))
+
+
+def _oracle(settled_before, min_runs: int, default_rate: float) -> dict[str, dict[str, tuple[float, int]]]:
+    """field rates per workflow, from every core row's key normalised in Python."""
+    filled: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for kind, (table, column) in CORE.items():
+        fields = REQUIRED_FIELDS[kind]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {column}, {', '.join(fields)} FROM {table}")
+            for raw, *values in cursor.fetchall():
+                try:
+                    key = normalise_entity_key(entity_type=kind, raw=raw)
+                except InvalidEntityKey:
+                    continue
+                filled[kind, key] |= {f for f, v in zip(fields, values, strict=True) if v is not None and v.strip()}
+    expected = {}
+    for workflow in Workflow.objects.filter(is_active=True).exclude(fills_fields=None).exclude(fills_fields=[]):
+        runs = Run.objects.filter(workflow=workflow, status="completed", completed_at__lte=settled_before)
+        entities = [filled.get((workflow.key_type, key), set()) for key in runs.values_list("entity_key", flat=True)]
+        enough = len(entities) >= min_runs
+        expected[workflow.workflow_name] = {
+            field: ((sum(field in e for e in entities) / len(entities), len(entities)) if enough else (default_rate, 0))
+            for field in workflow.fills_fields}
+    return expected
+
+
+def test_measured_fill_rates_equal_the_oracle_and_young_runs_wait(demo, settings):
+    demo_registry_complete()
+    runs_backfill(workflow_names=["company_discovery", "person_profile", "company_cleaned_name"])
+    # Runs of a moment ago have not been coalesced yet: they must not count.
+    young = Run.objects.filter(workflow_id="person_profile").order_by("entity_key")[:5]
+    Run.objects.filter(pk__in=[run.pk for run in young]).update(completed_at=timezone.now())
+    settings.PLAN_MIN_RUNS, settings.PLAN_SETTLE_HOURS = 3, 1
+    measured = workflow_figures()
+    expected = _oracle(timezone.now() - timedelta(hours=1), 3, settings.PLAN_DEFAULT_FILL_RATE)
+    assert {name: {f: (round(r.rate, 9), r.runs) for f, r in figures.fill_rates.items()}
+            for name, figures in measured.items()} == \
+        {name: {f: (round(rate, 9), runs) for f, (rate, runs) in rates.items()} for name, rates in expected.items()}
+    assert measured["person_profile"].fill_rates["person_country"].measured
+    assert measured["person_profile"].fill_rates["person_country"].runs == \
+        Run.objects.filter(workflow_id="person_profile", status="completed").count() - 5
+    assert not measured["person_location"].fill_rates["person_country"].measured  # no runs: the default
+
+
+def test_the_cost_is_the_median_of_the_runs_or_the_curated_default(demo, settings):
+    demo_registry_complete()
+    settings.PLAN_MIN_RUNS = 4
+    paid = [Decimal(c) for c in ("1.0", "3.0", "2.5", "7.0", "2.0")]
+    run_events_record(items=[{"workflow_name": "company_hq_address", "entity_type": "company", "status": "completed",
+                              "entity_key": f"paid{n}.example.com", "credits_spent": str(c), "source": "test"}
+                             for n, c in enumerate(paid)])
+    run_events_record(items=[{"workflow_name": "company_cleaned_name", "entity_type": "company",
+                              "status": "completed", "entity_key": "one.example.com", "credits_spent": "9",
+                              "source": "test"}])
+    figures = workflow_figures(entity_type="company")
+    assert (figures["company_hq_address"].credits, figures["company_hq_address"].credit_runs) == (median(paid), 5)
+    assert figures["company_hq_address"].cost_measured
+    cleaned = figures["company_cleaned_name"]
+    assert (cleaned.credits, cleaned.cost_measured) == (Decimal("0.5"), False)  # one run is too few
+    assert set(figures) == {name for name, w in _declaring("company")}
+
+
+def _declaring(kind: str):
+    return [(w.workflow_name, w) for w in Workflow.objects.filter(key_type=kind, is_active=True)
+            if w.fills_fields]
