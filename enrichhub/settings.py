@@ -155,6 +155,8 @@ API_AUTH_FAILURES_PER_MINUTE = env_int("ENRICHHUB_API_AUTH_FAILURES", 30, enviro
 PLAN_MIN_RUNS = env_int("ENRICHHUB_PLAN_MIN_RUNS", 30, environ=os.environ, minimum=1)
 PLAN_SETTLE_HOURS = env_int("ENRICHHUB_PLAN_SETTLE_HOURS", 24, environ=os.environ, minimum=0)
 PLAN_DEFAULT_FILL_RATE = 0.5
+# The registry's list shows these figures; registry sits below planning, so it is told where they are.
+REGISTRY_FIGURES = "planning.figures.figures_display"
 
 # Where gap alerts go (manage.py check_gaps): email addresses and a Slack-compatible webhook.
 ALERT_EMAILS = env_list("ENRICHHUB_ALERT_EMAILS", [], environ=os.environ)

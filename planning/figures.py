@@ -65,3 +65,22 @@ def _figures(workflow: Workflow, counted: tuple[int, dict[str, int]] | None,
     return WorkflowFigures(workflow_name=workflow.workflow_name, entity_type=workflow.key_type or "",
                            fill_rates=rates, credits=credits, credit_runs=cost_runs if cost_measured else 0,
                            cost_measured=cost_measured)
+
+
+def figures_display() -> dict[str, tuple[str, str]]:
+    """For the registry's list (settings.REGISTRY_FIGURES): per workflow, what it fills and what it
+    costs, each figure with the runs behind it or marked as the curated default."""
+    return {name: (", ".join(_rate_text(rate) for rate in figures.fill_rates.values()), _cost_text(figures))
+            for name, figures in workflow_figures().items()}
+
+
+def _rate_text(rate: FillRate) -> str:
+    behind = f"{rate.runs:,} runs" if rate.measured else "default"
+    return f"{rate.field} {rate.rate:.0%} ({behind})"
+
+
+def _cost_text(figures: WorkflowFigures) -> str:
+    if figures.credits is None:
+        return "unknown"
+    behind = f"median of {figures.credit_runs:,} runs" if figures.cost_measured else "curated"
+    return f"{figures.credits.normalize():f} ({behind})"

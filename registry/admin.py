@@ -1,9 +1,11 @@
 """Curation of the workflow registry by ops."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.module_loading import import_string
 from simple_history.admin import SimpleHistoryAdmin
 
 from registry import reports, selectors, services
@@ -64,6 +66,24 @@ class WorkflowAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Workflow]:
         return selectors.workflow_list_with_table_status()
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        """With the planner's figures, computed once for the page: what each workflow fills, and
+        how often, and what a run costs, each with the runs behind it."""
+        provider = getattr(settings, "REGISTRY_FIGURES", "")
+        if not provider:
+            return list(self.list_display)
+        figures: dict[str, tuple[str, str]] = import_string(provider)()
+
+        @admin.display(description="fills (how often)")
+        def fills(obj: Workflow) -> str:
+            return figures.get(obj.workflow_name, ("—", ""))[0]
+
+        @admin.display(description="credits a run")
+        def credits(obj: Workflow) -> str:
+            return figures.get(obj.workflow_name, ("", "—"))[1]
+
+        return [*self.list_display, fills, credits]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Workflow | None = None) -> list[str]:
         # The name is the key other tables reference; renaming would orphan their runs.

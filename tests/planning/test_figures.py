@@ -9,6 +9,7 @@ from statistics import median
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from psycopg import sql
 
 from kernel import InvalidEntityKey, normalise_entity_key
 from planning.figures import workflow_figures
@@ -50,7 +51,9 @@ def _oracle(settled_before, min_runs: int, default_rate: float) -> dict[str, dic
     for kind, (table, column) in CORE.items():
         fields = REQUIRED_FIELDS[kind]
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {column}, {', '.join(fields)} FROM {table}")
+            cursor.execute(sql.SQL("SELECT {}, {} FROM {}").format(
+                sql.Identifier(column), sql.SQL(", ").join(map(sql.Identifier, fields)),
+                sql.Identifier(*table.split("."))))
             for raw, *values in cursor.fetchall():
                 try:
                     key = normalise_entity_key(entity_type=kind, raw=raw)
@@ -107,3 +110,14 @@ def test_the_cost_is_the_median_of_the_runs_or_the_curated_default(demo, setting
 def _declaring(kind: str):
     return [(w.workflow_name, w) for w in Workflow.objects.filter(key_type=kind, is_active=True)
             if w.fills_fields]
+
+
+def test_the_registry_list_shows_each_figure_with_the_runs_behind_it(demo, settings, admin_client):
+    demo_registry_complete()
+    runs_backfill(workflow_names=["person_profile"])
+    settings.PLAN_MIN_RUNS, settings.PLAN_SETTLE_HOURS = 3, 0
+    rate = workflow_figures(entity_type="person")["person_profile"].fill_rates["person_country"]
+    page = admin_client.get("/admin/registry/workflow/?q=person_").content.decode()
+    assert f"person_country {rate.rate:.0%} ({rate.runs:,} runs)" in page
+    assert "person_country 50% (default)" in page  # person_location: no runs yet
+    assert "1 (curated)" in page  # person_location's curated cost

@@ -7,8 +7,8 @@ from registry.models import Workflow
 OLD_SHAPE = {"workflow_name", "description", "provider", "created_at"}
 PHASE_ONE = {"raw_table", "extracted_table", "core_table", "key_column", "key_type", "coalesces_to_core", "is_active",
              "core_key_column", "refresh_after_days", "gap_alert_threshold", "updated_at"}
-LATEST = "0004_core_source_column"
-ADDED_SINCE = {"coalesce_when_filled", "core_source_column"}
+LATEST = "0006_workflow_fills"
+ADDED_SINCE = {"coalesce_when_filled", "core_source_column", "fills_fields", "default_credit_cost"}
 
 
 def _migrate(app_label: str, migration: str | None) -> None:
