@@ -1,12 +1,16 @@
 """How often each workflow really fills the fields it declares, and what a run of it costs:
 measured from its runs and core where enough runs exist, the curated defaults otherwise."""
 
-from dataclasses import dataclass
+import time
+from dataclasses import asdict, dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import timezone
 
 from planning import sql
+from planning.models import FiguresSnapshot
 from registry.models import Workflow
 from warehouse.hidden import REQUIRED_FIELDS
 
@@ -67,11 +71,41 @@ def _figures(workflow: Workflow, counted: tuple[int, dict[str, int]] | None,
                            cost_measured=cost_measured)
 
 
+SNAPSHOTS_KEPT = timedelta(days=30)
+
+
+def figures_refresh() -> FiguresSnapshot:
+    """Measure every declaring workflow now and keep the result for the planner and the registry."""
+    began = time.monotonic()
+    figures = {name: _plain(item) for name, item in workflow_figures().items()}
+    snapshot = FiguresSnapshot.objects.create(taken_at=timezone.now(), seconds=time.monotonic() - began,
+                                              figures=figures)
+    FiguresSnapshot.objects.filter(taken_at__lt=snapshot.taken_at - SNAPSHOTS_KEPT).delete()
+    return snapshot
+
+
+def figures_latest() -> dict[str, WorkflowFigures]:
+    """The last refresh's figures; empty before the first."""
+    snapshot = FiguresSnapshot.objects.first()
+    return {name: _figures_from(plain) for name, plain in snapshot.figures.items()} if snapshot else {}
+
+
 def figures_display() -> dict[str, tuple[str, str]]:
     """For the registry's list (settings.REGISTRY_FIGURES): per workflow, what it fills and what it
     costs, each figure with the runs behind it or marked as the curated default."""
     return {name: (", ".join(_rate_text(rate) for rate in figures.fill_rates.values()), _cost_text(figures))
-            for name, figures in workflow_figures().items()}
+            for name, figures in figures_latest().items()}
+
+
+def _plain(figures: WorkflowFigures) -> dict:
+    plain = asdict(figures)
+    plain["credits"] = None if figures.credits is None else str(figures.credits)
+    return plain
+
+
+def _figures_from(plain: dict) -> WorkflowFigures:
+    return WorkflowFigures(**{**plain, "credits": None if plain["credits"] is None else Decimal(plain["credits"]),
+                              "fill_rates": {field: FillRate(**rate) for field, rate in plain["fill_rates"].items()}})
 
 
 def _rate_text(rate: FillRate) -> str:

@@ -12,7 +12,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from kernel import InvalidEntityKey, normalise_entity_key
-from planning.figures import workflow_figures
+from planning.figures import figures_latest, figures_refresh, workflow_figures
 from registry.catalog import Catalog, workflow_problems
 from registry.demo import demo_registry_complete
 from registry.models import Workflow
@@ -116,7 +116,10 @@ def test_the_registry_list_shows_each_figure_with_the_runs_behind_it(demo, setti
     demo_registry_complete()
     runs_backfill(workflow_names=["person_profile"])
     settings.PLAN_MIN_RUNS, settings.PLAN_SETTLE_HOURS = 3, 0
+    assert "person_country 50% (default)" not in admin_client.get("/admin/registry/workflow/").content.decode()
+    snapshot = figures_refresh()  # what the hourly schedule does
     rate = workflow_figures(entity_type="person")["person_profile"].fill_rates["person_country"]
+    assert figures_latest()["person_profile"] == workflow_figures()["person_profile"] and snapshot.seconds > 0
     page = admin_client.get("/admin/registry/workflow/?q=person_").content.decode()
     assert f"person_country {rate.rate:.0%} ({rate.runs:,} runs)" in page
     assert "person_country 50% (default)" in page  # person_location: no runs yet

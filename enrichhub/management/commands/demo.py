@@ -158,8 +158,10 @@ class Command(BaseCommand):
                           f"{titles['hidden_after']:,}")
         call_command("refresh_dashboard", stdout=log)
         self.stdout.write(f"first gap check of {summary['workflows']} workflows and dashboard figures computed")
-        async_chain([("runs.tasks.runs_backfill_task", (None,)), ("dashboard.tasks.dashboard_refresh_task",)])
-        self.stdout.write("run backfill queued on the q2 cluster; the dashboard is refreshed when it is done")
+        async_chain([("runs.tasks.runs_backfill_task", (None,)), ("dashboard.tasks.dashboard_refresh_task",),
+                     ("planning.tasks.figures_refresh_task",)])
+        self.stdout.write("run backfill queued on the q2 cluster; the dashboard and the workflows' fill rates are "
+                          "refreshed when it is done")
 
     def _spawn(self, *command: str) -> subprocess.Popen:
         # A session of its own keeps the terminal's Ctrl-C away from the child: it gets exactly
