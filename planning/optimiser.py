@@ -1,0 +1,163 @@
+"""Which workflows to buy for which hidden leads, within a credit budget, for the most leads
+expected to become visible. Pure computation: the figures come in, the choice goes out.
+
+A lead becomes visible when every required field it misses is filled. Each workflow fills each
+field it declares with its measured probability, independently of the others, so a set S of
+workflows makes a lead that misses fields F visible with probability
+
+    prod over f in F of (1 - prod over w in S filling f of (1 - p(w, f)))
+
+A lead missing two fields is only worth a set that can fill both. Choosing one set per lead
+within the budget is a multiple-choice knapsack. `plan_greedy` solves it the classic way:
+keep each lead's sets that lie on the upper convex hull of (credits, probability), and buy the
+hull's steps in order of probability gained per credit while they fit. The linear relaxation
+buys the same steps up to the first that does not fit, and a fraction of that one, whose gain is
+at most one lead: so the greedy plan is never more than one expected lead below the best plan.
+`plan_exact` solves small instances exactly by dynamic programming over the budget, to show it.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import combinations
+from math import prod
+
+# A lead is worth at most this many workflows at once: its missing fields are at most three.
+MAX_WORKFLOWS_PER_LEAD = 3
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A workflow as the planner sees it for a lead: what a run costs and fills, how often."""
+
+    workflow_name: str
+    credits: Decimal
+    fill_rates: dict[str, float]  # field -> probability that a run fills it
+
+    def __hash__(self) -> int:
+        return hash((self.workflow_name, self.credits, tuple(sorted(self.fill_rates.items()))))
+
+
+@dataclass(frozen=True)
+class Lead:
+    entity_key: str
+    missing: frozenset[str]
+    offers: tuple[Offer, ...]  # the workflows allowed for it (not fresh, not failing)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The set of workflows bought for one lead."""
+
+    lead: Lead
+    offers: tuple[Offer, ...]
+    credits: Decimal
+    probability: float  # that the lead becomes visible
+
+    def fills(self, offer: Offer) -> dict[str, float]:
+        """What this offer is expected to fill of what the lead misses."""
+        return {field: rate for field, rate in offer.fill_rates.items() if field in self.lead.missing}
+
+
+@dataclass(frozen=True)
+class Plan:
+    choices: list[Choice]
+
+    @property
+    def credits(self) -> Decimal:
+        return sum((choice.credits for choice in self.choices), Decimal(0))
+
+    @property
+    def expected_visible(self) -> float:
+        return sum(choice.probability for choice in self.choices)
+
+
+def visible_probability(missing: Iterable[str], offers: Iterable[Offer]) -> float:
+    offers = list(offers)
+    return prod(1 - prod(1 - offer.fill_rates.get(field, 0.0) for offer in offers) for field in missing)
+
+
+def lead_options(lead: Lead) -> list[Choice]:
+    """The sets worth considering for a lead, cheapest first: each fills some missing field with
+    every member, has a chance of making the lead visible, and no cheaper set does as well."""
+    useful = [offer for offer in lead.offers if any(offer.fill_rates.get(f, 0) > 0 for f in lead.missing)]
+    options = []
+    for size in range(1, min(MAX_WORKFLOWS_PER_LEAD, len(useful)) + 1):
+        for offers in combinations(useful, size):
+            probability = visible_probability(lead.missing, offers)
+            if probability > 0:
+                options.append(Choice(lead, offers, sum((o.credits for o in offers), Decimal(0)), probability))
+    options.sort(key=lambda choice: (choice.credits, -choice.probability))
+    undominated: list[Choice] = []
+    for option in options:
+        if not undominated or option.probability > undominated[-1].probability:
+            undominated.append(option)
+    return undominated
+
+
+def _hull(options: list[Choice]) -> list[Choice]:
+    """The options on the upper convex hull from (0, 0): each step gains less per credit than the
+    one before, which is what lets the greedy take one lead's steps in order."""
+    hull: list[Choice] = []
+    for option in options:
+        while hull:
+            last = hull[-1]
+            before = hull[-2] if len(hull) > 1 else None
+            base_credits, base_probability = (before.credits, before.probability) if before else (Decimal(0), 0.0)
+            if _gain_per_credit(base_credits, base_probability, last) <= _gain_per_credit(
+                    base_credits, base_probability, option):
+                hull.pop()
+            else:
+                break
+        hull.append(option)
+    return hull
+
+
+def _gain_per_credit(credits: Decimal, probability: float, option: Choice) -> float:
+    spent = option.credits - credits
+    return float("inf") if spent <= 0 else (option.probability - probability) / float(spent)
+
+
+def plan_greedy(leads: Sequence[Lead], budget: Decimal) -> Plan:
+    hulls = [_hull(lead_options(lead)) for lead in leads]
+    steps = []
+    for index, hull in enumerate(hulls):
+        for rank, option in enumerate(hull):
+            before = hull[rank - 1] if rank else None
+            gain = _gain_per_credit(before.credits if before else Decimal(0), before.probability if before else 0.0,
+                                    option)
+            steps.append((-gain, index, rank))
+    # Along a hull the gain per credit falls, so one lead's steps come in their own order.
+    steps.sort()
+    taken = [0] * len(leads)
+    blocked = [False] * len(leads)
+    spent = Decimal(0)
+    for _, index, rank in steps:
+        if blocked[index] or rank != taken[index]:
+            continue
+        hull = hulls[index]
+        extra = hull[rank].credits - (hull[rank - 1].credits if rank else Decimal(0))
+        if spent + extra > budget:
+            blocked[index] = True  # its later steps need this one; other leads' may still fit
+            continue
+        taken[index], spent = rank + 1, spent + extra
+    return Plan([hulls[index][count - 1] for index, count in enumerate(taken) if count])
+
+
+def plan_exact(leads: Sequence[Lead], budget: Decimal, *, credit_unit: Decimal = Decimal("0.01")) -> Plan:
+    """The best plan, by dynamic programming over the budget in credit_unit steps: for small
+    instances (tests, and the ratio the README quotes)."""
+    units = int(budget / credit_unit)
+    # best[b] = (expected visible, choices) within b units, over the leads seen so far
+    best: list[tuple[float, tuple[Choice, ...]]] = [(0.0, ())] * (units + 1)
+    for lead in leads:
+        options = [(int(option.credits / credit_unit), option) for option in lead_options(lead)]
+        updated = list(best)
+        for b in range(units + 1):
+            for cost, option in options:
+                if cost <= b:
+                    value, picked = best[b - cost]
+                    if value + option.probability > updated[b][0] + 1e-12:
+                        updated[b] = (value + option.probability, (*picked, option))
+        best = updated
+    return Plan(list(best[units][1]))
