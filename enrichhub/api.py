@@ -8,6 +8,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import HttpError
 
 from enrichhub.api_errors import api_exception_response, json_error
+from planning.api import router as planning_router
 from runs.api import DOCUMENTED_SCHEMAS
 from runs.api import router as enrichment_router
 
@@ -39,6 +40,7 @@ class HealthOut(Schema):
 
 
 api.add_router("/enrichment/", enrichment_router)
+api.add_router("/enrichment/", planning_router)
 
 
 @api.exception_handler(HttpError)

@@ -155,6 +155,8 @@ API_AUTH_FAILURES_PER_MINUTE = env_int("ENRICHHUB_API_AUTH_FAILURES", 30, enviro
 PLAN_MIN_RUNS = env_int("ENRICHHUB_PLAN_MIN_RUNS", 30, environ=os.environ, minimum=1)
 PLAN_SETTLE_HOURS = env_int("ENRICHHUB_PLAN_SETTLE_HOURS", 24, environ=os.environ, minimum=0)
 PLAN_DEFAULT_FILL_RATE = 0.5
+# A workflow whose run failed this many times for an entity is not planned for it again.
+PLAN_MAX_FAILURES = env_int("ENRICHHUB_PLAN_MAX_FAILURES", 3, environ=os.environ, minimum=1)
 # The registry's list shows these figures; registry sits below planning, so it is told where they are.
 REGISTRY_FIGURES = "planning.figures.figures_display"
 

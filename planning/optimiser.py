@@ -19,6 +19,7 @@ at most one lead: so the greedy plan is never more than one expected lead below 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from itertools import combinations
 from math import prod
 
@@ -80,19 +81,42 @@ def visible_probability(missing: Iterable[str], offers: Iterable[Offer]) -> floa
 def lead_options(lead: Lead) -> list[Choice]:
     """The sets worth considering for a lead, cheapest first: each fills some missing field with
     every member, has a chance of making the lead visible, and no cheaper set does as well."""
-    useful = [offer for offer in lead.offers if any(offer.fill_rates.get(f, 0) > 0 for f in lead.missing)]
+    return [Choice(lead, offers, credits, probability) for offers, credits, probability in
+            _options(lead.missing, lead.offers)]
+
+
+def lead_hull(lead: Lead) -> list[Choice]:
+    """The options the greedy buys in steps (see _hull)."""
+    return [Choice(lead, offers, credits, probability) for offers, credits, probability in
+            _hull_of(lead.missing, lead.offers)]
+
+
+Option = tuple[tuple[Offer, ...], Decimal, float]  # (workflows, credits, visible probability)
+
+
+# Leads of one plan share a handful of (missing fields, allowed workflows) shapes: each shape's
+# options are worked out once.
+@lru_cache(maxsize=4096)
+def _options(missing: frozenset[str], offers: tuple[Offer, ...]) -> tuple[Option, ...]:
+    useful = [offer for offer in offers if any(offer.fill_rates.get(f, 0) > 0 for f in missing)]
     options = []
     for size in range(1, min(MAX_WORKFLOWS_PER_LEAD, len(useful)) + 1):
-        for offers in combinations(useful, size):
-            probability = visible_probability(lead.missing, offers)
+        for chosen in combinations(useful, size):
+            probability = visible_probability(missing, chosen)
             if probability > 0:
-                options.append(Choice(lead, offers, sum((o.credits for o in offers), Decimal(0)), probability))
-    options.sort(key=lambda choice: (choice.credits, -choice.probability))
-    undominated: list[Choice] = []
+                options.append((chosen, sum((o.credits for o in chosen), Decimal(0)), probability))
+    options.sort(key=lambda option: (option[1], -option[2]))
+    undominated: list[Option] = []
     for option in options:
-        if not undominated or option.probability > undominated[-1].probability:
+        if not undominated or option[2] > undominated[-1][2]:
             undominated.append(option)
-    return undominated
+    return tuple(undominated)
+
+
+@lru_cache(maxsize=4096)
+def _hull_of(missing: frozenset[str], offers: tuple[Offer, ...]) -> tuple[Option, ...]:
+    placeholder = Lead("", missing, offers)
+    return tuple((choice.offers, choice.credits, choice.probability) for choice in _hull(lead_options(placeholder)))
 
 
 def _hull(options: list[Choice]) -> list[Choice]:
@@ -118,8 +142,9 @@ def _gain_per_credit(credits: Decimal, probability: float, option: Choice) -> fl
     return float("inf") if spent <= 0 else (option.probability - probability) / float(spent)
 
 
-def plan_greedy(leads: Sequence[Lead], budget: Decimal) -> Plan:
-    hulls = [_hull(lead_options(lead)) for lead in leads]
+def plan_greedy(leads: Sequence[Lead], budget: Decimal, *, max_leads: int | None = None) -> Plan:
+    """The plan within budget, with at most max_leads leads when given."""
+    hulls = [lead_hull(lead) for lead in leads]
     steps = []
     for index, hull in enumerate(hulls):
         for rank, option in enumerate(hull):
@@ -131,16 +156,16 @@ def plan_greedy(leads: Sequence[Lead], budget: Decimal) -> Plan:
     steps.sort()
     taken = [0] * len(leads)
     blocked = [False] * len(leads)
-    spent = Decimal(0)
+    spent, planned = Decimal(0), 0
     for _, index, rank in steps:
-        if blocked[index] or rank != taken[index]:
+        if blocked[index] or rank != taken[index] or (rank == 0 and max_leads is not None and planned >= max_leads):
             continue
         hull = hulls[index]
         extra = hull[rank].credits - (hull[rank - 1].credits if rank else Decimal(0))
         if spent + extra > budget:
             blocked[index] = True  # its later steps need this one; other leads' may still fit
             continue
-        taken[index], spent = rank + 1, spent + extra
+        taken[index], spent, planned = rank + 1, spent + extra, planned + (rank == 0)
     return Plan([hulls[index][count - 1] for index, count in enumerate(taken) if count])
 
 

@@ -53,3 +53,35 @@ def run_costs(*, workflows: list[str]) -> list[tuple]:
             WHERE credits_spent IS NOT NULL AND workflow_name = ANY(%(workflows)s)
             GROUP BY 1 ORDER BY 1""", {"workflows": workflows})
         return cursor.fetchall()
+
+
+def hidden_leads(*, entity_type: str, fields: tuple[str, ...], keys: list[str] | None) -> list[tuple]:
+    """(entity key, then per field whether it is filled) of every key whose core rows leave some
+    required field empty; only the given normalised keys when `keys` is not None."""
+    schema, table, key_column = CORE_ENTITIES[entity_type]
+    key = sql.SQL("{}({})").format(sql.Identifier(KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS[entity_type]),
+                                   sql.Identifier("c", key_column))
+    filled = sql.SQL(", ").join(sql.SQL("bool_or(NOT {})").format(missing_sql(field)) for field in fields)
+    hidden = sql.SQL(" OR ").join(sql.SQL("NOT bool_or(NOT {})").format(missing_sql(field)) for field in fields)
+    only = sql.SQL("WHERE {key} = ANY(%(keys)s)").format(key=key) if keys is not None else sql.SQL("")
+    statement = sql.SQL("SELECT {key}, {filled} FROM {table} c {only} GROUP BY 1 HAVING {hidden} ORDER BY 1").format(
+        key=key, filled=filled, table=sql.Identifier(schema, table), only=only, hidden=hidden)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"keys": keys})
+        return [(row[0], *row[1:]) for row in cursor.fetchall() if row[0] is not None]
+
+
+def blocked_pairs(*, entity_type: str, workflows: list[str], max_failures: int) -> list[tuple[str, str]]:
+    """(entity key, workflow) pairs not to buy now: in flight, still fresh (completed within the
+    workflow's refresh_after_days), or failed at least max_failures times."""
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT r.entity_key, r.workflow_name
+            FROM reference.enrichment_runs r
+            JOIN reference.enrichment_workflow_registry w ON w.workflow_name = r.workflow_name
+            WHERE r.entity_type = %(entity_type)s AND r.workflow_name = ANY(%(workflows)s)
+              AND (r.status IN ('pending', 'running')
+                   OR (r.status = 'completed' AND r.completed_at > now() - make_interval(days => w.refresh_after_days))
+                   OR (r.status = 'failed' AND r.attempts >= %(max_failures)s))""",
+                       {"entity_type": entity_type, "workflows": workflows, "max_failures": max_failures})
+        return cursor.fetchall()

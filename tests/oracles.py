@@ -1,13 +1,15 @@
 """What the warehouse should hold, asked in plain SQL that shares nothing with enrichhub's own:
 the figures tests compare enrichhub's results with."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
 from psycopg import sql
 
-from kernel import entity_key_or_none
+from kernel import InvalidEntityKey, entity_key_or_none, normalise_entity_key
 from registry.models import Workflow
+from warehouse.hidden import REQUIRED_FIELDS
 
 WITHOUT_LOCATION = "SELECT id FROM core.companies WHERE discovery_location IS NULL AND salesnav_location IS NULL"
 
@@ -83,3 +85,21 @@ def gap_oracle(workflow_name: str) -> GapFigures:
     return GapFigures(len(valid), len(core), len(valid - core), len(invalid), waiting)
 
 
+
+
+def core_fields_filled_by_key(entity_type: str) -> dict[str, set[str]]:
+    """Per key, normalised in Python, the required fields at least one of its core rows fills."""
+    schema, table, column = {"company": ("core", "companies", "domain"),
+                             "person": ("core", "people", "linkedin_url")}[entity_type]
+    fields = REQUIRED_FIELDS[entity_type]
+    filled: dict[str, set[str]] = defaultdict(set)
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("SELECT {}, {} FROM {}").format(
+            sql.Identifier(column), sql.SQL(", ").join(map(sql.Identifier, fields)), sql.Identifier(schema, table)))
+        for raw, *values in cursor.fetchall():
+            try:
+                key = normalise_entity_key(entity_type=entity_type, raw=raw)
+            except InvalidEntityKey:
+                continue
+            filled[key] |= {f for f, v in zip(fields, values, strict=True) if v is not None and v.strip()}
+    return filled

@@ -1,17 +1,14 @@
 """What each workflow fills and costs: curated in the registry, validated, and measured from its
 runs and core, checked against an oracle that normalises every core key in Python."""
 
-from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 from statistics import median
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
-from psycopg import sql
 
-from kernel import InvalidEntityKey, normalise_entity_key
 from planning.figures import figures_latest, figures_refresh, workflow_figures
 from registry.catalog import Catalog, workflow_problems
 from registry.demo import demo_registry_complete
@@ -19,9 +16,8 @@ from registry.models import Workflow
 from runs.backfill import runs_backfill
 from runs.models import Run
 from runs.services import run_events_record
+from tests.oracles import core_fields_filled_by_key
 from warehouse.hidden import REQUIRED_FIELDS
-
-CORE = {"company": ("core.companies", "domain"), "person": ("core.people", "linkedin_url")}
 
 
 def _problems(**fields) -> dict[str, list[str]]:
@@ -47,23 +43,11 @@ def test_a_curated_workflow_passes_and_a_negative_cost_is_refused_by_the_databas
 
 def _oracle(settled_before, min_runs: int, default_rate: float) -> dict[str, dict[str, tuple[float, int]]]:
     """field rates per workflow, from every core row's key normalised in Python."""
-    filled: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for kind, (table, column) in CORE.items():
-        fields = REQUIRED_FIELDS[kind]
-        with connection.cursor() as cursor:
-            cursor.execute(sql.SQL("SELECT {}, {} FROM {}").format(
-                sql.Identifier(column), sql.SQL(", ").join(map(sql.Identifier, fields)),
-                sql.Identifier(*table.split("."))))
-            for raw, *values in cursor.fetchall():
-                try:
-                    key = normalise_entity_key(entity_type=kind, raw=raw)
-                except InvalidEntityKey:
-                    continue
-                filled[kind, key] |= {f for f, v in zip(fields, values, strict=True) if v is not None and v.strip()}
+    filled = {kind: core_fields_filled_by_key(kind) for kind in REQUIRED_FIELDS}
     expected = {}
     for workflow in Workflow.objects.filter(is_active=True).exclude(fills_fields=None).exclude(fills_fields=[]):
         runs = Run.objects.filter(workflow=workflow, status="completed", completed_at__lte=settled_before)
-        entities = [filled.get((workflow.key_type, key), set()) for key in runs.values_list("entity_key", flat=True)]
+        entities = [filled[workflow.key_type].get(key, set()) for key in runs.values_list("entity_key", flat=True)]
         enough = len(entities) >= min_runs
         expected[workflow.workflow_name] = {
             field: ((sum(field in e for e in entities) / len(entities), len(entities)) if enough else (default_rate, 0))

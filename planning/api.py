@@ -1,0 +1,61 @@
+"""`POST /api/enrichment/plan`: what to enrich next for a credit budget."""
+
+import json
+from decimal import Decimal
+from typing import Literal
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+from ninja.responses import Status
+from pydantic import ConfigDict, Field
+
+from planning.services import PlanRefused, PlanRequest, plan_build
+from runs.auth import ApiKeyAuth
+from runs.schemas import ErrorOut, Text, ValidationErrorOut
+from runs.throttling import SharedKeyRateThrottle
+
+router = Router(tags=["enrichment"], auth=ApiKeyAuth(), throttle=[SharedKeyRateThrottle(settings.API_RATE_PER_KEY)])
+MAX_KEYS = 10_000
+
+
+class PlanIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    budget_credits: Decimal = Field(ge=0, max_digits=14, decimal_places=4, examples=[5000])
+    entity_type: Literal["company", "person"]
+    limit: int | None = Field(1000, ge=1, le=1_000_000, description="the most leads the plan may include")
+    vendor: Text = Field("", max_length=100, description="only this vendor's workflows")
+    workflow_name: Text = Field("", max_length=200, description="only this workflow")
+    entity_keys: list[Text] | None = Field(None, max_length=MAX_KEYS, description="only these entities")
+
+
+class PlanPairOut(Schema):
+    entity_key: str
+    workflow_name: str
+    expected_credits: Decimal
+    fills: dict[str, float] = Field(description="field -> probability that this run fills it")
+    visible_probability: float = Field(description="that the lead becomes visible with all its planned runs")
+
+
+class PlanOut(Schema):
+    pairs: list[PlanPairOut]
+    totals: dict
+    left_out: dict[str, str] = Field(description="declaring workflows the plan could not offer, and why")
+
+
+@router.post("/plan", response={200: PlanOut, 422: ValidationErrorOut | ErrorOut},
+             summary="Which hidden leads to enrich, with which workflow, for a credit budget")
+def enrichment_plan(request: HttpRequest, payload: PlanIn) -> HttpResponse | Status:
+    """The pairs that make the most leads visible per credit within the budget (expected, from each
+    workflow's measured fill rates), never a workflow still fresh for the entity or failing there."""
+    try:
+        result = plan_build(PlanRequest(
+            budget_credits=payload.budget_credits, entity_type=payload.entity_type, limit=payload.limit,
+            vendor=payload.vendor, workflow_name=payload.workflow_name,
+            entity_keys=tuple(payload.entity_keys) if payload.entity_keys is not None else None))
+    except PlanRefused as exc:
+        return Status(422, {"detail": str(exc)})
+    body = {"pairs": result.pairs(), "totals": result.totals(), "left_out": result.left_out}
+    return HttpResponse(json.dumps(body, cls=DjangoJSONEncoder), content_type="application/json")

@@ -1,0 +1,117 @@
+"""The plan on the demo, checked by oracles that read core and the runs themselves: every planned
+lead is hidden, every planned workflow fills a field it misses and is neither fresh nor failing
+for it, and the credits add up within the budget. Then the API around it."""
+
+import json
+from collections import defaultdict
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from enrichhub.db_roles import WEB
+from planning.figures import figures_refresh
+from planning.services import PlanRefused, PlanRequest, plan_build
+from registry.demo import demo_registry_complete
+from registry.models import Workflow
+from runs.backfill import runs_backfill
+from runs.models import Run
+from tests.oracles import core_fields_filled_by_key
+from tests.roles import run_as
+from warehouse.hidden import REQUIRED_FIELDS
+
+URL = "/api/enrichment/plan"
+
+
+@pytest.fixture
+def measured(demo, settings):
+    demo_registry_complete()
+    runs_backfill(workflow_names=["person_profile", "company_discovery"])
+    settings.PLAN_MIN_RUNS, settings.PLAN_SETTLE_HOURS = 3, 0
+    figures_refresh()
+
+
+def _missing_by_key(kind: str) -> dict[str, set[str]]:
+    """Per hidden key, the required fields none of its core rows fills."""
+    fields = set(REQUIRED_FIELDS[kind])
+    return {key: fields - filled for key, filled in core_fields_filled_by_key(kind).items() if fields - filled}
+
+
+def _unbuyable(kind: str) -> set[tuple[str, str]]:
+    now = timezone.now()
+    pairs = set()
+    for run in Run.objects.filter(entity_type=kind).select_related("workflow"):
+        fresh = run.status == "completed" and run.completed_at and \
+            run.completed_at > now - timedelta(days=run.workflow.refresh_after_days)
+        if run.status in ("pending", "running") or fresh or (run.status == "failed" and run.attempts >= 3):
+            pairs.add((run.entity_key, run.workflow_id))
+    return pairs
+
+
+@pytest.mark.parametrize("kind, budget", [("person", Decimal("150")), ("company", Decimal("40"))])
+def test_the_plan_buys_only_what_hidden_leads_miss_and_is_not_fresh_within_the_budget(measured, kind, budget):
+    key = next(iter(sorted(_missing_by_key(kind))))
+    Run.objects.update_or_create(workflow_id=_a_filler(kind), entity_key=key, defaults={
+        "entity_type": kind, "status": "completed", "completed_at": timezone.now()})  # bought yesterday
+    result = plan_build(PlanRequest(budget_credits=budget, entity_type=kind, limit=None))
+    pairs = result.pairs()
+    hidden, unbuyable = _missing_by_key(kind), _unbuyable(kind)
+    declared = {w.workflow_name: set(w.fills_fields or []) for w in Workflow.objects.all()}
+    assert pairs and (key, _a_filler(kind)) in unbuyable
+    for pair in pairs:
+        assert pair["entity_key"] in hidden, pair
+        assert declared[pair["workflow_name"]] & hidden[pair["entity_key"]], pair
+        assert set(pair["fills"]) <= hidden[pair["entity_key"]]
+        assert (pair["entity_key"], pair["workflow_name"]) not in unbuyable, pair
+    assert sum(pair["expected_credits"] for pair in pairs) == result.totals()["credits"] <= budget
+    # A lead missing several fields is planned with workflows that fill all of them, or not at all.
+    by_lead: dict[str, set[str]] = defaultdict(set)
+    for pair in pairs:
+        by_lead[pair["entity_key"]] |= set(pair["fills"])
+    assert all(filled == hidden[lead] for lead, filled in by_lead.items())
+    assert result.totals()["expected_newly_visible"] > 0
+
+
+def _a_filler(kind: str) -> str:
+    return "person_location" if kind == "person" else "company_hq_address"
+
+
+def test_limit_keys_and_filters_narrow_the_plan(measured):
+    hidden = sorted(_missing_by_key("person"))[:3]
+    only = plan_build(PlanRequest(budget_credits=Decimal("1000"), entity_type="person",
+                                  entity_keys=tuple("https://www." + key + "/" for key in hidden)))
+    assert {pair["entity_key"] for pair in only.pairs()} <= set(hidden) and only.hidden_leads == 3
+    limited = plan_build(PlanRequest(budget_credits=Decimal("1000"), entity_type="person", limit=2))
+    assert limited.totals()["leads"] == 2
+    one = plan_build(PlanRequest(budget_credits=Decimal("1000"), entity_type="person", workflow_name="person_location"))
+    assert {pair["workflow_name"] for pair in one.pairs()} == {"person_location"}
+    with pytest.raises(PlanRefused, match="no workflow named 'nope'"):
+        plan_build(PlanRequest(budget_credits=Decimal("1"), entity_type="person", workflow_name="nope"))
+    with pytest.raises(PlanRefused, match=r"entity_keys\[1\] 'not a profile'"):
+        plan_build(PlanRequest(budget_credits=Decimal("1"), entity_type="person",
+                               entity_keys=(hidden[0], "not a profile")))
+
+
+def test_the_api_answers_the_plan_and_json_errors(measured, client, api_key):
+    run_as(WEB)
+
+    def post(body: dict | str, key: str | None = api_key):
+        data = body if isinstance(body, str) else json.dumps(body)
+        return client.post(URL, data=data, content_type="application/json",
+                           headers={"X-API-Key": key} if key else {})
+
+    answer = post({"budget_credits": 20, "entity_type": "company", "limit": 1000})
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["pairs"] and set(body["pairs"][0]) == {"entity_key", "workflow_name", "expected_credits", "fills",
+                                                       "visible_probability"}
+    assert Decimal(str(body["totals"]["credits"])) <= 20 and body["totals"]["expected_newly_visible"] > 0
+    for bad, fragment in [({"budget_credits": -1, "entity_type": "company"}, "budget_credits"),
+                          ({"budget_credits": 5, "entity_type": "planet"}, "entity_type"),
+                          ({"budget_credits": 5, "entity_type": "company", "workflow_name": "nope"}, "nope"),
+                          ("{not json", "JSON")]:
+        refused = post(bad)
+        assert refused.status_code in (400, 422) and refused["Content-Type"].startswith("application/json")
+        assert fragment in refused.content.decode() and "Traceback" not in refused.content.decode()
+    assert post({"budget_credits": 5, "entity_type": "company"}, key=None).status_code == 401
