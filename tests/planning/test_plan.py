@@ -115,3 +115,24 @@ def test_the_api_answers_the_plan_and_json_errors(measured, client, api_key):
         assert refused.status_code in (400, 422) and refused["Content-Type"].startswith("application/json")
         assert fragment in refused.content.decode() and "Traceback" not in refused.content.decode()
     assert post({"budget_credits": 5, "entity_type": "company"}, key=None).status_code == 401
+
+
+def test_the_command_writes_the_plan_as_csv_and_refuses_bad_input(measured, tmp_path):
+    import csv
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command("plan_enrichment", "--budget", "12.5", "--entity-type", "company", "--format", "csv",
+                 stdout=out, stderr=err)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    expected = plan_build(PlanRequest(budget_credits=Decimal("12.5"), entity_type="company")).pairs()
+    assert [(row["entity_key"], row["workflow_name"]) for row in rows] == \
+        [(pair["entity_key"], pair["workflow_name"]) for pair in expected] != []
+    assert "leads expected to become visible" in err.getvalue()
+    with pytest.raises(CommandError, match="is not a number of credits"):
+        call_command("plan_enrichment", "--budget", "lots", "--entity-type", "company")
+    with pytest.raises(CommandError, match="cannot read --keys-file"):
+        call_command("plan_enrichment", "--budget", "1", "--entity-type", "company",
+                     "--keys-file", str(tmp_path / "missing.txt"))

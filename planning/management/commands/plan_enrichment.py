@@ -1,0 +1,70 @@
+import argparse
+import csv
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.serializers.json import DjangoJSONEncoder
+
+from planning.services import PlanRefused, PlanRequest, plan_build
+
+CSV_COLUMNS = ("entity_key", "workflow_name", "expected_credits", "fills", "visible_probability")
+
+
+def _credits(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of credits") from None
+
+
+class Command(BaseCommand):
+    help = "Which hidden leads to enrich, with which workflow, for a credit budget (the API's plan)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--budget", type=_credits, required=True, help="credits to spend")
+        parser.add_argument("--entity-type", choices=["company", "person"], required=True)
+        parser.add_argument("--limit", type=int, default=None, help="the most leads in the plan")
+        parser.add_argument("--vendor", default="", help="only this vendor's workflows")
+        parser.add_argument("--workflow", default="", help="only this workflow")
+        parser.add_argument("--keys-file", default=None, help="only the entities listed, one key per line")
+        parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    def handle(self, *args: Any, budget: Decimal, entity_type: str, limit: int | None, vendor: str, workflow: str,
+               keys_file: str | None, format: str, **options: Any) -> None:
+        keys = None
+        if keys_file:
+            try:
+                with open(keys_file, encoding="utf-8") as lines:
+                    keys = tuple(line.strip() for line in lines if line.strip())
+            except OSError as exc:
+                raise CommandError(f"cannot read --keys-file {keys_file}: {exc.strerror}") from exc
+        try:
+            result = plan_build(PlanRequest(budget_credits=budget, entity_type=entity_type, limit=limit,
+                                            vendor=vendor, workflow_name=workflow, entity_keys=keys))
+        except PlanRefused as exc:
+            raise CommandError(str(exc)) from exc
+        pairs, totals = result.pairs(), result.totals()
+        if format == "json":
+            self.stdout.write(json.dumps({"pairs": pairs, "totals": totals, "left_out": result.left_out},
+                                         cls=DjangoJSONEncoder, indent=1))
+        elif format == "csv":
+            writer = csv.writer(self.stdout)
+            writer.writerow(CSV_COLUMNS)
+            for pair in pairs:
+                writer.writerow([pair["entity_key"], pair["workflow_name"], pair["expected_credits"],
+                                 ";".join(f"{field}={rate:.3f}" for field, rate in pair["fills"].items()),
+                                 pair["visible_probability"]])
+        else:
+            for pair in pairs:
+                fills = ", ".join(f"{field} {rate:.0%}" for field, rate in pair["fills"].items())
+                self.stdout.write(f"{pair['entity_key']:<48} {pair['workflow_name']:<36} "
+                                  f"{pair['expected_credits']:>8} credits  fills {fills}")
+        # Totals go to stderr in the machine formats, so that the output stays one document.
+        summary = (f"{totals['leads']:,} leads, {totals['pairs']:,} runs, {totals['credits']} credits of {budget}, "
+                   f"{totals['expected_newly_visible']:,} leads expected to become visible "
+                   f"(of {totals['hidden_leads_considered']:,} hidden considered)")
+        (self.stderr if format != "table" else self.stdout).write(summary)
+        for name, why in result.left_out.items():
+            self.stderr.write(f"not planned: {name}: {why}")
