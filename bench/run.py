@@ -9,6 +9,7 @@ from bench import (
     growth,
     growth_jobs,
     jobs,
+    plan,
     registry_audit,
     runs,
     runs_at_scale,
@@ -38,12 +39,13 @@ BENCHMARKS = {
     "workflows": workflows.run,
     "runs50": runs_at_scale.run,
     "fleet": fleet.run,
+    "plan": plan.run,
 }
 
 
 # Each builds a second database the first time: the demo at ten times the size (about 20
 # minutes and 13 GB), or the runs table at 50 million rows (about 30 minutes and 19 GB).
-ONLY_BY_NAME = {"growth", "growth_dashboard", "growth_jobs", "runs50"}
+ONLY_BY_NAME = {"growth", "growth_dashboard", "growth_jobs", "runs50", "plan"}
 
 
 def main(names: list[str]) -> int:

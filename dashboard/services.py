@@ -22,6 +22,8 @@ from cleanup.jobs.services import ACTIVE
 from cleanup.models import BatchJob, GapAlert, GapSnapshot
 from dashboard import sql
 from dashboard.models import DashboardSnapshot
+from planning.models import EnrichmentPlan
+from planning.services import plan_outcomes
 from registry.models import Workflow
 from runs.selectors import run_figures_by_status, run_spend_by_week
 from runs.services import run_tallies_fold
@@ -68,7 +70,7 @@ def dashboard_page(*, entity_type: str = "", vendor: str = "") -> dict:
     """What the page shows, filtered by entity type and vendor ("" for all)."""
     snapshot = DashboardSnapshot.objects.defer("completed_by_workflow").first()
     if snapshot is None:
-        return {"snapshot": None, "jobs": _active_jobs(), "alerts": _open_alerts()}
+        return {"snapshot": None, "jobs": _active_jobs(), "alerts": _open_alerts(), "plans": _plans()}
     figures = snapshot.figures
     totals = figures["entity_totals"]
     workflows = [w for w in figures["workflows"] if w["active"] and (not entity_type or w["key_type"] == entity_type)
@@ -89,7 +91,8 @@ def dashboard_page(*, entity_type: str = "", vendor: str = "") -> dict:
             "spend_by_week": _weekly_totals(spend), "spend_by_workflow": _spend_by_workflow(workflows),
             "spend_by_vendor": _spend_by_vendor(workflows),
             "vendors": sorted({w["vendor"] for w in figures["workflows"] if w["vendor"]}),
-            "jobs": _active_jobs(), "alerts": _open_alerts(), "title_classification": title_classification_last()}
+            "jobs": _active_jobs(), "alerts": _open_alerts(), "title_classification": title_classification_last(),
+            "plans": _plans()}
 
 
 def _gaps() -> tuple[dict[str, dict], dict[str, list[int]]]:
@@ -144,6 +147,11 @@ def _spend_by_vendor(workflows: list[dict]) -> list[dict]:
     return sorted(vendors.values(), key=lambda row: -row["credits"])
 
 
+def _plans() -> list[dict]:
+    """The latest exported plans, each with what it expected and what happened since."""
+    return plan_outcomes(list(EnrichmentPlan.objects.all()[:PLANS_SHOWN]))
+
+
 def _active_jobs() -> list[BatchJob]:
     return list(BatchJob.objects.filter(status__in=ACTIVE).order_by("created_at"))
 
@@ -157,6 +165,7 @@ def snapshot_age(snapshot: DashboardSnapshot, now: datetime | None = None) -> fl
 
 
 TOP_STATEMENTS = 25
+PLANS_SHOWN = 10
 
 
 def database_server_label() -> str:

@@ -157,6 +157,9 @@ PLAN_SETTLE_HOURS = env_int("ENRICHHUB_PLAN_SETTLE_HOURS", 24, environ=os.enviro
 PLAN_DEFAULT_FILL_RATE = 0.5
 # A workflow whose run failed this many times for an entity is not planned for it again.
 PLAN_MAX_FAILURES = env_int("ENRICHHUB_PLAN_MAX_FAILURES", 3, environ=os.environ, minimum=1)
+# Where the admin sends a plan for the ingest side: a folder it reads CSV files from, or a webhook.
+PLAN_EXPORT_DIR = env_str("ENRICHHUB_PLAN_EXPORT_DIR", str(VAR_DIR / "plans"), environ=os.environ)
+PLAN_WEBHOOK_URL = env_str("ENRICHHUB_PLAN_WEBHOOK_URL", "", environ=os.environ)
 # The registry's list shows these figures; registry sits below planning, so it is told where they are.
 REGISTRY_FIGURES = "planning.figures.figures_display"
 

@@ -1,6 +1,7 @@
 """Figures the planner and the registry's list read, computed by a scheduled refresh: measuring
 fill rates joins every settled run with core, seconds at the seed's scale."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -16,3 +17,48 @@ class FiguresSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"workflow figures of {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class EnrichmentPlan(models.Model):
+    """A plan as it was exported: what it expected, so that its outcome can be held against it."""
+
+    class Destination(models.TextChoices):
+        CSV = "csv", "CSV download"
+        FILE = "file", "file for the ingest side"
+        WEBHOOK = "webhook", "webhook"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    entity_type = models.TextField()
+    budget_credits = models.DecimalField(max_digits=14, decimal_places=4)
+    filters = models.JSONField(default=dict, help_text="limit, vendor, workflow, keys as requested")
+    hidden_leads_considered = models.IntegerField()
+    leads = models.IntegerField()
+    expected_credits = models.DecimalField(max_digits=14, decimal_places=4)
+    expected_visible = models.FloatField(help_text="leads expected to become visible")
+    destination = models.TextField(choices=Destination.choices)
+    sent_to = models.TextField(blank=True, default="", help_text="the file written or the webhook called")
+
+    class Meta:
+        db_table = "planning_plans"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"plan #{self.pk}: {self.leads:,} {self.entity_type} leads, {self.expected_credits} credits"
+
+
+class PlannedRun(models.Model):
+    plan = models.ForeignKey(EnrichmentPlan, on_delete=models.CASCADE, related_name="runs")
+    entity_key = models.TextField()
+    workflow_name = models.TextField()
+    expected_credits = models.DecimalField(max_digits=14, decimal_places=4)
+    fills = models.JSONField(help_text="field -> probability that this run fills it")
+    visible_probability = models.FloatField()
+
+    class Meta:
+        db_table = "planning_planned_runs"
+        indexes = [models.Index(fields=["workflow_name", "entity_key"], name="planned_runs_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_name} for {self.entity_key}"

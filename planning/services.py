@@ -1,17 +1,29 @@
 """The enrichment plan: for a credit budget and an entity type, which hidden leads to enrich with
 which workflows, for the most leads expected to become visible (planning/optimiser.py)."""
 
+import csv
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 
 from kernel import InvalidEntityKey, normalise_entity_key
 from planning import sql
 from planning.figures import WorkflowFigures, figures_latest, workflow_figures
+from planning.models import EnrichmentPlan, PlannedRun
 from planning.optimiser import Lead, Offer, Plan, plan_greedy
 from registry.models import Workflow
 from warehouse.hidden import REQUIRED_FIELDS
+
+WEBHOOK_TIMEOUT_S = 10
 
 
 class PlanRefused(ValueError):
@@ -94,8 +106,15 @@ def _offer(item: WorkflowFigures) -> Offer:
                  {name: rate.rate for name, rate in item.fill_rates.items()})
 
 
+def hidden_missing(*, entity_type: str, keys: list[str] | None = None) -> dict[str, frozenset[str]]:
+    """Every hidden lead's normalised key and the required fields none of its core rows fills
+    (only these keys, when given)."""
+    fields = REQUIRED_FIELDS[entity_type]
+    return {key: frozenset(name for name, is_filled in zip(fields, filled, strict=True) if not is_filled)
+            for key, *filled in sql.hidden_leads(entity_type=entity_type, fields=fields, keys=keys)}
+
+
 def _leads(request: PlanRequest, offers: dict[str, Offer]) -> list[Lead]:
-    fields = REQUIRED_FIELDS[request.entity_type]
     keys = None
     if request.entity_keys is not None:
         keys = sorted({_normalised(request.entity_type, index, raw) for index, raw in enumerate(request.entity_keys)})
@@ -105,8 +124,7 @@ def _leads(request: PlanRequest, offers: dict[str, Offer]) -> list[Lead]:
         blocked.setdefault(key, set()).add(workflow)
     shapes: dict[tuple, tuple[Offer, ...]] = {}  # one tuple per shape, so the optimiser's cache hits
     leads = []
-    for key, *filled in sql.hidden_leads(entity_type=request.entity_type, fields=fields, keys=keys):
-        missing = frozenset(name for name, is_filled in zip(fields, filled, strict=True) if not is_filled)
+    for key, missing in hidden_missing(entity_type=request.entity_type, keys=keys).items():
         refused = frozenset(blocked.get(key, ()))
         shape = (missing, refused)
         if shape not in shapes:
@@ -121,3 +139,86 @@ def _normalised(entity_type: str, index: int, raw: str) -> str:
         return normalise_entity_key(entity_type=entity_type, raw=raw)
     except InvalidEntityKey as exc:
         raise PlanRefused(f"entity_keys[{index}] {raw!r}: {exc}") from exc
+
+
+CSV_COLUMNS = ("entity_key", "workflow_name", "expected_credits", "fills", "visible_probability")
+
+
+def plan_csv_rows(pairs: list[dict]) -> Iterator[list[str]]:
+    """The plan as CSV rows, header first: one row per lead and workflow."""
+    yield list(CSV_COLUMNS)
+    for pair in pairs:
+        yield [pair["entity_key"], pair["workflow_name"], str(pair["expected_credits"]),
+               ";".join(f"{name}={rate:.3f}" for name, rate in pair["fills"].items()), str(pair["visible_probability"])]
+
+
+@transaction.atomic
+def plan_save(*, request: PlanRequest, result: PlanResult, destination: str, sent_to: str = "",
+              user: Any = None) -> EnrichmentPlan:
+    """Keep an exported plan and its runs, to hold its outcome against what it expected."""
+    totals = result.totals()
+    plan = EnrichmentPlan.objects.create(
+        created_by=user if user is not None and user.is_authenticated else None, entity_type=request.entity_type,
+        budget_credits=request.budget_credits, hidden_leads_considered=totals["hidden_leads_considered"],
+        filters={"limit": request.limit, "vendor": request.vendor, "workflow_name": request.workflow_name,
+                 "entity_keys": list(request.entity_keys) if request.entity_keys is not None else None},
+        leads=totals["leads"], expected_credits=totals["credits"], expected_visible=result.plan.expected_visible,
+        destination=destination, sent_to=sent_to)
+    PlannedRun.objects.bulk_create(
+        [PlannedRun(plan=plan, entity_key=pair["entity_key"], workflow_name=pair["workflow_name"],
+                    expected_credits=pair["expected_credits"], fills=pair["fills"],
+                    visible_probability=pair["visible_probability"]) for pair in result.pairs()],
+        batch_size=5000)
+    return plan
+
+
+def plan_send_file(*, request: PlanRequest, result: PlanResult, user: Any = None) -> EnrichmentPlan:
+    """Write the plan where the ingest side picks its work up (ENRICHHUB_PLAN_EXPORT_DIR)."""
+    folder = Path(settings.PLAN_EXPORT_DIR)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PlanRefused(f"cannot create {folder} for the plan ({exc.strerror})") from exc
+    with transaction.atomic():
+        plan = plan_save(request=request, result=result, destination=EnrichmentPlan.Destination.FILE, user=user)
+        target = folder / f"plan-{plan.pk}-{request.entity_type}.csv"
+        partial = target.with_suffix(".csv.partial")  # the ingest side never sees half a file
+        with partial.open("w", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerows(plan_csv_rows(result.pairs()))
+        partial.rename(target)
+        plan.sent_to = str(target)
+        plan.save(update_fields=["sent_to"])
+    return plan
+
+
+def plan_send_webhook(*, request: PlanRequest, result: PlanResult, user: Any = None) -> EnrichmentPlan:
+    """POST the plan's runs as JSON to ENRICHHUB_PLAN_WEBHOOK_URL; kept only when it was accepted."""
+    url = settings.PLAN_WEBHOOK_URL
+    if not url:
+        raise PlanRefused("no webhook is configured: set ENRICHHUB_PLAN_WEBHOOK_URL")
+    with transaction.atomic():
+        plan = plan_save(request=request, result=result, destination=EnrichmentPlan.Destination.WEBHOOK,
+                         sent_to=url, user=user)
+        body = json.dumps({"plan_id": plan.pk, "entity_type": request.entity_type, "runs": result.pairs()},
+                          cls=DjangoJSONEncoder).encode()
+        call = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(call, timeout=WEBHOOK_TIMEOUT_S):
+                pass
+        except (urllib.error.URLError, OSError) as exc:
+            raise PlanRefused(f"the webhook {url} refused the plan: {exc}") from exc
+    return plan
+
+
+def plan_outcomes(plans: list[EnrichmentPlan]) -> list[dict]:
+    """Per plan, what it expected against what happened since it was exported: runs completed,
+    credits they spent, and planned leads that are no longer hidden."""
+    outcomes = []
+    for plan in plans:
+        planned = list(plan.runs.values_list("workflow_name", "entity_key"))
+        completed, spent = sql.planned_runs_completed(plan_id=plan.pk, since=plan.created_at)
+        keys = sorted({key for _, key in planned})
+        still_hidden = hidden_missing(entity_type=plan.entity_type, keys=keys) if keys else {}
+        outcomes.append({"plan": plan, "runs_planned": len(planned), "runs_completed": completed,
+                         "credits_spent": spent, "visible_now": len(keys) - len(still_hidden)})
+    return outcomes

@@ -2,6 +2,9 @@
 cost. Table and column names come from warehouse.hidden (code, not data); workflow names and
 the delay are bound parameters."""
 
+from datetime import datetime
+from decimal import Decimal
+
 from django.db import connection
 from psycopg import sql
 
@@ -85,3 +88,15 @@ def blocked_pairs(*, entity_type: str, workflows: list[str], max_failures: int) 
                    OR (r.status = 'failed' AND r.attempts >= %(max_failures)s))""",
                        {"entity_type": entity_type, "workflows": workflows, "max_failures": max_failures})
         return cursor.fetchall()
+
+
+def planned_runs_completed(*, plan_id: int, since: datetime) -> tuple[int, Decimal]:
+    """(the plan's runs completed since it was exported, the credits they spent)."""
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT count(r.*), coalesce(sum(r.credits_spent), 0)
+            FROM planning_planned_runs p
+            JOIN reference.enrichment_runs r ON r.workflow_name = p.workflow_name AND r.entity_key = p.entity_key
+            WHERE p.plan_id = %(plan)s AND r.status = 'completed' AND r.completed_at >= %(since)s""",
+                       {"plan": plan_id, "since": since})
+        return cursor.fetchone()

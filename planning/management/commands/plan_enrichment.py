@@ -7,9 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
-from planning.services import PlanRefused, PlanRequest, plan_build
-
-CSV_COLUMNS = ("entity_key", "workflow_name", "expected_credits", "fills", "visible_probability")
+from planning.services import PlanRefused, PlanRequest, plan_build, plan_csv_rows
 
 
 def _credits(text: str) -> Decimal:
@@ -50,12 +48,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({"pairs": pairs, "totals": totals, "left_out": result.left_out},
                                          cls=DjangoJSONEncoder, indent=1))
         elif format == "csv":
-            writer = csv.writer(self.stdout)
-            writer.writerow(CSV_COLUMNS)
-            for pair in pairs:
-                writer.writerow([pair["entity_key"], pair["workflow_name"], pair["expected_credits"],
-                                 ";".join(f"{field}={rate:.3f}" for field, rate in pair["fills"].items()),
-                                 pair["visible_probability"]])
+            csv.writer(self.stdout).writerows(plan_csv_rows(pairs))
         else:
             for pair in pairs:
                 fills = ", ".join(f"{field} {rate:.0%}" for field, rate in pair["fills"].items())
