@@ -70,22 +70,22 @@ def test_measured_fill_rates_equal_the_oracle_and_young_runs_wait(demo, settings
     assert measured["person_profile"].fill_rates["person_country"].measured
     assert measured["person_profile"].fill_rates["person_country"].runs == \
         Run.objects.filter(workflow_id="person_profile", status="completed").count() - 5
-    assert not measured["person_location"].fill_rates["person_country"].measured  # no runs: the default
+    assert not measured["person_experience"].fill_rates["matched_seniority"].measured  # no runs: the default
 
 
 def test_the_cost_is_the_median_of_the_runs_or_the_curated_default(demo, settings):
     demo_registry_complete()
     settings.PLAN_MIN_RUNS = 4
     paid = [Decimal(c) for c in ("1.0", "3.0", "2.5", "7.0", "2.0")]
-    run_events_record(items=[{"workflow_name": "company_hq_address", "entity_type": "company", "status": "completed",
-                              "entity_key": f"paid{n}.example.com", "credits_spent": str(c), "source": "test"}
+    run_events_record(items=[{"workflow_name": "company_salesnav_location", "entity_type": "company",
+                              "status": "completed", "entity_key": f"paid{n}.example.com", "credits_spent": str(c), "source": "test"}
                              for n, c in enumerate(paid)])
     run_events_record(items=[{"workflow_name": "company_cleaned_name", "entity_type": "company",
                               "status": "completed", "entity_key": "one.example.com", "credits_spent": "9",
                               "source": "test"}])
     figures = workflow_figures(entity_type="company")
-    assert (figures["company_hq_address"].credits, figures["company_hq_address"].credit_runs) == (median(paid), 5)
-    assert figures["company_hq_address"].cost_measured
+    located = figures["company_salesnav_location"]
+    assert (located.credits, located.credit_runs, located.cost_measured) == (median(paid), 5, True)
     cleaned = figures["company_cleaned_name"]
     assert (cleaned.credits, cleaned.cost_measured) == (Decimal("0.5"), False)  # one run is too few
     assert set(figures) == {name for name, w in _declaring("company")}
@@ -100,11 +100,11 @@ def test_the_registry_list_shows_each_figure_with_the_runs_behind_it(demo, setti
     demo_registry_complete()
     runs_backfill(workflow_names=["person_profile"])
     settings.PLAN_MIN_RUNS, settings.PLAN_SETTLE_HOURS = 3, 0
-    assert "person_country 50% (default)" not in admin_client.get("/admin/registry/workflow/").content.decode()
+    assert "matched_seniority 50% (default)" not in admin_client.get("/admin/registry/workflow/").content.decode()
     snapshot = figures_refresh()  # what the hourly schedule does
     rate = workflow_figures(entity_type="person")["person_profile"].fill_rates["person_country"]
     assert figures_latest()["person_profile"] == workflow_figures()["person_profile"] and snapshot.seconds > 0
     page = admin_client.get("/admin/registry/workflow/?q=person_").content.decode()
     assert f"person_country {rate.rate:.0%} ({rate.runs:,} runs)" in page
-    assert "person_country 50% (default)" in page  # person_location: no runs yet
-    assert "1 (curated)" in page  # person_location's curated cost
+    assert "matched_seniority 50% (default)" in page  # person_experience: no runs yet
+    assert "1.5 (curated)" in page  # its curated cost

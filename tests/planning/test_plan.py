@@ -74,7 +74,7 @@ def test_the_plan_buys_only_what_hidden_leads_miss_and_is_not_fresh_within_the_b
 
 
 def _a_filler(kind: str) -> str:
-    return "person_location" if kind == "person" else "company_hq_address"
+    return "person_experience" if kind == "person" else "company_salesnav_location"
 
 
 def test_limit_keys_and_filters_narrow_the_plan(measured):
@@ -84,8 +84,9 @@ def test_limit_keys_and_filters_narrow_the_plan(measured):
     assert {pair["entity_key"] for pair in only.pairs()} <= set(hidden) and only.hidden_leads == 3
     limited = plan_build(PlanRequest(budget_credits=Decimal("1000"), entity_type="person", limit=2))
     assert limited.totals()["leads"] == 2
-    one = plan_build(PlanRequest(budget_credits=Decimal("1000"), entity_type="person", workflow_name="person_location"))
-    assert {pair["workflow_name"] for pair in one.pairs()} == {"person_location"}
+    one = plan_build(PlanRequest(budget_credits=Decimal("1000"), entity_type="person",
+                                 workflow_name="person_experience"))
+    assert {pair["workflow_name"] for pair in one.pairs()} == {"person_experience"}
     with pytest.raises(PlanRefused, match="no workflow named 'nope'"):
         plan_build(PlanRequest(budget_credits=Decimal("1"), entity_type="person", workflow_name="nope"))
     with pytest.raises(PlanRefused, match=r"entity_keys\[1\] 'not a profile'"):
