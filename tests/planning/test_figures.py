@@ -78,7 +78,8 @@ def test_the_cost_is_the_median_of_the_runs_or_the_curated_default(demo, setting
     settings.PLAN_MIN_RUNS = 4
     paid = [Decimal(c) for c in ("1.0", "3.0", "2.5", "7.0", "2.0")]
     run_events_record(items=[{"workflow_name": "company_salesnav_location", "entity_type": "company",
-                              "status": "completed", "entity_key": f"paid{n}.example.com", "credits_spent": str(c), "source": "test"}
+                              "status": "completed", "entity_key": f"paid{n}.example.com", "credits_spent": str(c),
+                              "source": "test"}
                              for n, c in enumerate(paid)])
     run_events_record(items=[{"workflow_name": "company_cleaned_name", "entity_type": "company",
                               "status": "completed", "entity_key": "one.example.com", "credits_spent": "9",
