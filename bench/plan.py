@@ -5,7 +5,9 @@ field it misses and is not fresh for it, bought cheapest first while the budget 
 whole through psql in the same run. Both plans are valued with the same measured fill rates."""
 
 import json
+import os
 import subprocess
+import tempfile
 import time
 from decimal import Decimal
 
@@ -65,7 +67,8 @@ def _statement_run(kind: str) -> tuple[float, list[tuple[str, str, Decimal]]]:
 
 def _expected_visible(kind: str, rows: list[tuple[str, str, Decimal]]) -> float:
     """The statement's plan valued like ours: each lead's chance that its workflow fills all it misses."""
-    keys = json.dumps([[key, workflow] for key, workflow, _ in rows])
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as pairs_file:
+        json.dump([[key, workflow] for key, workflow, _ in rows], pairs_file)
     script = f"""
 import json
 from planning.figures import figures_latest
@@ -73,7 +76,7 @@ from decimal import Decimal
 from planning.optimiser import Offer, visible_probability
 from planning.services import hidden_missing
 figures = figures_latest()
-pairs = json.loads('''{keys}''')
+pairs = json.load(open('{pairs_file.name}'))
 missing = hidden_missing(entity_type='{kind}', keys=[key for key, _ in pairs])
 total = 0.0
 for key, workflow in pairs:
@@ -81,7 +84,10 @@ for key, workflow in pairs:
     total += visible_probability(missing[key], [Offer(workflow, Decimal(0), rates)])
 print(total)
 """
-    return float(manage("shell", "-c", script).stdout.strip().splitlines()[-1])
+    try:
+        return float(manage("shell", "-c", script).stdout.strip().splitlines()[-1])
+    finally:
+        os.unlink(pairs_file.name)
 
 
 def _scale_rows(scale: str) -> list[str]:

@@ -117,13 +117,13 @@ DEMO_WORKFLOWS: tuple[DemoWorkflow, ...] = (
 # What the demo's curators say a workflow fills of the required fields (warehouse/hidden.py), and
 # what one run costs, until runs show otherwise.
 DEMO_FILLS: dict[str, tuple[tuple[str, ...], str]] = {
-    # Only workflows whose rows reach the entity's own core row in the demo: discovery and the
-    # two company fixes coalesce into core.companies, the profile into core.people, and the work
-    # history's current titles give people their job function and seniority (title mapping).
+    # Workflows whose core table is the entity's own (core.companies, core.people), and the work
+    # history, whose current titles give people their job function and seniority. The profile's
+    # title is mapped the same way when it is coalesced.
     "company_discovery": (("company_name", "company_country"), "2.0"),
     "company_cleaned_name": (("company_name",), "0.5"),
     "company_salesnav_location": (("company_country",), "1.0"),
-    "person_profile": (("person_country",), "2.0"),
+    "person_profile": (("person_country", "matched_job_function", "matched_seniority"), "2.0"),
     "person_experience": (("matched_job_function", "matched_seniority"), "1.5"),
 }
 
