@@ -90,10 +90,10 @@ def figures_latest() -> dict[str, WorkflowFigures]:
     return {name: _figures_from(plain) for name, plain in snapshot.figures.items()} if snapshot else {}
 
 
-def figures_display() -> dict[str, tuple[str, str]]:
-    """For the registry's list (settings.REGISTRY_FIGURES): per workflow, what it fills and what it
-    costs, each figure with the runs behind it or marked as the curated default."""
-    return {name: (", ".join(_rate_text(rate) for rate in figures.fill_rates.values()), _cost_text(figures))
+def figures_display() -> dict[str, list[str]]:
+    """For the registry's list (settings.REGISTRY_FIGURES): per workflow, a line per field it fills
+    and one for its cost, each figure with the runs behind it or marked as the curated default."""
+    return {name: [*(_rate_text(rate) for rate in figures.fill_rates.values()), _cost_text(figures)]
             for name, figures in figures_latest().items()}
 
 
@@ -109,12 +109,12 @@ def _figures_from(plain: dict) -> WorkflowFigures:
 
 
 def _rate_text(rate: FillRate) -> str:
-    behind = f"{rate.runs:,} runs" if rate.measured else "default"
+    behind = f"{rate.runs:,}" if rate.measured else "default"
     return f"{rate.field} {rate.rate:.0%} ({behind})"
 
 
 def _cost_text(figures: WorkflowFigures) -> str:
     if figures.credits is None:
-        return "unknown"
-    behind = f"median of {figures.credit_runs:,} runs" if figures.cost_measured else "curated"
-    return f"{figures.credits.normalize():f} ({behind})"
+        return "credits unknown"
+    behind = f"median of {figures.credit_runs:,}" if figures.cost_measured else "curated"
+    return f"{figures.credits.normalize():f} credits ({behind})"

@@ -5,7 +5,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
 from django.utils.module_loading import import_string
+from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from registry import reports, selectors, services
@@ -60,30 +62,35 @@ class WorkflowAdmin(SimpleHistoryAdmin):
         ("Tables", {"fields": ["raw_table", "extracted_table", "coalesces_to_core", "core_table", "core_key_column",
                                "coalesce_when_filled", "core_source_column"]}),
         ("Freshness and alerts", {"fields": ["refresh_after_days", "gap_alert_threshold"]}),
-        ("What it can fill", {"fields": ["fills_fields", "default_credit_cost"]}),
-        ("History", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        # Folded with the history: curated once, and the form must stay within a screen and a half.
+        ("For the plan: fields it fills, cost per run · history",
+         {"fields": ["fills_fields", "default_credit_cost", "created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Workflow]:
         return selectors.workflow_list_with_table_status()
 
     def get_list_display(self, request: HttpRequest) -> list:
-        """With the planner's figures, computed once for the page: what each workflow fills, and
-        how often, and what a run costs, each with the runs behind it."""
+        """With the planner's figures, computed hourly: under each workflow's name, how often it
+        fills each field it declares and what a run costs, each with the runs behind it. Under the
+        name, not in a column of their own, so that the list stays within a laptop's screen."""
         provider = getattr(settings, "REGISTRY_FIGURES", "")
         if not provider:
             return list(self.list_display)
-        figures: dict[str, tuple[str, str]] = import_string(provider)()
+        figures: dict[str, list[str]] = import_string(provider)()
 
-        @admin.display(description="fills (how often)")
-        def fills(obj: Workflow) -> str:
-            return figures.get(obj.workflow_name, ("—", ""))[0]
+        @admin.display(description="workflow · fills, cost (runs behind)", ordering="workflow_name")
+        def workflow(obj: Workflow) -> str:
+            lines = figures.get(obj.workflow_name)
+            if not lines:
+                return obj.workflow_name
+            return format_html("{}<br><span class=\"quiet\">{}</span>", obj.workflow_name,
+                               format_html_join(mark_safe("<br>"), "{}", ((line,) for line in lines)))
 
-        @admin.display(description="credits a run")
-        def credits(obj: Workflow) -> str:
-            return figures.get(obj.workflow_name, ("", "—"))[1]
+        return [workflow, *self.list_display[1:]]
 
-        return [*self.list_display, fills, credits]
+    def get_list_display_links(self, request: HttpRequest, list_display: list) -> list:
+        return list_display[:1]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Workflow | None = None) -> list[str]:
         # The name is the key other tables reference; renaming would orphan their runs.

@@ -106,6 +106,6 @@ def test_the_registry_list_shows_each_figure_with_the_runs_behind_it(demo, setti
     rate = workflow_figures(entity_type="person")["person_profile"].fill_rates["person_country"]
     assert figures_latest()["person_profile"] == workflow_figures()["person_profile"] and snapshot.seconds > 0
     page = admin_client.get("/admin/registry/workflow/?q=person_").content.decode()
-    assert f"person_country {rate.rate:.0%} ({rate.runs:,} runs)" in page
+    assert f"person_country {rate.rate:.0%} ({rate.runs:,})" in page
     assert "matched_seniority 50% (default)" in page  # person_experience: no runs yet
-    assert "1.5 (curated)" in page  # its curated cost
+    assert "1.5 credits (curated)" in page  # its curated cost
