@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from itertools import combinations
-from math import prod
+from math import prod, sqrt
 
 # A lead is worth at most this many workflows at once: its missing fields are at most three.
 MAX_WORKFLOWS_PER_LEAD = 3
@@ -71,6 +71,11 @@ class Plan:
     @property
     def expected_visible(self) -> float:
         return sum(choice.probability for choice in self.choices)
+
+    @property
+    def visible_sd(self) -> float:
+        """The spread of the leads that become visible: each lead does or does not, independently."""
+        return sqrt(sum(choice.probability * (1 - choice.probability) for choice in self.choices))
 
 
 def visible_probability(missing: Iterable[str], offers: Iterable[Offer]) -> float:

@@ -56,6 +56,7 @@ class PlanResult:
 
     def totals(self) -> dict:
         return {"credits": self.plan.credits, "expected_newly_visible": round(self.plan.expected_visible, 3),
+                "expected_newly_visible_sd": round(self.plan.visible_sd, 3),
                 "leads": len(self.plan.choices), "pairs": sum(len(c.offers) for c in self.plan.choices),
                 "hidden_leads_considered": self.hidden_leads}
 

@@ -73,3 +73,4 @@ def test_the_budget_goes_to_the_most_visible_leads_per_credit():
     plan = plan_greedy(leads, Decimal("4"))
     assert [choice.offers for choice in plan.choices] == [(cheap,)] * 4  # 2 expected leads, not 1
     assert plan.expected_visible == pytest.approx(2.0) == plan_exact(leads, Decimal("4")).expected_visible
+    assert plan.visible_sd == pytest.approx((4 * 0.5 * 0.5) ** 0.5)  # four coin flips: 2 ± 1

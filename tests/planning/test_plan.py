@@ -108,6 +108,7 @@ def test_the_api_answers_the_plan_and_json_errors(measured, client, api_key):
     assert body["pairs"] and set(body["pairs"][0]) == {"entity_key", "workflow_name", "expected_credits", "fills",
                                                        "visible_probability"}
     assert Decimal(str(body["totals"]["credits"])) <= 20 and body["totals"]["expected_newly_visible"] > 0
+    assert 0 < body["totals"]["expected_newly_visible_sd"] <= body["totals"]["expected_newly_visible"] ** 0.5 + 1e-9
     for bad, fragment in [({"budget_credits": -1, "entity_type": "company"}, "budget_credits"),
                           ({"budget_credits": 5, "entity_type": "planet"}, "entity_type"),
                           ({"budget_credits": 5, "entity_type": "company", "workflow_name": "nope"}, "nope"),

@@ -56,7 +56,8 @@ class Command(BaseCommand):
                                   f"{pair['expected_credits']:>8} credits  fills {fills}")
         # Totals go to stderr in the machine formats, so that the output stays one document.
         summary = (f"{totals['leads']:,} leads, {totals['pairs']:,} runs, {totals['credits']} credits of {budget}, "
-                   f"{totals['expected_newly_visible']:,} leads expected to become visible "
+                   f"{totals['expected_newly_visible']:,} ± {totals['expected_newly_visible_sd']:,} leads expected to "
+                   "become visible "
                    f"(of {totals['hidden_leads_considered']:,} hidden considered)")
         (self.stderr if format != "table" else self.stdout).write(summary)
         for name, why in result.left_out.items():
