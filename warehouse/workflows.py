@@ -115,13 +115,14 @@ DEMO_WORKFLOWS: tuple[DemoWorkflow, ...] = (
 )
 
 # What the demo's curators say a workflow fills of the required fields (warehouse/hidden.py), and
-# what one run costs, until runs show otherwise.
+# what one run costs, until runs show otherwise. A workflow is listed only for the fields its
+# coalescing writes: discovery's location is free text ("Berlin, Germany") that nothing turns
+# into a country, and the cleaned name goes to cleaned_name, which no lead needs.
 DEMO_FILLS: dict[str, tuple[tuple[str, ...], str]] = {
     # Workflows whose core table is the entity's own (core.companies, core.people), and the work
     # history, whose current titles give people their job function and seniority. The profile's
     # title is mapped the same way when it is coalesced.
-    "company_discovery": (("company_name", "company_country"), "2.0"),
-    "company_cleaned_name": (("company_name",), "0.5"),
+    "company_discovery": (("company_name",), "2.0"),
     "company_salesnav_location": (("company_country",), "1.0"),
     "person_profile": (("person_country", "matched_job_function", "matched_seniority"), "2.0"),
     "person_experience": (("matched_job_function", "matched_seniority"), "1.5"),

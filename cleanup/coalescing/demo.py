@@ -3,8 +3,13 @@
 from cleanup.coalescing.models import CoalesceMapping
 
 DEMO_MAPPINGS = {
+    # The name discovery found, into the company's core row; its free-text location stays out.
+    "company_discovery": {"company_name": "company_name"},
     # The cleaned company name the vendor returns, into the company's core row.
     "company_cleaned_name": {"cleaned_name": "payload.company"},
+    # The country Sales Navigator gives a company: its location there, and the country the
+    # product requires.
+    "company_salesnav_location": {"salesnav_location": "payload.country", "company_country": "payload.country"},
 }
 
 

@@ -81,14 +81,14 @@ def test_the_cost_is_the_median_of_the_runs_or_the_curated_default(demo, setting
                               "status": "completed", "entity_key": f"paid{n}.example.com", "credits_spent": str(c),
                               "source": "test"}
                              for n, c in enumerate(paid)])
-    run_events_record(items=[{"workflow_name": "company_cleaned_name", "entity_type": "company",
+    run_events_record(items=[{"workflow_name": "company_discovery", "entity_type": "company",
                               "status": "completed", "entity_key": "one.example.com", "credits_spent": "9",
                               "source": "test"}])
     figures = workflow_figures(entity_type="company")
     located = figures["company_salesnav_location"]
     assert (located.credits, located.credit_runs, located.cost_measured) == (median(paid), 5, True)
-    cleaned = figures["company_cleaned_name"]
-    assert (cleaned.credits, cleaned.cost_measured) == (Decimal("0.5"), False)  # one run is too few
+    discovered = figures["company_discovery"]
+    assert (discovered.credits, discovered.cost_measured) == (Decimal("2.0"), False)  # one run is too few
     assert set(figures) == {name for name, w in _declaring("company")}
 
 

@@ -10,8 +10,10 @@ each key's latest values. Writes are idempotent: an unchanged core row is not to
 import psycopg
 from django.db import IntegrityError, transaction
 
+from cleanup.coalescing.core_keys import core_ids
 from cleanup.coalescing.mapping import MappingInvalid, MappingPlan, active_mapping_plan
 from cleanup.coalescing.sql import mapped as sql
+from cleanup.coalescing.sql.core_keys import CORE_ENTITY_TABLES
 from cleanup.jobs.kinds.base import (
     Batch,
     DryRun,
@@ -97,10 +99,11 @@ class CoalesceMapped(KindBase):
                 state["invalid"] += 1
                 continue
             latest[key] = {plan.core_key_column: key, **dict(zip(plan.targets, values, strict=True))}
+        ids = self._core_ids(plan, latest)  # before the role: the key functions live outside its schemas
         role = getattr(self, "write_role_usable", False)
         if role:
             roles.jobs_role_set()  # SET LOCAL: a batch that fails ends it with its transaction
-        written, refused = core_write_skipping_refused_rows(plan, list(latest.values()))
+        written, refused = self._write(plan, latest, ids)
         if role:
             roles.jobs_role_reset()  # the checkpoint is saved as the connecting user
         state.update(after_id=rows[-1][0], written=state["written"] + written)
@@ -109,19 +112,36 @@ class CoalesceMapped(KindBase):
             state["refused_rows"] = (state.get("refused_rows", []) + refused)[:REFUSED_SAMPLES]
         return Batch(rows=written, checkpoint=state)
 
+    @staticmethod
+    def _core_ids(plan: MappingPlan, latest: dict[str, dict]) -> dict[str, int]:
+        """Rows of the entity's own core table are found by id under whatever spelling core
+        stores their key: an exact key match would miss `Acme.com`."""
+        if CORE_ENTITY_TABLES[plan.key_type] != (plan.core_table, plan.core_key_column):
+            return {}
+        return core_ids(entity_type=plan.key_type, keys=set(latest))
 
-def core_write_skipping_refused_rows(plan: MappingPlan, rows: list[dict]) -> tuple[int, list[dict]]:
+    @staticmethod
+    def _write(plan: MappingPlan, latest: dict[str, dict], ids: dict[str, int]) -> tuple[int, list[dict]]:
+        found = [{**row, "id": ids[key]} for key, row in latest.items() if key in ids]
+        by_key = [row for key, row in latest.items() if key not in ids]
+        written_by_id, refused_by_id = core_write_skipping_refused_rows(plan, found, by_id=True)
+        written_by_key, refused_by_key = core_write_skipping_refused_rows(plan, by_key)
+        return written_by_id + written_by_key, refused_by_id + refused_by_key
+
+
+def core_write_skipping_refused_rows(plan: MappingPlan, rows: list[dict], *,
+                                     by_id: bool = False) -> tuple[int, list[dict]]:
     """Write the rows core accepts; return them with the rows it refused (a NOT NULL or CHECK
     constraint), each with its key and the reason. One bad row no longer fails the job: the
     batch is halved around it, so k bad rows of n cost about k·log2(n) extra statements."""
     try:
         with transaction.atomic():  # a savepoint: the batch's transaction survives a refusal
-            return sql.core_write(plan=plan, rows=rows), []
+            return sql.core_write(plan=plan, rows=rows, by_id=by_id), []
     except (IntegrityError, psycopg.errors.IntegrityError) as exc:  # Django's cursors wrap it, server-bound ones not
         if len(rows) == 1:
             reason = str(exc.__cause__ or exc).strip().splitlines()[0]
             return 0, [{"key": rows[0][plan.core_key_column], "reason": reason}]
     middle = len(rows) // 2
-    first_written, first_refused = core_write_skipping_refused_rows(plan, rows[:middle])
-    rest_written, rest_refused = core_write_skipping_refused_rows(plan, rows[middle:])
+    first_written, first_refused = core_write_skipping_refused_rows(plan, rows[:middle], by_id=by_id)
+    rest_written, rest_refused = core_write_skipping_refused_rows(plan, rows[middle:], by_id=by_id)
     return first_written + rest_written, first_refused + rest_refused

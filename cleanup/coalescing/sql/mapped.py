@@ -71,21 +71,26 @@ def extracted_rows(*, plan: "MappingPlan", after_id: int, limit: int, lookup: Ke
     return server_bound_fetch(query.as_string(), params)
 
 
-def core_write(*, plan: "MappingPlan", rows: list[dict]) -> int:
-    """Fill (or with create_missing, upsert) core rows keyed by the normalised key; a source
-    that is empty keeps core's value. Returns the rows inserted or changed."""
+def core_write(*, plan: "MappingPlan", rows: list[dict], by_id: bool = False) -> int:
+    """Fill (or with create_missing, upsert) core rows keyed by the normalised key, or with
+    by_id the rows whose `id` was resolved already (core stores the key under another
+    spelling); a source that is empty keeps core's value. Returns the rows inserted or changed."""
     if not rows:
         return 0
     key = sql.Identifier(plan.core_key_column)
     targets = [sql.Identifier(column) for column in plan.targets]
-    source = "EXCLUDED" if plan.create_missing else "r"
+    source = "EXCLUDED" if plan.create_missing and not by_id else "r"
     merged = [sql.SQL("coalesce({0}.{1}, t.{1})").format(sql.SQL(source), target) for target in targets]
     assignments = sql.SQL(", ").join(sql.SQL("{} = {}").format(t, m) for t, m in zip(targets, merged, strict=True))
     changed = sql.SQL("ROW({}) IS DISTINCT FROM ROW({})").format(
         sql.SQL(", ").join(sql.SQL("t.{}").format(t) for t in targets), sql.SQL(", ").join(merged))
     parts = {"table": _table(plan.core_table), "key": key, "columns": sql.SQL(", ").join(targets),
              "assignments": assignments, "changed": changed}
-    if plan.create_missing:
+    if by_id:
+        statement = sql.SQL(
+            "UPDATE {table} AS t SET {assignments} FROM jsonb_populate_recordset(NULL::{table}, %(rows)s) r"
+            " WHERE t.id = r.id AND {changed} RETURNING 1").format(**parts)
+    elif plan.create_missing:
         statement = sql.SQL(
             "INSERT INTO {table} AS t ({key}, {columns}) SELECT {key}, {columns}"
             " FROM jsonb_populate_recordset(NULL::{table}, %(rows)s) r"

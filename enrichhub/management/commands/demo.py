@@ -127,6 +127,7 @@ class Command(BaseCommand):
             self._first_figures(log)
         elif demo_warehouse and scale > 0:
             self.stdout.write("demo data already present; left as it is")
+            demo_mappings_ensure()  # mappings added since the data was seeded
             if not GapSnapshot.objects.exists():
                 self._first_figures(log)
         call_command("ensure_admin")
