@@ -37,6 +37,8 @@ class EnrichmentPlan(models.Model):
     leads = models.IntegerField()
     expected_credits = models.DecimalField(max_digits=14, decimal_places=4)
     expected_visible = models.FloatField(help_text="leads expected to become visible")
+    expected_visible_sd = models.FloatField(default=0.0, help_text="its standard deviation, from the runs' "
+                                                                    "probabilities")
     destination = models.TextField(choices=Destination.choices)
     sent_to = models.TextField(blank=True, default="", help_text="the file written or the webhook called")
 

@@ -164,6 +164,7 @@ def plan_save(*, request: PlanRequest, result: PlanResult, destination: str, sen
         filters={"limit": request.limit, "vendor": request.vendor, "workflow_name": request.workflow_name,
                  "entity_keys": list(request.entity_keys) if request.entity_keys is not None else None},
         leads=totals["leads"], expected_credits=totals["credits"], expected_visible=result.plan.expected_visible,
+        expected_visible_sd=result.plan.visible_sd,
         destination=destination, sent_to=sent_to)
     PlannedRun.objects.bulk_create(
         [PlannedRun(plan=plan, entity_key=pair["entity_key"], workflow_name=pair["workflow_name"],

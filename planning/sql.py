@@ -1,7 +1,8 @@
 """The planner's SQL: what each workflow's completed runs left filled in core, and what its runs
-cost. Table and column names come from warehouse.hidden (code, not data); workflow names and
-the delay are bound parameters."""
+cost. Table and column names come from warehouse.hidden (code, not data) or, for the demo's
+landed rows, from a coalesce mapping checked against the catalog; values are bound parameters."""
 
+import json
 from datetime import datetime
 from decimal import Decimal
 
@@ -100,3 +101,15 @@ def planned_runs_completed(*, plan_id: int, since: datetime) -> tuple[int, Decim
             WHERE p.plan_id = %(plan)s AND r.status = 'completed' AND r.completed_at >= %(since)s""",
                        {"plan": plan_id, "since": since})
         return cursor.fetchone()
+
+
+def extracted_rows_insert(*, table: str, rows: list[dict]) -> None:
+    """Land rows in an extracted table, each a dict of column -> value (a dict for a json
+    column). The table and column names come from a coalesce mapping checked against the
+    catalog; jsonb_populate_recordset gives each value its column's type."""
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name in sorted({name for row in rows for name in row}))
+    target = sql.Identifier(*table.split("."))
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("INSERT INTO {target} ({columns}) SELECT {columns}"
+                               " FROM jsonb_populate_recordset(NULL::{target}, %(rows)s)")
+                       .format(target=target, columns=columns), {"rows": json.dumps(rows)})

@@ -7,7 +7,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
-from planning.services import PlanRefused, PlanRequest, plan_build, plan_csv_rows
+from planning.services import PlanRefused, PlanRequest, plan_build, plan_csv_rows, plan_send_file, plan_send_webhook
+
+SENDERS = {"file": plan_send_file, "webhook": plan_send_webhook}
 
 
 def _credits(text: str) -> Decimal:
@@ -28,9 +30,12 @@ class Command(BaseCommand):
         parser.add_argument("--workflow", default="", help="only this workflow")
         parser.add_argument("--keys-file", default=None, help="only the entities listed, one key per line")
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+        parser.add_argument("--export", choices=sorted(SENDERS), default=None,
+                            help="also save the plan and send it to the ingest side: a file in "
+                                 "ENRICHHUB_PLAN_EXPORT_DIR, or ENRICHHUB_PLAN_WEBHOOK_URL")
 
     def handle(self, *args: Any, budget: Decimal, entity_type: str, limit: int | None, vendor: str, workflow: str,
-               keys_file: str | None, format: str, **options: Any) -> None:
+               keys_file: str | None, format: str, export: str | None, **options: Any) -> None:
         keys = None
         if keys_file:
             try:
@@ -38,9 +43,11 @@ class Command(BaseCommand):
                     keys = tuple(line.strip() for line in lines if line.strip())
             except OSError as exc:
                 raise CommandError(f"cannot read --keys-file {keys_file}: {exc.strerror}") from exc
+        request = PlanRequest(budget_credits=budget, entity_type=entity_type, limit=limit, vendor=vendor,
+                              workflow_name=workflow, entity_keys=keys)
         try:
-            result = plan_build(PlanRequest(budget_credits=budget, entity_type=entity_type, limit=limit,
-                                            vendor=vendor, workflow_name=workflow, entity_keys=keys))
+            result = plan_build(request)
+            saved = SENDERS[export](request=request, result=result) if export else None
         except PlanRefused as exc:
             raise CommandError(str(exc)) from exc
         pairs, totals = result.pairs(), result.totals()
@@ -62,3 +69,5 @@ class Command(BaseCommand):
         (self.stderr if format != "table" else self.stdout).write(summary)
         for name, why in result.left_out.items():
             self.stderr.write(f"not planned: {name}: {why}")
+        if saved is not None:
+            self.stderr.write(f"saved as plan #{saved.pk}, sent to {saved.sent_to}")
