@@ -1,5 +1,10 @@
 """How often each workflow really fills the fields it declares, and what a run of it costs:
-measured from its runs and core where enough runs exist, the curated defaults otherwise."""
+measured from its runs and core where enough runs exist, the curated defaults otherwise.
+
+A fill rate is best measured on the runs that exported plans asked for: those leads missed the
+field, so a filled field now means the run filled it. Until enough of them have settled, the
+rate is the share of all its settled runs whose entity has the field, which also counts
+entities that had it before the run (the base rate)."""
 
 import time
 from dataclasses import asdict, dataclass
@@ -21,6 +26,7 @@ class FillRate:
     rate: float
     runs: int  # the settled completed runs behind a measured rate; 0 for the default
     measured: bool
+    planned: bool = False  # measured on exported plans' runs only: leads that missed the field
 
 
 @dataclass(frozen=True)
@@ -44,8 +50,11 @@ def workflow_figures(*, entity_type: str | None = None) -> dict[str, WorkflowFig
     for kind in sorted({workflow.key_type or "" for workflow in workflows.values()} & set(REQUIRED_FIELDS)):
         of_kind = [name for name, workflow in workflows.items() if workflow.key_type == kind]
         counted = _fills_counted(kind, of_kind)
+        planned = _planned_fills_counted(kind, of_kind)
         for name in of_kind:
-            figures[name] = _figures(workflows[name], counted.get(name), costs.get(name))
+            rates = {field: _fill_rate(field, counted.get(name), planned.get(name, {}).get(field))
+                     for field in workflows[name].fills_fields or []}
+            figures[name] = _figures(workflows[name], rates, costs.get(name))
     return figures
 
 
@@ -56,13 +65,26 @@ def _fills_counted(kind: str, names: list[str]) -> dict[str, tuple[int, dict[str
     return {name: (runs, dict(zip(fields, filled, strict=True))) for name, runs, *filled in rows}
 
 
-def _figures(workflow: Workflow, counted: tuple[int, dict[str, int]] | None,
-             cost: tuple[int, Decimal] | None) -> WorkflowFigures:
+def _planned_fills_counted(kind: str, names: list[str]) -> dict[str, dict[str, tuple[int, int]]]:
+    """Per workflow and field: (planned runs settled, of them filled now)."""
+    fields = REQUIRED_FIELDS[kind]
+    rows = sql.fields_filled_after_planned_runs(entity_type=kind, fields=fields, workflows=names,
+                                                settled_after_s=settings.PLAN_SETTLE_HOURS * 3600)
+    return {name: {field: (counts[2 * i], counts[2 * i + 1]) for i, field in enumerate(fields)}
+            for name, *counts in rows}
+
+
+def _fill_rate(field: str, counted: tuple[int, dict[str, int]] | None, planned: tuple[int, int] | None) -> FillRate:
+    planned_runs, planned_filled = planned or (0, 0)
+    if planned_runs >= settings.PLAN_MIN_RUNS:
+        return FillRate(field, planned_filled / planned_runs, planned_runs, measured=True, planned=True)
     runs, filled = counted or (0, {})
-    enough = runs >= settings.PLAN_MIN_RUNS
-    rates = {field: FillRate(field, filled.get(field, 0) / runs if enough else settings.PLAN_DEFAULT_FILL_RATE,
-                             runs if enough else 0, enough)
-             for field in workflow.fills_fields or []}
+    if runs >= settings.PLAN_MIN_RUNS:
+        return FillRate(field, filled.get(field, 0) / runs, runs, measured=True)
+    return FillRate(field, settings.PLAN_DEFAULT_FILL_RATE, 0, measured=False)
+
+
+def _figures(workflow: Workflow, rates: dict[str, FillRate], cost: tuple[int, Decimal] | None) -> WorkflowFigures:
     cost_runs, median = cost or (0, None)
     cost_measured = cost_runs >= settings.PLAN_MIN_RUNS
     credits = Decimal(str(median)) if cost_measured else workflow.default_credit_cost
@@ -109,7 +131,7 @@ def _figures_from(plain: dict) -> WorkflowFigures:
 
 
 def _rate_text(rate: FillRate) -> str:
-    behind = f"{rate.runs:,}" if rate.measured else "default"
+    behind = (f"{rate.runs:,} planned" if rate.planned else f"{rate.runs:,}") if rate.measured else "default"
     return f"{rate.field} {rate.rate:.0%} ({behind})"
 
 

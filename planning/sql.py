@@ -48,6 +48,44 @@ def fields_filled_after_runs(*, entity_type: str, fields: tuple[str, ...], workf
         return cursor.fetchall()
 
 
+def fields_filled_after_planned_runs(*, entity_type: str, fields: tuple[str, ...], workflows: list[str],
+                                     settled_after_s: int) -> list[tuple]:
+    """Per workflow: (name, then per field: the exported plans' runs of it that completed and
+    settled and were planned to fill that field, and how many of those entities have it filled
+    in core now). A plan is made for leads missing the field, so these count runs after which
+    the field became filled. A pair planned several times counts once, for its latest plan."""
+    schema, table, key_column = CORE_ENTITIES[entity_type]
+    key = sql.SQL("{}({})").format(sql.Identifier(KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS[entity_type]),
+                                   sql.Identifier("c", key_column))
+    filled = sql.SQL(", ").join(
+        sql.SQL("bool_or(NOT {missing}) AS {name}").format(missing=missing_sql(field), name=sql.Identifier(field))
+        for field in fields)
+    counted = sql.SQL(", ").join(
+        sql.SQL("count(*) FILTER (WHERE m.fills ? {label}), count(*) FILTER (WHERE m.fills ? {label} AND s.{name})")
+        .format(label=sql.Literal(field), name=sql.Identifier(field)) for field in fields)
+    statement = sql.SQL("""
+        WITH settled AS (
+            SELECT DISTINCT ON (p.workflow_name, p.entity_key) p.workflow_name, p.entity_key, p.fills
+            FROM planning_planned_runs p
+            JOIN planning_plans e ON e.id = p.plan_id
+            JOIN reference.enrichment_runs r ON r.workflow_name = p.workflow_name AND r.entity_key = p.entity_key
+            WHERE e.entity_type = %(entity_type)s AND p.workflow_name = ANY(%(workflows)s)
+              AND r.status = 'completed' AND r.completed_at >= e.created_at
+              AND r.completed_at <= now() - make_interval(secs => %(settled_after_s)s)
+            ORDER BY p.workflow_name, p.entity_key, e.created_at DESC),
+        state AS (
+            SELECT {key} AS entity_key, {filled} FROM {table} c
+            WHERE {key} IN (SELECT entity_key FROM settled) GROUP BY 1)
+        SELECT m.workflow_name, {counted}
+        FROM settled m LEFT JOIN state s USING (entity_key)
+        GROUP BY 1 ORDER BY 1""").format(key=key, filled=filled, table=sql.Identifier(schema, table),
+                                         counted=counted)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"entity_type": entity_type, "settled_after_s": settled_after_s,
+                                   "workflows": workflows})
+        return cursor.fetchall()
+
+
 def run_costs(*, workflows: list[str]) -> list[tuple]:
     """(workflow, runs with a cost, their median credits) per workflow that has any."""
     with connection.cursor() as cursor:

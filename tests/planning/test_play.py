@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
 from cleanup.coalescing.demo import demo_mappings_ensure
@@ -15,9 +16,12 @@ from cleanup.coalescing.reported_runs import SETTLE, reported_runs_coalesce
 from cleanup.jobs.engine import job_run
 from cleanup.jobs.models import BatchJob
 from dashboard.services import dashboard_refresh
-from planning.demo import plan_play
+from planning.demo import plan_play, played_source
+from planning.figures import workflow_figures
+from planning.models import EnrichmentPlan
 from planning.services import PlanRefused, PlanRequest, plan_build, plan_outcomes, plan_send_file
 from registry.demo import demo_registry_complete
+from runs.models import Run
 from tests.oracles import core_fields_filled_by_key
 from warehouse.hidden import REQUIRED_FIELDS
 
@@ -64,6 +68,25 @@ def test_a_played_plan_raises_the_visible_leads_by_what_it_expected(demo_with_ma
     [outcome] = plan_outcomes([plan])
     assert (outcome["visible_now"], outcome["runs_completed"], outcome["credits_spent"]) == \
         (risen, plan.runs.count(), plan.expected_credits)
+
+
+def test_a_played_plans_runs_become_the_fill_rate_they_measure(demo_with_mappings, settings,
+                                                              django_capture_on_commit_callbacks):
+    settings.PLAN_MIN_RUNS, settings.PLAN_SETTLE_HOURS = 3, 1
+    plan = _exported("company", "40")
+    played = plan_play(plan=plan, seed=5)
+    _coalesce_reported_runs(django_capture_on_commit_callbacks)
+    rate = workflow_figures()["company_salesnav_location"].fill_rates["company_country"]
+    assert not rate.planned  # not settled yet
+    # As if it had all happened two hours ago.
+    EnrichmentPlan.objects.filter(pk=plan.pk).update(created_at=F("created_at") - timedelta(hours=2))
+    Run.objects.filter(source=played_source(plan)).update(completed_at=F("completed_at") - timedelta(hours=2))
+    rate = workflow_figures()["company_salesnav_location"].fill_rates["company_country"]
+    filled = core_fields_filled_by_key("company")
+    keys = list(plan.runs.values_list("entity_key", flat=True))
+    became_filled = sum("company_country" in filled.get(key, set()) for key in keys)
+    assert (rate.rate, rate.runs, rate.planned) == (became_filled / len(keys), len(keys), True)
+    assert became_filled == played.fields_landed["company_country"]
 
 
 def test_the_dashboard_shows_the_plans_expectation_with_its_uncertainty(demo_with_mappings, admin_client):
