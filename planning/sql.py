@@ -21,12 +21,6 @@ def fields_filled_after_runs(*, entity_type: str, fields: tuple[str, ...], workf
     """Per workflow: (name, completed runs at least `settled_after_s` old, then per field how
     many of those runs' entities have it filled in core now). A key with several core rows
     counts as filled when any of them is."""
-    schema, table, key_column = CORE_ENTITIES[entity_type]
-    key = sql.SQL("{}({})").format(sql.Identifier(KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS[entity_type]),
-                                   sql.Identifier("c", key_column))
-    filled = sql.SQL(", ").join(
-        sql.SQL("bool_or(NOT {missing}) AS {name}").format(missing=missing_sql(field), name=sql.Identifier(field))
-        for field in fields)
     counted = sql.SQL(", ").join(
         sql.SQL("count(*) FILTER (WHERE s.{})").format(sql.Identifier(field)) for field in fields)
     statement = sql.SQL("""
@@ -35,17 +29,27 @@ def fields_filled_after_runs(*, entity_type: str, fields: tuple[str, ...], workf
             WHERE r.entity_type = %(entity_type)s AND r.status = 'completed'
               AND r.completed_at <= now() - make_interval(secs => %(settled_after_s)s)
               AND r.workflow_name = ANY(%(workflows)s)),
-        state AS (
-            SELECT {key} AS entity_key, {filled} FROM {table} c
-            WHERE {key} IN (SELECT entity_key FROM settled) GROUP BY 1)
+        state AS ({state})
         SELECT m.workflow_name, count(*), {counted}
         FROM settled m LEFT JOIN state s USING (entity_key)
-        GROUP BY 1 ORDER BY 1""").format(key=key, filled=filled, table=sql.Identifier(schema, table),
-                                         counted=counted)
+        GROUP BY 1 ORDER BY 1""").format(state=_settled_entities_state(entity_type, fields), counted=counted)
     with connection.cursor() as cursor:
         cursor.execute(statement, {"entity_type": entity_type, "settled_after_s": settled_after_s,
                                    "workflows": workflows})
         return cursor.fetchall()
+
+
+def _settled_entities_state(entity_type: str, fields: tuple[str, ...]) -> sql.Composed:
+    """Per normalised key in the `settled` CTE, whether any of its core rows fills each field."""
+    schema, table, key_column = CORE_ENTITIES[entity_type]
+    key = sql.SQL("{}({})").format(sql.Identifier(KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS[entity_type]),
+                                   sql.Identifier("c", key_column))
+    filled = sql.SQL(", ").join(
+        sql.SQL("bool_or(NOT {missing}) AS {name}").format(missing=missing_sql(field), name=sql.Identifier(field))
+        for field in fields)
+    return sql.SQL("SELECT {key} AS entity_key, {filled} FROM {table} c"
+                   " WHERE {key} IN (SELECT entity_key FROM settled) GROUP BY 1").format(
+        key=key, filled=filled, table=sql.Identifier(schema, table))
 
 
 def fields_filled_after_planned_runs(*, entity_type: str, fields: tuple[str, ...], workflows: list[str],
@@ -54,12 +58,6 @@ def fields_filled_after_planned_runs(*, entity_type: str, fields: tuple[str, ...
     settled and were planned to fill that field, and how many of those entities have it filled
     in core now). A plan is made for leads missing the field, so these count runs after which
     the field became filled. A pair planned several times counts once, for its latest plan."""
-    schema, table, key_column = CORE_ENTITIES[entity_type]
-    key = sql.SQL("{}({})").format(sql.Identifier(KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS[entity_type]),
-                                   sql.Identifier("c", key_column))
-    filled = sql.SQL(", ").join(
-        sql.SQL("bool_or(NOT {missing}) AS {name}").format(missing=missing_sql(field), name=sql.Identifier(field))
-        for field in fields)
     counted = sql.SQL(", ").join(
         sql.SQL("count(*) FILTER (WHERE m.fills ? {label}), count(*) FILTER (WHERE m.fills ? {label} AND s.{name})")
         .format(label=sql.Literal(field), name=sql.Identifier(field)) for field in fields)
@@ -73,13 +71,10 @@ def fields_filled_after_planned_runs(*, entity_type: str, fields: tuple[str, ...
               AND r.status = 'completed' AND r.completed_at >= e.created_at
               AND r.completed_at <= now() - make_interval(secs => %(settled_after_s)s)
             ORDER BY p.workflow_name, p.entity_key, e.created_at DESC),
-        state AS (
-            SELECT {key} AS entity_key, {filled} FROM {table} c
-            WHERE {key} IN (SELECT entity_key FROM settled) GROUP BY 1)
+        state AS ({state})
         SELECT m.workflow_name, {counted}
         FROM settled m LEFT JOIN state s USING (entity_key)
-        GROUP BY 1 ORDER BY 1""").format(key=key, filled=filled, table=sql.Identifier(schema, table),
-                                         counted=counted)
+        GROUP BY 1 ORDER BY 1""").format(state=_settled_entities_state(entity_type, fields), counted=counted)
     with connection.cursor() as cursor:
         cursor.execute(statement, {"entity_type": entity_type, "settled_after_s": settled_after_s,
                                    "workflows": workflows})
