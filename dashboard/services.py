@@ -63,14 +63,14 @@ def figures_compute() -> dict:
     spend = [{"workflow": workflow, "week": week.isoformat(), "credits": float(credits), "wasted": float(wasted)}
              for workflow, week, credits, wasted in run_spend_by_week()]
     return {"entity_totals": {entity: hidden[entity]["total"] for entity in hidden}, "workflows": workflows,
-            "hidden_leads": hidden, "spend_by_week": spend}
+            "hidden_leads": hidden, "spend_by_week": spend, "plan_outcomes": _plan_outcomes()}
 
 
 def dashboard_page(*, entity_type: str = "", vendor: str = "") -> dict:
     """What the page shows, filtered by entity type and vendor ("" for all)."""
     snapshot = DashboardSnapshot.objects.defer("completed_by_workflow").first()
     if snapshot is None:
-        return {"snapshot": None, "jobs": _active_jobs(), "alerts": _open_alerts(), "plans": _plans()}
+        return {"snapshot": None, "jobs": _active_jobs(), "alerts": _open_alerts(), "plans": _plans({})}
     figures = snapshot.figures
     totals = figures["entity_totals"]
     workflows = [w for w in figures["workflows"] if w["active"] and (not entity_type or w["key_type"] == entity_type)
@@ -92,7 +92,7 @@ def dashboard_page(*, entity_type: str = "", vendor: str = "") -> dict:
             "spend_by_vendor": _spend_by_vendor(workflows),
             "vendors": sorted({w["vendor"] for w in figures["workflows"] if w["vendor"]}),
             "jobs": _active_jobs(), "alerts": _open_alerts(), "title_classification": title_classification_last(),
-            "plans": _plans()}
+            "plans": _plans(figures.get("plan_outcomes", {}))}
 
 
 def _gaps() -> tuple[dict[str, dict], dict[str, list[int]]]:
@@ -147,9 +147,21 @@ def _spend_by_vendor(workflows: list[dict]) -> list[dict]:
     return sorted(vendors.values(), key=lambda row: -row["credits"])
 
 
-def _plans() -> list[dict]:
-    """The latest exported plans, each with what it expected and what happened since."""
-    return plan_outcomes(list(EnrichmentPlan.objects.all()[:PLANS_SHOWN]))
+def _plan_outcomes() -> dict[str, dict]:
+    """What happened since each of the latest plans was exported, by plan id. Measured with the
+    other figures, not per page view: each plan's leads are read back from core."""
+    return {str(outcome["plan"].pk): {"runs_planned": outcome["runs_planned"],
+                                      "runs_completed": outcome["runs_completed"],
+                                      "credits_spent": float(outcome["credits_spent"]),
+                                      "visible_now": outcome["visible_now"]}
+            for outcome in plan_outcomes(list(EnrichmentPlan.objects.all()[:PLANS_SHOWN]))}
+
+
+def _plans(outcomes: dict[str, dict]) -> list[dict]:
+    """The latest exported plans, each with its outcome as of the last refresh (None for a plan
+    exported since)."""
+    plans = EnrichmentPlan.objects.all()[:PLANS_SHOWN]
+    return [{"plan": plan, "outcome": outcomes.get(str(plan.pk))} for plan in plans]
 
 
 def _active_jobs() -> list[BatchJob]:

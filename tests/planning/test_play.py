@@ -96,6 +96,10 @@ def test_the_dashboard_shows_the_plans_expectation_with_its_uncertainty(demo_wit
     page = admin_client.get("/admin/dashboard/").content.decode()
     assert f"{plan.expected_visible:.1f} ± {plan.expected_visible_sd:.1f}" in page
     assert f"{plan.runs.count()} of {plan.runs.count()}" in page  # its runs reported completed
+    # A plan exported since the last refresh is listed; its outcome waits for the next one.
+    later = _exported("company", "3")
+    page = admin_client.get("/admin/dashboard/").content.decode()
+    assert f"plan #{later.pk}" in page and "measured at the next refresh" in page
 
 
 def test_playing_is_refused_twice_on_a_real_warehouse_and_for_code_coalescers(demo_with_mappings, settings):
