@@ -42,8 +42,6 @@ def plan_play(*, plan: EnrichmentPlan, seed: int | None = None) -> Played:
     runs = list(plan.runs.order_by("pk"))
     if not runs:
         raise PlanRefused(f"plan #{plan.pk} has no runs to play")
-    if Run.objects.filter(source=played_source(plan)).exists():
-        raise PlanRefused(f"plan #{plan.pk} was played already: its runs are reported")
     landings = {name: _landing(name, runs) for name in sorted({run.workflow_name for run in runs})}
     draw = random.Random(seed)
     rows: dict[str, list[dict]] = defaultdict(list)
@@ -54,6 +52,10 @@ def plan_play(*, plan: EnrichmentPlan, seed: int | None = None) -> Played:
         rows[run.workflow_name].append(_extracted_row(landings[run.workflow_name], run.entity_key, values))
         landed.update(values.keys())
     with transaction.atomic():
+        # Two plays of one plan at once: the second waits here, then finds the first's runs.
+        EnrichmentPlan.objects.select_for_update().filter(pk=plan.pk).first()
+        if Run.objects.filter(source=played_source(plan)).exists():
+            raise PlanRefused(f"plan #{plan.pk} was played already: its runs are reported")
         for name, workflow_rows in rows.items():
             landing = landings[name]
             sql.extracted_rows_insert(table=landing.extracted_table, rows=workflow_rows)

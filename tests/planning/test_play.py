@@ -3,11 +3,13 @@ report them, the real coalescing brings them to core, and the dashboard's visibl
 what the plan expected, within the uncertainty it stated."""
 
 import io
+import threading
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -127,3 +129,35 @@ def test_the_commands_export_a_plan_and_play_the_latest(demo_with_mappings):
     assert "6 runs reported completed" in out.getvalue() and "expected to become visible" in out.getvalue()
     with pytest.raises(CommandError, match="there is no plan #999999"):
         call_command("play_plan", "999999")
+
+
+def test_two_plays_of_one_plan_at_once_land_its_rows_once(committed_demo, settings, tmp_path):
+    demo_registry_complete()
+    demo_mappings_ensure()
+    settings.PLAN_EXPORT_DIR = tmp_path
+    plan = _exported("company", "12")
+    before = _extracted_count()
+    outcomes: list[str] = []
+
+    def play() -> None:
+        try:
+            plan_play(plan=plan, seed=4)
+            outcomes.append("played")
+        except PlanRefused as exc:
+            outcomes.append(str(exc))
+        finally:
+            connection.close()
+
+    players = [threading.Thread(target=play) for _ in range(2)]
+    for player in players:
+        player.start()
+    for player in players:
+        player.join(timeout=60)
+    assert sorted(outcomes) == sorted(["played", f"plan #{plan.pk} was played already: its runs are reported"])
+    assert _extracted_count() - before == plan.runs.count()
+
+
+def _extracted_count() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM extracted.company_salesnav_location")
+        return cursor.fetchone()[0]
