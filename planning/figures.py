@@ -131,7 +131,10 @@ def _figures_from(plain: dict) -> WorkflowFigures:
 
 
 def _rate_text(rate: FillRate) -> str:
-    behind = (f"{rate.runs:,} planned" if rate.planned else f"{rate.runs:,}") if rate.measured else "default"
+    if not rate.measured:
+        behind = "default"
+    else:
+        behind = f"{rate.runs:,} planned" if rate.planned else f"{rate.runs:,}"
     return f"{rate.field} {rate.rate:.0%} ({behind})"
 
 

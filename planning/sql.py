@@ -23,16 +23,25 @@ def fields_filled_after_runs(*, entity_type: str, fields: tuple[str, ...], workf
     counts as filled when any of them is."""
     counted = sql.SQL(", ").join(
         sql.SQL("count(*) FILTER (WHERE s.{})").format(sql.Identifier(field)) for field in fields)
-    statement = sql.SQL("""
-        WITH settled AS (
+    settled = sql.SQL("""
             SELECT r.workflow_name, r.entity_key FROM reference.enrichment_runs r
             WHERE r.entity_type = %(entity_type)s AND r.status = 'completed'
               AND r.completed_at <= now() - make_interval(secs => %(settled_after_s)s)
-              AND r.workflow_name = ANY(%(workflows)s)),
-        state AS ({state})
-        SELECT m.workflow_name, count(*), {counted}
+              AND r.workflow_name = ANY(%(workflows)s)""")
+    return _counted_per_workflow(settled, sql.SQL("count(*), {}").format(counted), entity_type=entity_type,
+                                 fields=fields, workflows=workflows, settled_after_s=settled_after_s)
+
+
+def _counted_per_workflow(settled: sql.Composable, counted: sql.Composable, *, entity_type: str,
+                          fields: tuple[str, ...], workflows: list[str], settled_after_s: int) -> list[tuple]:
+    """Per workflow of the `settled` runs (m), the `counted` columns over them joined with their
+    entities' filled fields (s)."""
+    statement = sql.SQL("""
+        WITH settled AS ({settled}), state AS ({state})
+        SELECT m.workflow_name, {counted}
         FROM settled m LEFT JOIN state s USING (entity_key)
-        GROUP BY 1 ORDER BY 1""").format(state=_settled_entities_state(entity_type, fields), counted=counted)
+        GROUP BY 1 ORDER BY 1""").format(settled=settled, state=_settled_entities_state(entity_type, fields),
+                                         counted=counted)
     with connection.cursor() as cursor:
         cursor.execute(statement, {"entity_type": entity_type, "settled_after_s": settled_after_s,
                                    "workflows": workflows})
@@ -61,8 +70,7 @@ def fields_filled_after_planned_runs(*, entity_type: str, fields: tuple[str, ...
     counted = sql.SQL(", ").join(
         sql.SQL("count(*) FILTER (WHERE m.fills ? {label}), count(*) FILTER (WHERE m.fills ? {label} AND s.{name})")
         .format(label=sql.Literal(field), name=sql.Identifier(field)) for field in fields)
-    statement = sql.SQL("""
-        WITH settled AS (
+    settled = sql.SQL("""
             SELECT DISTINCT ON (p.workflow_name, p.entity_key) p.workflow_name, p.entity_key, p.fills
             FROM planning_planned_runs p
             JOIN planning_plans e ON e.id = p.plan_id
@@ -70,15 +78,9 @@ def fields_filled_after_planned_runs(*, entity_type: str, fields: tuple[str, ...
             WHERE e.entity_type = %(entity_type)s AND p.workflow_name = ANY(%(workflows)s)
               AND r.status = 'completed' AND r.completed_at >= e.created_at
               AND r.completed_at <= now() - make_interval(secs => %(settled_after_s)s)
-            ORDER BY p.workflow_name, p.entity_key, e.created_at DESC),
-        state AS ({state})
-        SELECT m.workflow_name, {counted}
-        FROM settled m LEFT JOIN state s USING (entity_key)
-        GROUP BY 1 ORDER BY 1""").format(state=_settled_entities_state(entity_type, fields), counted=counted)
-    with connection.cursor() as cursor:
-        cursor.execute(statement, {"entity_type": entity_type, "settled_after_s": settled_after_s,
-                                   "workflows": workflows})
-        return cursor.fetchall()
+            ORDER BY p.workflow_name, p.entity_key, e.created_at DESC""")
+    return _counted_per_workflow(settled, counted, entity_type=entity_type, fields=fields, workflows=workflows,
+                                 settled_after_s=settled_after_s)
 
 
 def run_costs(*, workflows: list[str]) -> list[tuple]:
