@@ -280,10 +280,11 @@ def _starter(user: Operator) -> Any:
 
 
 def _refuse_if_active(kind: str, cleaned: dict) -> None:
-    """One active job per kind (or per value of the kind's exclusive parameter). Locks the rows
-    it reads, so two requests cannot both pass."""
-    active = BatchJob.objects.select_for_update().filter(kind=kind, status__in=ACTIVE)
+    """One active job per kind (or per value of the kind's exclusive parameter). Holds the kind's
+    lock until the caller's transaction ends, so two requests cannot both pass."""
     exclusive = getattr(kind_get(kind), "exclusive_param", None)
+    sql.job_kind_lock(scope=f"{kind}:{cleaned.get(exclusive, '')}" if exclusive else kind)
+    active = BatchJob.objects.filter(kind=kind, status__in=ACTIVE)
     scope = ""
     if exclusive and exclusive in cleaned:
         active = active.filter(**{f"params__{exclusive}": cleaned[exclusive]})

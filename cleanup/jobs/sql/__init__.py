@@ -32,6 +32,14 @@ def job_lock_try(*, job_id: int) -> bool:
         return cursor.fetchone()[0]
 
 
+def job_kind_lock(*, scope: str) -> None:
+    """Transaction-level: two starters of the same kind queue here, so the second sees the first's
+    job. Row locks cannot do it: when no job is active there is no row to lock. The one-key form
+    never meets the two-key job locks above (PostgreSQL keeps them apart)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"enrichhub.job-kind:{scope}"])
+
+
 def job_lock_release(*, job_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [ADVISORY_NAMESPACE, job_id])
