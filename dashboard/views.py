@@ -1,6 +1,5 @@
 """The coverage dashboard page and the hidden-leads export, served inside the admin."""
 
-import csv
 from itertools import chain
 
 from django.contrib import admin
@@ -13,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard import charts
 from dashboard.services import dashboard_page, dashboard_refresh, database_overview, snapshot_age
-from kernel import replica_or_primary
+from kernel import csv_lines, replica_or_primary
 from warehouse.hidden import REQUIRED_FIELDS, hidden_queryset
 
 ENTITY_TYPES = ("company", "person")
@@ -67,13 +66,7 @@ def hidden_leads_csv(request: HttpRequest, entity: str) -> HttpResponseBase:
         rows = hidden_queryset(entity=entity, missing=missing).order_by("id").values_list(*EXPORT_FIELDS[entity])
     except ValueError as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain")
-
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
-    lines = (writer.writerow(row) for row in chain([EXPORT_FIELDS[entity]], rows.iterator(chunk_size=5000)))
+    lines = csv_lines(chain([EXPORT_FIELDS[entity]], rows.iterator(chunk_size=5000)))
     response = StreamingHttpResponse(lines, content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="hidden-{entity}-missing-{"-".join(missing)}.csv"'
     return response

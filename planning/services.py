@@ -1,7 +1,6 @@
 """The enrichment plan: for a credit budget and an entity type, which hidden leads to enrich with
 which workflows, for the most leads expected to become visible (planning/optimiser.py)."""
 
-import csv
 import json
 import urllib.error
 import urllib.request
@@ -15,7 +14,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
-from kernel import InvalidEntityKey, normalise_entity_key
+from kernel import InvalidEntityKey, SafeCsvWriter, normalise_entity_key
 from planning import sql
 from planning.figures import WorkflowFigures, figures_latest, workflow_figures
 from planning.models import EnrichmentPlan, PlannedRun
@@ -186,7 +185,7 @@ def plan_send_file(*, request: PlanRequest, result: PlanResult, user: Any = None
         target = folder / f"plan-{plan.pk}-{request.entity_type}.csv"
         partial = target.with_suffix(".csv.partial")  # the ingest side never sees half a file
         with partial.open("w", newline="", encoding="utf-8") as out:
-            csv.writer(out).writerows(plan_csv_rows(result.pairs()))
+            SafeCsvWriter(out).writerows(plan_csv_rows(result.pairs()))
         partial.rename(target)
         plan.sent_to = str(target)
         plan.save(update_fields=["sent_to"])

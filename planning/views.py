@@ -1,7 +1,6 @@
 """The admin's plan page: a budget box, the plan, and its export as CSV, as a file for the ingest
 side or to a webhook. Viewing needs the permission to view plans; exporting, to add one."""
 
-import csv
 from decimal import Decimal
 
 from django import forms
@@ -12,6 +11,7 @@ from django.http.response import HttpResponseBase
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from kernel import csv_lines
 from planning.models import EnrichmentPlan
 from planning.services import (
     PlanRefused,
@@ -91,12 +91,6 @@ def _export(request: HttpRequest, plan_request: PlanRequest, result: PlanResult)
 
 
 def _csv_response(plan: EnrichmentPlan, result: PlanResult) -> HttpResponseBase:
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in plan_csv_rows(result.pairs())),
-                                     content_type="text/csv")
+    response = StreamingHttpResponse(csv_lines(plan_csv_rows(result.pairs())), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="plan-{plan.pk}-{plan.entity_type}.csv"'
     return response

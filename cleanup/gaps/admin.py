@@ -1,7 +1,6 @@
 """Gaps in the admin: their history, the keys behind a gap and its repair, alerts, and the
 job titles the mapping lacks."""
 
-import csv
 from collections.abc import Iterable
 
 from django.contrib import admin, messages
@@ -19,6 +18,7 @@ from cleanup.gaps.checks import gap_missing_keys
 from cleanup.gaps.models import GapAlert, GapSnapshot
 from cleanup.jobs import services
 from cleanup.jobs.kinds.base import JobParamsError
+from kernel import SafeCsvWriter
 from registry.models import Workflow
 
 
@@ -135,7 +135,7 @@ MISSING_KEYS_SHOWN = 500
 def _csv_response(filename: str, header: list[str], rows: Iterable[Iterable[object]]) -> HttpResponse:
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
+    writer = SafeCsvWriter(response)
     writer.writerow(header)
     writer.writerows(rows)
     return response

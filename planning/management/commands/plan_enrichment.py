@@ -1,5 +1,4 @@
 import argparse
-import csv
 import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -7,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
+from kernel import SafeCsvWriter
 from planning.services import PlanRefused, PlanRequest, plan_build, plan_csv_rows, plan_send_file, plan_send_webhook
 
 SENDERS = {"file": plan_send_file, "webhook": plan_send_webhook}
@@ -55,7 +55,7 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({"pairs": pairs, "totals": totals, "left_out": result.left_out},
                                          cls=DjangoJSONEncoder, indent=1))
         elif format == "csv":
-            csv.writer(self.stdout).writerows(plan_csv_rows(pairs))
+            SafeCsvWriter(self.stdout).writerows(plan_csv_rows(pairs))
         else:
             for pair in pairs:
                 fills = ", ".join(f"{field} {rate:.0%}" for field, rate in pair["fills"].items())
