@@ -24,6 +24,9 @@ from runs.sql import tallies
 
 # Clocks of ingest machines drift; an event far in the future would shadow every real one.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+# No enrichment of the warehouse ran before this; an earlier time is a client's bug (year 1 once
+# reached the table as a BC timestamp).
+EARLIEST_EVENT_AT = datetime(2000, 1, 1, tzinfo=UTC)
 API_KEY_PREFIX = "ehk_"
 # Writing last_used_at on every request would turn each read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -94,6 +97,9 @@ def _event_validate(index: int, item: Any, *, workflows: dict[str, Workflow],
     at = _aware(event.at) if event.at else now
     if at > now + MAX_CLOCK_SKEW:
         return EventRejection(index, "at", f"{at.isoformat()} is in the future")
+    if at < EARLIEST_EVENT_AT:
+        return EventRejection(index, "at", f"{at.isoformat()} is before {EARLIEST_EVENT_AT:%Y-%m-%d}: "
+                                           "no enrichment ran then; send the time it happened, or none")
     return sql.EventRow(workflow_name=workflow.workflow_name, entity_key=key, entity_type=event.entity_type,
                         status=event.status, records_processed=event.records_processed, at=at,
                         source=event.source, error=event.error, credits_spent=event.credits_spent)
