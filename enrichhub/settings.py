@@ -146,8 +146,12 @@ WAREHOUSE_SCHEMAS = env_list("ENRICHHUB_WAREHOUSE_SCHEMAS", ["raw", "extracted",
 
 # Requests per API key (runs.throttling: counted in the cache above, so shared through Redis).
 API_RATE_PER_KEY = env_str("ENRICHHUB_API_RATE", "6000/m", environ=os.environ)
-# Wrong or missing API keys a client address may send per minute before it is answered 429.
+# Wrong or missing API keys a client address, or a key prefix, may send per minute before failing ones are
+# answered 429 (a valid key is always accepted).
 API_AUTH_FAILURES_PER_MINUTE = env_int("ENRICHHUB_API_AUTH_FAILURES", 30, environ=os.environ, minimum=1)
+# How many reverse proxies in front of the web servers append to X-Forwarded-For (0: none, the
+# address the server sees is the client's). Failure counts and the admin's login lockout use it.
+TRUSTED_PROXY_COUNT = env_int("ENRICHHUB_TRUSTED_PROXY_COUNT", 0, environ=os.environ, minimum=0)
 
 # The enrichment plan (planning/): a workflow's fill rate and cost are measured once it has this
 # many runs (else its curated defaults and PLAN_DEFAULT_FILL_RATE stand in), from runs completed

@@ -6,6 +6,7 @@
 - statements: statements bound on the server, on Django's connection;
 - caches: values a process keeps for a while, all cleared with one call;
 - replica: which reads a streaming standby may answer, and Django's router that sends them;
+- clients: the address a request came from, behind the proxies the operator trusts;
 - csv_cells: the CSV writer of every export, which never writes a cell a spreadsheet runs;
 - ids: row ids that grow with time, in Python and SQL (kernel/migrations/0003).
 
@@ -13,6 +14,7 @@ Apps import from `kernel` only, never from its modules.
 """
 
 from kernel.caches import ProcessCache, process_caches_clear
+from kernel.clients import client_address
 from kernel.csv_cells import SafeCsvWriter, csv_cell, csv_lines
 from kernel.ids import TimeOrderedUUID, time_ordered_uuid
 from kernel.keys import (
@@ -46,7 +48,7 @@ from kernel.statements import connection_pooled, server_bound_fetch
 __all__ = [
     "COMPANY", "KEY_FUNCTIONS", "KEY_FUNCTION_SCHEMA", "PERSON", "REPLICA", "InvalidEntityKey", "KeyLookup",
     "ProcessCache", "SafeCsvWriter", "TimeOrderedUUID",
-    "csv_cell", "csv_lines",
+    "client_address", "csv_cell", "csv_lines",
     "connection_pooled", "domain_or_none", "entity_key_or_none", "index_probes", "key_function_call",
     "key_function_indexes", "key_lookup", "lookup_condition", "normalise_domain", "normalise_entity_key",
     "normalise_linkedin_url", "process_caches_clear", "read_alias", "replica_check", "replica_configured",

@@ -115,7 +115,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
             super().save_model(request, obj, form, change)
-            services.api_keys_trust_revoke(keys=[obj])  # a deactivation takes effect at once
+            services.api_keys_trust_revoke()  # a deactivation takes effect at once
             return
         key, plain = services.api_key_create(name=obj.name, created_by=request.user)
         # The admin names the saved object in its messages: let it be the key just created.

@@ -4,7 +4,6 @@ import hashlib
 import hmac
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,9 +29,10 @@ EARLIEST_EVENT_AT = datetime(2000, 1, 1, tzinfo=UTC)
 API_KEY_PREFIX = "ehk_"
 # Writing last_used_at on every request would turn each read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-# The key lookup was a fifth of a status request's cost; a valid key is trusted this long, in
+# The key lookup was a fifth of a status request's cost; the active keys are trusted this long, in
 # Django's cache: each process's own memory, or Redis shared by every web server.
 AUTH_CACHE_SECONDS = 2.0
+ACTIVE_KEYS_ENTRY = "api-keys-active"
 
 
 @dataclass(frozen=True)
@@ -154,30 +154,40 @@ def api_key_create(*, name: str, created_by: Any = None) -> tuple[ApiKey, str]:
     prefix = API_KEY_PREFIX + secrets.token_hex(4)
     plain = f"{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(name=name, prefix=prefix, key_hash=_digest(plain), created_by=created_by)
+    # Usable at once on every server; again at commit, in case a request read the keys before it.
+    api_keys_trust_revoke()
+    transaction.on_commit(api_keys_trust_revoke)
     return key, plain
+
+
+def api_key_prefix(plain: str) -> str:
+    """The public part of a key (ehk_<hex>), or "" when `plain` does not have a key's shape."""
+    parts = plain.split("_", 2)  # ehk, the public hex part, the secret (which may hold "_")
+    return f"{parts[0]}_{parts[1]}" if len(parts) == 3 and f"{parts[0]}_" == API_KEY_PREFIX else ""
 
 
 def api_key_authenticate(*, plain: str) -> ApiKey | None:
     """The active key matching `plain`, or None.
 
-    A key found valid is trusted for AUTH_CACHE_SECONDS without asking the database again. A
-    deactivation through enrichhub revokes the trust at once where the cache is shared (Redis),
-    and in the deactivating process otherwise; other processes follow within that time.
+    The active keys are read once per AUTH_CACHE_SECONDS, whatever is presented: a flood of
+    wrong keys costs no database work. A deactivation through enrichhub applies at once where
+    the cache is shared (Redis), and in the deactivating process otherwise; other processes
+    follow within that time.
     """
-    digest = _digest(plain)
-    cached = cache.get(_trust_entry(digest))
-    if cached is not None:
-        return cached
-    parts = plain.split("_", 2)  # ehk, the public hex part, the secret (which may hold "_")
-    prefix = f"{parts[0]}_{parts[1]}" if len(parts) == 3 else ""
-    key = ApiKey.objects.filter(prefix=prefix, is_active=True).first() if prefix else None
-    if key is None or not hmac.compare_digest(key.key_hash, digest):
+    key = _active_keys().get(api_key_prefix(plain))
+    if key is None or not hmac.compare_digest(key.key_hash, _digest(plain)):
         return None
-    now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    cache.set(_trust_entry(digest), key, timeout=AUTH_CACHE_SECONDS)
+    if cache.add(f"api-key-used:{key.pk}", 1, timeout=LAST_USED_RESOLUTION.total_seconds()):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
     return key
+
+
+def _active_keys() -> dict[str, ApiKey]:
+    keys = cache.get(ACTIVE_KEYS_ENTRY)
+    if keys is None:
+        keys = {key.prefix: key for key in ApiKey.objects.filter(is_active=True)}
+        cache.set(ACTIVE_KEYS_ENTRY, keys, timeout=AUTH_CACHE_SECONDS)
+    return keys
 
 
 def api_keys_deactivate(*, keys: QuerySet[ApiKey]) -> int:
@@ -185,17 +195,13 @@ def api_keys_deactivate(*, keys: QuerySet[ApiKey]) -> int:
     cache, by the others within AUTH_CACHE_SECONDS. Returns how many were active."""
     active = list(keys.filter(is_active=True))
     ApiKey.objects.filter(pk__in=[key.pk for key in active]).update(is_active=False)
-    api_keys_trust_revoke(keys=active)
+    api_keys_trust_revoke()
     return len(active)
 
 
-def api_keys_trust_revoke(*, keys: Iterable[ApiKey]) -> None:
-    """Forget that these keys were found valid: the next request with one asks the database."""
-    cache.delete_many([_trust_entry(key.key_hash) for key in keys])
-
-
-def _trust_entry(digest: str) -> str:
-    return f"api-key-trusted:{digest}"
+def api_keys_trust_revoke() -> None:
+    """Forget the active keys read: the next request asks the database."""
+    cache.delete(ACTIVE_KEYS_ENTRY)
 
 
 def _digest(plain: str) -> str:

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from runs.models import ApiKey
-from runs.services import api_key_authenticate
+from runs.services import api_key_authenticate, api_keys_deactivate
 
 
 @pytest.mark.django_db
@@ -30,7 +30,8 @@ def test_a_deactivated_or_altered_key_no_longer_authenticates():
     call_command("create_api_key", "ingest", stdout=out)
     plain = out.getvalue().strip().splitlines()[-1]
     assert api_key_authenticate(plain=plain[:-1] + ("A" if plain[-1] != "A" else "B")) is None
-    ApiKey.objects.update(is_active=False)
+    assert api_key_authenticate(plain=plain) is not None
+    assert api_keys_deactivate(keys=ApiKey.objects.all()) == 1
     assert api_key_authenticate(plain=plain) is None
     assert api_key_authenticate(plain="garbage") is None
 
@@ -48,7 +49,7 @@ def test_a_verified_key_is_trusted_briefly_and_a_deactivation_in_the_admin_appli
     ApiKey.objects.update(is_active=False)  # as another process would
     assert api_key_authenticate(plain=plain) is not None  # still inside the trust window
     monkeypatch.setattr(services, "AUTH_CACHE_SECONDS", 0.0)
-    services.api_keys_trust_revoke(keys=ApiKey.objects.all())
+    services.api_keys_trust_revoke()
     assert api_key_authenticate(plain=plain) is None
     ApiKey.objects.update(is_active=True)
     assert api_key_authenticate(plain=plain) is not None
