@@ -6,7 +6,8 @@
   warehouse.
 - enrichhub_jobs runs the q2 cluster and `run_job`. It writes the warehouse schemas and
   archive, and enrichhub's bookkeeping (jobs, gaps, runs, q2's queue). It only reads the
-  registry, and it cannot touch users, sessions or API keys.
+  registry, people's schedules and their permissions; it cannot read passwords, sessions or
+  API keys, nor change users.
 
 The roles are NOLOGIN: grant each to the login user of the processes that need it. All names
 reach SQL as Identifier; the tables are the ones the live catalog holds.
@@ -23,9 +24,13 @@ OWN_SCHEMAS = ("public", "reference")
 ARCHIVE = "archive"
 STATUS_FUNCTIONS = "enrichhub_status"  # made by migration runs/0008
 # enrichhub's tables that jobs may only read, and those they may not see at all.
-READ_ONLY_FOR_JOBS = ("enrichment_workflow_registry", "cleanup_coalesce_mappings", "django_content_type")
-HIDDEN_FROM_JOBS = ("auth_user", "auth_group", "auth_permission", "auth_user_groups", "auth_user_user_permissions",
-                    "auth_group_permissions", "django_session", "django_admin_log", "enrichhub_api_keys")
+# A schedule a person made runs as that person (enrichhub.owned_schedules): the cluster reads
+# their permissions, and who they are, but never a password.
+READ_ONLY_FOR_JOBS = ("enrichment_workflow_registry", "cleanup_coalesce_mappings", "django_content_type",
+                      "enrichhub_owned_schedules", "auth_group", "auth_permission", "auth_user_groups",
+                      "auth_user_user_permissions", "auth_group_permissions")
+HIDDEN_FROM_JOBS = ("auth_user", "django_session", "django_admin_log", "enrichhub_api_keys")
+USERS_TABLE = "auth_user"
 
 
 @dataclass(frozen=True)
@@ -115,11 +120,21 @@ def _jobs_grants(warehouse: tuple[str, ...], tables: list[OwnTable]) -> list[sql
         _statement("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}", _schemas(("reference",)), jobs),
     ]
     for table in tables:
+        if table.name == USERS_TABLE:
+            statements.append(_statement("GRANT SELECT ({}) ON TABLE {} TO {}", _user_columns_but_password(),
+                                         table.identifier, jobs))
         if table.name in HIDDEN_FROM_JOBS:
             continue
         rights = "SELECT" if table.name in READ_ONLY_FOR_JOBS else "SELECT, INSERT, UPDATE, DELETE"
         statements.append(_statement(f"GRANT {rights} ON TABLE {{}} TO {{}}", table.identifier, jobs))
     return statements
+
+
+def _user_columns_but_password() -> sql.Composed:
+    from django.contrib.auth import get_user_model
+
+    columns = [field.column for field in get_user_model()._meta.concrete_fields if field.name != "password"]
+    return sql.SQL(", ").join(sql.Identifier(column) for column in columns)
 
 
 def _schemas(names: tuple[str, ...]) -> sql.Composed:

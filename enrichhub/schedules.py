@@ -1,11 +1,16 @@
 """enrichhub's recurring work: every installed app may declare django-q2 Schedules in its own
-`schedules` module, as SCHEDULES of (name, function, args, schedule type, minutes)."""
+`schedules` module, as SCHEDULES of (name, function, args, schedule type, minutes), and the
+entry points the cluster may run for it, as ENTRY_POINTS (enrichhub.entry_points collects them).
+This module holds enrichhub's own entry points."""
 
 from importlib import import_module
 from importlib.util import find_spec
 
 from django.apps import apps
 from django_q.models import Schedule
+
+from enrichhub.tasks import cluster_ping_task, owned_schedule_run_task
+from kernel.entry_points import EntryPoint
 
 
 def project_schedules() -> list[tuple]:
@@ -18,6 +23,12 @@ def project_schedules() -> list[tuple]:
 
 
 SCHEDULES = project_schedules()
+
+ENTRY_POINTS = [
+    EntryPoint(cluster_ping_task, "Answer pong: proves a cluster runs tasks"),
+    # Queued by the schedules people make; the schedule names its own entry point.
+    EntryPoint(owned_schedule_run_task, "Run a schedule as the person who made it", schedulable=False),
+]
 
 
 def schedules_ensure() -> list[tuple[str, bool]]:

@@ -1,8 +1,14 @@
-"""The planner's recurring work as django-q2 Schedules (enrichhub.schedules installs every app's)."""
+"""The planner's recurring work as django-q2 Schedules (enrichhub.schedules installs every app's),
+and its entry points (kernel.entry_points)."""
 
 from django_q.models import Schedule
+
+from kernel.entry_points import EntryPoint
+from planning.tasks import figures_refresh_task
 
 SCHEDULES = [
     # name, function, args, schedule type, minutes between runs
     ("enrichhub: workflow fill rates and costs", "planning.tasks.figures_refresh_task", "", Schedule.MINUTES, 60),
 ]
+
+ENTRY_POINTS = [EntryPoint(figures_refresh_task, "Measure each workflow's fill rates and cost")]

@@ -40,6 +40,10 @@ class JobRefused(Exception):
     """The job cannot be started or changed now; the message says why."""
 
 
+class JobPermissionDenied(JobRefused):
+    """The person asking lacks a permission the job needs: never a reason to skip quietly."""
+
+
 def job_create(*, kind: str, params: dict | None = None, batch_size: int = 1000, sleep_ms: int = 5,
                user: Operator = None) -> BatchJob:
     """Validate and record a job (status queued) with its dry-run figures. Refuses a second
@@ -296,18 +300,30 @@ def _refuse_if_active(kind: str, cleaned: dict) -> None:
         raise JobRefused(f"{kind} job #{blocking.pk}{scope} is {state}; finish, resume or cancel it first")
 
 
+def job_start_refusal(*, user: Operator, kind: object, params: object = None) -> str | None:
+    """Why `user` may not start a job of `kind` with `params`, or None (schedules are checked
+    when saved, not only when they run)."""
+    try:
+        _check_permissions(user, str(kind), START_PERMISSION, "start")
+        kind_get(str(kind)).clean_params(params if isinstance(params, dict) else {})
+    except (JobRefused, JobParamsError) as exc:
+        return str(exc)
+    return None
+
+
 def _check_change_permission(user: Operator, job: BatchJob) -> None:
     if user is not None and not user.has_perm(CHANGE_PERMISSION):
-        raise JobRefused(f"changing {job} needs the 'change batch job' permission")
+        raise JobPermissionDenied(f"changing {job} needs the 'change batch job' permission")
 
 
 def _check_permissions(user: Operator, kind: str, permission: str, verb: str) -> None:
     if user is None:
         return
     if not user.has_perm(permission):
-        raise JobRefused(f"{verb} {kind}: needs the '{_PERMISSION_NAMES[permission]}' permission")
+        raise JobPermissionDenied(f"{verb} {kind}: needs the '{_PERMISSION_NAMES[permission]}' permission")
     if kind_get(kind).destructive and not user.has_perm(DESTRUCTIVE_PERMISSION):
-        raise JobRefused(f"{kind} deletes or moves warehouse data: it needs the 'run destructive jobs' permission")
+        raise JobPermissionDenied(
+            f"{kind} deletes or moves warehouse data: it needs the 'run destructive jobs' permission")
 
 
 def _transition(job: BatchJob, allowed: set[str], target: str) -> bool:
@@ -316,7 +332,8 @@ def _transition(job: BatchJob, allowed: set[str], target: str) -> bool:
     return changed == 1
 
 
-__all__ = ["JobParamsError", "JobRefused", "job_create", "job_draft", "draft_dry_run", "job_dry_run_bounded",
+__all__ = ["JobParamsError", "JobPermissionDenied", "JobRefused", "job_create", "job_draft", "draft_dry_run",
+           "job_dry_run_bounded", "job_start_refusal",
            "job_confirm", "stale_drafts_discard", "job_dry_run", "job_preview", "job_enqueue", "job_pause",
            "job_resume", "job_cancel", "jobs_interrupted", "job_interruption", "interrupted_job_for",
            "job_resume_interrupted", "interrupted_jobs_resume", "job_slice_enqueue", "lost_queued_jobs_requeue"]

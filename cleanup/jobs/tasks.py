@@ -1,11 +1,15 @@
 """django-q2 entry points of the job engine."""
 
+from typing import Any
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from cleanup.jobs.engine import job_run
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import (
+    JobPermissionDenied,
     JobRefused,
     draft_dry_run,
     interrupted_jobs_resume,
@@ -47,17 +51,30 @@ def interrupted_jobs_resume_task() -> list[int]:
     return interrupted_jobs_resume()
 
 
-def job_start_task(kind: str, params: dict | None = None) -> int:
-    """For q2 Schedules of recurring kinds (e.g. tenure_backfill every night)."""
-    job = job_create(kind=kind, params=params or {})
+def job_start_task(kind: str, params: dict | None = None, user_id: int | None = None) -> int:
+    """For q2 Schedules of recurring kinds (e.g. tenure_backfill every night). `user_id` is the
+    schedule's owner, whose permissions the start needs and who is recorded as its starter; None
+    is the operator of the machine (the schedules enrichhub installs)."""
+    job = job_create(kind=kind, params=params or {}, user=_person(user_id))
     job_enqueue(job=job)
     return job.pk
 
 
-def job_start_if_idle_task(kind: str, params: dict | None = None) -> str:
+def _person(user_id: int | None) -> Any:
+    if user_id is None:
+        return None
+    user = get_user_model().objects.defer("password").filter(pk=user_id).first()  # the jobs role cannot read it
+    if user is None:
+        raise JobRefused(f"user #{user_id}, for whom the job was to start, no longer exists")
+    return user
+
+
+def job_start_if_idle_task(kind: str, params: dict | None = None, user_id: int | None = None) -> str:
     """For frequent schedules: start a job unless one of its kind is still active."""
     try:
-        job_id = job_start_task(kind, params)
+        job_id = job_start_task(kind, params, user_id)
+    except JobPermissionDenied:
+        raise  # a failed task in the admin, not a quiet skip
     except JobRefused as exc:
         return f"skipped: {exc}"
     return f"started job #{job_id}"

@@ -120,10 +120,11 @@ def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(d
 
         task = subprocess.run(
             [sys.executable, "manage.py", "shell", "-c",
-             "from django_q.tasks import async_task, result; print(result(async_task('math.floor', 2.5), wait=60000))"],
+             "from django_q.tasks import async_task, result; "
+             "print(result(async_task('enrichhub.tasks.cluster_ping_task'), wait=60000))"],
             cwd=PROJECT_ROOT, env=demo_env, capture_output=True, text=True, timeout=90,
         )
-        assert task.stdout.strip().splitlines()[-1] == "2", task.stderr
+        assert task.stdout.strip().splitlines()[-1] == "pong", task.stderr
         assert _backfilled_runs(demo_env) > 0  # the q2 cluster ran the backfill the demo enqueued
         embedded_server_stop(data_dir=tmp_path / "pgdata")  # a crash, as far as the demo can tell
         _wait_for_health(base, demo)  # the demo started it again; the API answered 503 meanwhile

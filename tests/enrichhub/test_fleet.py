@@ -184,8 +184,8 @@ def test_a_stopped_standby_leaves_the_primary_answering(fleet):
 
 def test_the_cluster_takes_tasks_from_redis(fleet):
     answer = fleet.manage("from django_q.tasks import async_task, result\n"
-                          "print(result(async_task('math.floor', 7.5), wait=30000))")
-    assert answer == "7"
+                          "print(result(async_task('enrichhub.tasks.cluster_ping_task'), wait=30000))")
+    assert answer == "pong"
 
 
 def test_ctrl_c_stops_every_part(fleet):
