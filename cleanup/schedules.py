@@ -15,7 +15,7 @@ from django_q.models import Schedule
 
 from cleanup import tasks
 from cleanup.jobs.services import CHANGE_PERMISSION, START_PERMISSION, job_start_refusal
-from kernel.entry_points import EntryPoint
+from kernel import EntryPoint
 
 SCHEDULES = [
     # name, function, args, schedule type, minutes between runs (the form enrichhub.schedules reads)

@@ -4,7 +4,7 @@ and its entry point (kernel.entry_points)."""
 from django_q.models import Schedule
 
 from dashboard.tasks import dashboard_refresh_task
-from kernel.entry_points import EntryPoint
+from kernel import EntryPoint
 
 SCHEDULES = [
     # name, function, args, schedule type, minutes between runs

@@ -21,7 +21,7 @@ from django_q.tasks import async_task
 from enrichhub.entry_points import entry_point_for_path, schedulable_entry_points, task_check
 from enrichhub.models import OwnedSchedule
 from enrichhub.owned_schedules import owned_schedule_check, owned_schedule_save
-from kernel.entry_points import EntryPointRefused
+from kernel import EntryPointRefused
 
 for model in (Schedule, Success, Failure, OrmQ):
     if admin.site.is_registered(model):

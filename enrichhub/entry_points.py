@@ -10,7 +10,7 @@ from typing import Any
 
 from django.apps import apps
 
-from kernel.entry_points import EntryPoint, EntryPointRefused
+from kernel import EntryPoint, EntryPointRefused
 
 logger = logging.getLogger("enrichhub.entry_points")
 

@@ -10,7 +10,7 @@ from django_q.models import Schedule
 
 from enrichhub.entry_points import entry_point_for_path
 from enrichhub.models import OwnedSchedule
-from kernel.entry_points import EntryPoint, EntryPointRefused
+from kernel import EntryPoint, EntryPointRefused
 
 # What the q2 Schedule of an owned schedule runs, with the owned schedule's id.
 RUNNER = "enrichhub.tasks.owned_schedule_run_task"

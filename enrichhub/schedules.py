@@ -10,7 +10,7 @@ from django.apps import apps
 from django_q.models import Schedule
 
 from enrichhub.tasks import cluster_ping_task, owned_schedule_run_task
-from kernel.entry_points import EntryPoint
+from kernel import EntryPoint
 
 
 def project_schedules() -> list[tuple]:

@@ -164,6 +164,9 @@ PLAN_MAX_FAILURES = env_int("ENRICHHUB_PLAN_MAX_FAILURES", 3, environ=os.environ
 # Where the admin sends a plan for the ingest side: a folder it reads CSV files from, or a webhook.
 PLAN_EXPORT_DIR = env_str("ENRICHHUB_PLAN_EXPORT_DIR", str(VAR_DIR / "plans"), environ=os.environ)
 PLAN_WEBHOOK_URL = env_str("ENRICHHUB_PLAN_WEBHOOK_URL", "", environ=os.environ)
+# Webhooks (plans, gap alerts) are refused when their host resolves to a loopback, private or
+# link-local address, which a URL could use to reach the machine's own services; true allows it.
+WEBHOOK_ALLOW_PRIVATE = env_bool("ENRICHHUB_WEBHOOK_ALLOW_PRIVATE", False, environ=os.environ)
 # The registry's list shows these figures; registry sits below planning, so it is told where they are.
 REGISTRY_FIGURES = "planning.figures.figures_display"
 

@@ -9,7 +9,7 @@ from planning.models import EnrichmentPlan
 @admin.register(EnrichmentPlan)
 class EnrichmentPlanAdmin(admin.ModelAdmin):
     list_display = ["id", "created_at", "entity_type", "budget_credits", "leads", "expected_credits",
-                    "expected_visible", "destination", "created_by"]
+                    "expected_visible", "destination", "delivery", "created_by"]
     list_filter = ["entity_type", "destination"]
     readonly_fields = [field.name for field in EnrichmentPlan._meta.fields]
     change_list_template = "admin/planning/enrichmentplan/change_list.html"

@@ -40,7 +40,19 @@ class EnrichmentPlan(models.Model):
     expected_visible_sd = models.FloatField(default=0.0, help_text="its standard deviation, from the runs' "
                                                                     "probabilities")
     destination = models.TextField(choices=Destination.choices)
-    sent_to = models.TextField(blank=True, default="", help_text="the file written or the webhook called")
+    sent_to = models.TextField(blank=True, default="", help_text="the file written, or the webhook's host (its URL "
+                                                                "may hold a secret and is never stored here)")
+
+    class Delivery(models.TextChoices):
+        NOT_SENT = "", "not sent"
+        QUEUED = "queued", "queued"
+        DELIVERED = "delivered", "delivered"
+        FAILED = "failed", "failed"
+
+    # A webhook is called by the q2 cluster, after the plan is saved: its state is kept here.
+    delivery = models.TextField(choices=Delivery.choices, blank=True, default="")
+    delivery_error = models.TextField(blank=True, default="")
+    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "planning_plans"

@@ -3,12 +3,15 @@ and its entry points (kernel.entry_points)."""
 
 from django_q.models import Schedule
 
-from kernel.entry_points import EntryPoint
-from planning.tasks import figures_refresh_task
+from kernel import EntryPoint
+from planning.tasks import figures_refresh_task, plan_webhook_deliver_task
 
 SCHEDULES = [
     # name, function, args, schedule type, minutes between runs
     ("enrichhub: workflow fill rates and costs", "planning.tasks.figures_refresh_task", "", Schedule.MINUTES, 60),
 ]
 
-ENTRY_POINTS = [EntryPoint(figures_refresh_task, "Measure each workflow's fill rates and cost")]
+ENTRY_POINTS = [
+    EntryPoint(figures_refresh_task, "Measure each workflow's fill rates and cost"),
+    EntryPoint(plan_webhook_deliver_task, "Send a saved plan to the webhook", schedulable=False),
+]

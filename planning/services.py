@@ -2,19 +2,28 @@
 which workflows, for the most leads expected to become visible (planning/optimiser.py)."""
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
 
-from kernel import InvalidEntityKey, SafeCsvWriter, normalise_entity_key
+from kernel import (
+    InvalidEntityKey,
+    SafeCsvWriter,
+    WebhookFailed,
+    normalise_entity_key,
+    webhook_address,
+    webhook_label,
+    webhook_post,
+)
 from planning import sql
 from planning.figures import WorkflowFigures, figures_latest, workflow_figures
 from planning.models import EnrichmentPlan, PlannedRun
@@ -22,7 +31,9 @@ from planning.optimiser import Lead, Offer, Plan, plan_greedy
 from registry.models import Workflow
 from warehouse.hidden import REQUIRED_FIELDS
 
-WEBHOOK_TIMEOUT_S = 10
+# In all, from connecting to the last byte of the answer.
+WEBHOOK_DEADLINE_S = 10
+WEBHOOK_TASK = "planning.tasks.plan_webhook_deliver_task"
 
 
 class PlanRefused(ValueError):
@@ -192,23 +203,50 @@ def plan_send_file(*, request: PlanRequest, result: PlanResult, user: Any = None
     return plan
 
 
-def plan_send_webhook(*, request: PlanRequest, result: PlanResult, user: Any = None) -> EnrichmentPlan:
-    """POST the plan's runs as JSON to ENRICHHUB_PLAN_WEBHOOK_URL; kept only when it was accepted."""
+def plan_send_webhook(*, request: PlanRequest, result: PlanResult, user: Any = None,
+                      deliver_now: bool = False) -> EnrichmentPlan:
+    """Keep the plan, then POST its runs as JSON to ENRICHHUB_PLAN_WEBHOOK_URL: from the q2 cluster
+    once saved, or at once with `deliver_now` (the command line). Never inside a transaction: a
+    slow receiver would hold it open. The plan records whether it was delivered."""
     url = settings.PLAN_WEBHOOK_URL
     if not url:
         raise PlanRefused("no webhook is configured: set ENRICHHUB_PLAN_WEBHOOK_URL")
+    target = urlsplit(url)
+    try:
+        webhook_address(target.hostname or "", target.port or 80, allow_private=settings.WEBHOOK_ALLOW_PRIVATE,
+                        label=webhook_label(url))
+    except WebhookFailed as exc:
+        raise PlanRefused(str(exc)) from None
     with transaction.atomic():
         plan = plan_save(request=request, result=result, destination=EnrichmentPlan.Destination.WEBHOOK,
-                         sent_to=url, user=user)
-        body = json.dumps({"plan_id": plan.pk, "entity_type": request.entity_type, "runs": result.pairs()},
-                          cls=DjangoJSONEncoder).encode()
-        call = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(call, timeout=WEBHOOK_TIMEOUT_S):
-                pass
-        except (urllib.error.URLError, OSError) as exc:
-            raise PlanRefused(f"the webhook {url} refused the plan: {exc}") from exc
+                         sent_to=webhook_label(url), user=user)
+        EnrichmentPlan.objects.filter(pk=plan.pk).update(delivery=EnrichmentPlan.Delivery.QUEUED)
+    if deliver_now:
+        plan_webhook_deliver(plan_id=plan.pk)
+    else:
+        transaction.on_commit(lambda: async_task(WEBHOOK_TASK, plan.pk, task_name=f"plan-{plan.pk}-webhook"))
+    plan.refresh_from_db()
     return plan
+
+
+def plan_webhook_deliver(*, plan_id: int) -> str:
+    """POST a saved plan to the webhook within WEBHOOK_DEADLINE_S in all; record the outcome on it."""
+    plan = EnrichmentPlan.objects.get(pk=plan_id)
+    runs = [{"entity_key": run.entity_key, "workflow_name": run.workflow_name,
+             "expected_credits": run.expected_credits, "fills": run.fills,
+             "visible_probability": run.visible_probability} for run in plan.runs.order_by("pk")]
+    body = json.dumps({"plan_id": plan.pk, "entity_type": plan.entity_type, "runs": runs},
+                      cls=DjangoJSONEncoder).encode()
+    try:
+        webhook_post(settings.PLAN_WEBHOOK_URL, body, deadline_s=WEBHOOK_DEADLINE_S,
+                     allow_private=settings.WEBHOOK_ALLOW_PRIVATE)
+    except WebhookFailed as exc:
+        EnrichmentPlan.objects.filter(pk=plan_id).update(delivery=EnrichmentPlan.Delivery.FAILED,
+                                                         delivery_error=str(exc))
+        return f"plan #{plan_id} not delivered: {exc}"
+    EnrichmentPlan.objects.filter(pk=plan_id).update(delivery=EnrichmentPlan.Delivery.DELIVERED, delivery_error="",
+                                                     delivered_at=timezone.now())
+    return f"plan #{plan_id} delivered to the {plan.sent_to}"
 
 
 def plan_outcomes(plans: list[EnrichmentPlan]) -> list[dict]:

@@ -84,7 +84,8 @@ def _export(request: HttpRequest, plan_request: PlanRequest, result: PlanResult)
         messages.success(request, f"Plan #{plan.pk} written to {plan.sent_to} for the ingest side.")
     elif action == "webhook":
         plan = plan_send_webhook(request=plan_request, result=result, user=request.user)
-        messages.success(request, f"Plan #{plan.pk} sent to {plan.sent_to}.")
+        messages.success(request, f"Plan #{plan.pk} queued for the {plan.sent_to}; the saved plans show when it "
+                                  "is delivered.")
     else:
         raise PlanRefused(f"unknown export {action!r}: choose csv, file or webhook")
     return HttpResponseRedirect(reverse("admin:planning_enrichmentplan_changelist"))

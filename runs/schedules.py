@@ -1,6 +1,6 @@
 """The runs app's entry points for the q2 cluster (kernel.entry_points); it schedules nothing itself."""
 
-from kernel.entry_points import EntryPoint
+from kernel import EntryPoint
 from runs.tasks import runs_backfill_task
 
 SCHEDULES: list[tuple] = []

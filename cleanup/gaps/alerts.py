@@ -6,8 +6,6 @@ never breaks the gap check."""
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -18,9 +16,10 @@ from django.utils import timezone
 
 from cleanup.gaps.checks import Gap
 from cleanup.gaps.models import GapAlert, GapSnapshot
+from kernel import WebhookFailed, webhook_post
 from registry.models import Workflow
 
-WEBHOOK_TIMEOUT_S = 5.0
+WEBHOOK_TIMEOUT_S = 5.0  # in all, per attempt
 WEBHOOK_ATTEMPTS = 3
 WEBHOOK_BACKOFF_S = 0.5
 logger = logging.getLogger("enrichhub.alerts")
@@ -112,18 +111,16 @@ def _notify(alert: GapAlert, text: str) -> None:
 
 
 def _webhook_post(url: str, payload: dict) -> str | None:
-    """POST with retries and backoff; returns the last error, or None when delivered."""
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    """POST with retries and backoff; returns the last error (which never holds the URL), or None
+    when delivered."""
     error = None
     for attempt in range(WEBHOOK_ATTEMPTS):
         try:
-            with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_S):
-                return None
-        except urllib.error.HTTPError as exc:
-            error = f"HTTP {exc.code} {exc.reason}"
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            error = str(getattr(exc, "reason", exc))
+            webhook_post(url, json.dumps(payload).encode(), deadline_s=WEBHOOK_TIMEOUT_S,
+                         allow_private=settings.WEBHOOK_ALLOW_PRIVATE)
+            return None
+        except WebhookFailed as exc:
+            error = str(exc)
         if attempt + 1 < WEBHOOK_ATTEMPTS:
             time.sleep(WEBHOOK_BACKOFF_S * 2 ** attempt)
     return error

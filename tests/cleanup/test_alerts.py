@@ -41,6 +41,7 @@ def receiver(settings):
     thread.start()
     Receiver.received, Receiver.fail_next = [], 0
     settings.ALERT_WEBHOOK_URL = f"http://127.0.0.1:{server.server_port}/hook"
+    settings.WEBHOOK_ALLOW_PRIVATE = True  # the receiver listens on loopback
     settings.ALERT_EMAILS = ["ops@example.com"]
     yield Receiver
     server.shutdown()

@@ -15,6 +15,7 @@ from django.utils import timezone
 from dashboard.services import dashboard_refresh
 from planning.figures import figures_refresh
 from planning.models import EnrichmentPlan
+from planning.tasks import plan_webhook_deliver_task
 from registry.demo import demo_registry_complete
 from runs.backfill import runs_backfill
 from runs.services import run_events_record
@@ -78,14 +79,21 @@ def test_exporting_saves_the_plan_as_csv_file_and_webhook(measured, client):
     threading.Thread(target=server.handle_request, daemon=True).start()
     from django.conf import settings
     settings.PLAN_WEBHOOK_URL = f"http://127.0.0.1:{server.server_port}/plans"
+    settings.WEBHOOK_ALLOW_PRIVATE = True  # the receiver listens on loopback
     client.post(PAGE, {**QUERY, "send": "webhook"})
-    server.server_close()
     hooked = EnrichmentPlan.objects.get(destination="webhook")
+    assert hooked.delivery == "queued"
+    assert plan_webhook_deliver_task(hooked.pk).endswith(f"delivered to the webhook at 127.0.0.1:{server.server_port}")
+    server.server_close()
+    hooked.refresh_from_db()
     assert received[0]["plan_id"] == hooked.pk and len(received[0]["runs"]) == hooked.runs.count()
+    assert (hooked.delivery, hooked.delivered_at is not None) == ("delivered", True)
     settings.PLAN_WEBHOOK_URL = "http://127.0.0.1:9/nobody-listens"
-    refused = client.post(PAGE, {**QUERY, "send": "webhook"})
-    assert "refused the plan" in refused.content.decode()
-    assert EnrichmentPlan.objects.filter(destination="webhook").count() == 1  # a refused plan is not kept
+    client.post(PAGE, {**QUERY, "send": "webhook"})
+    failed = EnrichmentPlan.objects.filter(destination="webhook").latest("pk")
+    plan_webhook_deliver_task(failed.pk)
+    failed.refresh_from_db()
+    assert failed.delivery == "failed" and "could not be reached" in failed.delivery_error
 
 
 def test_the_dashboard_holds_each_plan_against_its_outcome(measured, admin_client):

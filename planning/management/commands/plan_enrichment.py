@@ -1,15 +1,20 @@
 import argparse
 import json
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
 from kernel import SafeCsvWriter
+from planning.models import EnrichmentPlan
 from planning.services import PlanRefused, PlanRequest, plan_build, plan_csv_rows, plan_send_file, plan_send_webhook
 
-SENDERS = {"file": plan_send_file, "webhook": plan_send_webhook}
+# The command line waits for the webhook's answer itself: no cluster needs to be running.
+SENDERS: dict[str, Callable[..., EnrichmentPlan]] = {"file": plan_send_file,
+                                                     "webhook": partial(plan_send_webhook, deliver_now=True)}
 
 
 def _credits(text: str) -> Decimal:
@@ -70,4 +75,6 @@ class Command(BaseCommand):
         for name, why in result.left_out.items():
             self.stderr.write(f"not planned: {name}: {why}")
         if saved is not None:
-            self.stderr.write(f"saved as plan #{saved.pk}, sent to {saved.sent_to}")
+            delivery = f" ({saved.get_delivery_display()}{': ' + saved.delivery_error if saved.delivery_error else ''})"
+            self.stderr.write(f"saved as plan #{saved.pk}, sent to {saved.sent_to}"
+                              f"{delivery if saved.delivery else ''}")
