@@ -29,7 +29,8 @@ STATUS_FUNCTIONS = "enrichhub_status"  # made by migration runs/0008
 READ_ONLY_FOR_JOBS = ("enrichment_workflow_registry", "cleanup_coalesce_mappings", "django_content_type",
                       "enrichhub_owned_schedules", "auth_group", "auth_permission", "auth_user_groups",
                       "auth_user_user_permissions", "auth_group_permissions")
-HIDDEN_FROM_JOBS = ("auth_user", "django_session", "django_admin_log", "enrichhub_api_keys")
+HIDDEN_FROM_JOBS = ("auth_user", "django_session", "django_admin_log", "enrichhub_api_keys", "axes_accessattempt",
+                    "axes_accesslog", "axes_accessfailurelog", "axes_accessattemptexpiration")
 USERS_TABLE = "auth_user"
 
 

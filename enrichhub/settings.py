@@ -1,6 +1,7 @@
 """Settings for enrichhub, read from the environment (see README, Configuration)."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from enrichhub.database import connection_pooled, database_settings, replica_database_settings, secrets_suffix
@@ -31,6 +32,8 @@ INSTALLED_APPS = [
     # Serves Swagger UI's JS and CSS from the project's static files: /api/docs works offline.
     "ninja",
     "simple_history",
+    # Locks out an admin login after repeated wrong passwords, per user and address.
+    "axes",
     "enrichhub",
     "kernel",
     "warehouse",
@@ -55,7 +58,21 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records which user made each registry change in its history rows.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# The admin login (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one user from one
+# address, that pair is refused for AXES_COOLOFF_TIME, the right password included. Per pair: a
+# guesser cannot lock a colleague out from elsewhere, and one address cannot try every user's
+# password ENRICHHUB_LOGIN_FAILURES times each without being noticed in the access failures list.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("ENRICHHUB_LOGIN_FAILURES", 10, environ=os.environ, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ENRICHHUB_LOGIN_LOCKOUT_MINUTES", 15, environ=os.environ, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "enrichhub.security.request_client_address"
+AXES_VERBOSE = False
 
 # Benchmarks serve extra baseline endpoints through their own URLconf (bench/urls.py).
 ROOT_URLCONF = env_str("ENRICHHUB_URLCONF", "enrichhub.urls", environ=os.environ)
