@@ -21,8 +21,14 @@ EXPORT_FIELDS = {"company": ("id", "domain", "company_name", "company_country"),
                             "matched_seniority")}
 
 
+VIEW_PERMISSION = "dashboard.view_dashboardsnapshot"
+REFRESH_PERMISSION = "dashboard.add_dashboardsnapshot"
+
+
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     """Read from the replica when it is current enough (kernel/replica.py)."""
+    if not request.user.has_perm(VIEW_PERMISSION):
+        raise PermissionDenied("the dashboard needs the 'view dashboard snapshot' permission")
     return replica_or_primary(lambda: _dashboard_rendered(request))
 
 
@@ -52,6 +58,9 @@ def _dashboard_rendered(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def dashboard_refresh_view(request: HttpRequest) -> HttpResponse:
+    """Computing the figures reads every coalescing table: not for whoever may merely look."""
+    if not request.user.has_perm(REFRESH_PERMISSION):
+        raise PermissionDenied("refreshing the dashboard needs the 'add dashboard snapshot' permission")
     dashboard_refresh()
     return HttpResponseRedirect(reverse("dashboard"))
 

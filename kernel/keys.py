@@ -10,6 +10,8 @@ import re
 import unicodedata
 from urllib.parse import quote, unquote, urlsplit
 
+import idna
+
 MAX_KEY_LENGTH = 2048
 COMPANY, PERSON = "company", "person"
 LINKEDIN_HOST = "linkedin.com"
@@ -59,7 +61,7 @@ def normalise_domain(raw: str) -> str:
     if host.startswith("www."):
         host = host[4:]
     try:
-        ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host
+        ascii_host = host if host.isascii() else _idna_ascii(host)
     except UnicodeError:
         raise InvalidEntityKey(f"{raw!r} is not a valid domain name") from None
     labels = ascii_host.split(".")
@@ -68,6 +70,12 @@ def normalise_domain(raw: str) -> str:
     if len(ascii_host) > 253:
         raise InvalidEntityKey("a domain is at most 253 characters long")
     return ascii_host
+
+
+def _idna_ascii(host: str) -> str:
+    """UTS #46 non-transitional, as browsers and registries read a name today: faß.de is
+    xn--fa-hia.de. Python's "idna" codec is IDNA 2003, which makes it fass.de, another domain."""
+    return idna.encode(host, uts46=True, transitional=False).decode("ascii")
 
 
 def domain_or_none(raw: str | None) -> str | None:
@@ -134,7 +142,7 @@ def index_probes(*, entity_type: str, key: str) -> list[str]:
         forms = [key]
         if "xn--" in key:
             try:
-                forms.append(key.encode("ascii").decode("idna").lower())
+                forms.append(idna.decode(key).lower())
             except UnicodeError:
                 pass
         return list(dict.fromkeys(forms))

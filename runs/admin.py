@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from kernel import COMPANY, PERSON, InvalidEntityKey, normalise_entity_key
 from registry.admin import WorkflowAdmin
@@ -74,7 +75,11 @@ class RunAdmin(admin.ModelAdmin):
             context["status_counts"] = _status_counts(changelist)
         return response
 
-    @admin.action(description="Mark selected failed runs pending (re-enrich)")
+    def has_mark_pending_permission(self, request: HttpRequest) -> bool:
+        """The run's page is read-only for everyone; re-enriching one is a change to it."""
+        return request.user.has_perm("runs.change_run")
+
+    @admin.action(description="Mark selected failed runs pending (re-enrich)", permissions=["mark_pending"])
     def mark_pending(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
         changed = services.runs_mark_pending(runs=queryset)
         skipped = queryset.count() - changed
@@ -121,8 +126,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
         # The admin names the saved object in its messages: let it be the key just created.
         obj.pk, obj.prefix, obj.key_hash, obj.created_at = key.pk, key.prefix, key.key_hash, key.created_at
         obj._state.adding = False
-        self.message_user(request, f"API key for {key.name}: {plain} — copy it now, it is not shown again.",
-                          level=messages.WARNING)
+        request._created_api_key = plain  # type: ignore[attr-defined]  # for response_add, this request only
+
+    def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue: str | None = None) -> HttpResponse:
+        """The new key on a page of its own, once: in a message it would travel in a cookie."""
+        context = {**self.admin_site.each_context(request), "title": f"API key for {obj.name}", "key": obj,
+                   "plain": getattr(request, "_created_api_key", ""), "opts": self.opts}
+        response = TemplateResponse(request, "admin/runs/apikey/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class WorkflowWithRunsAdmin(WorkflowAdmin):

@@ -78,7 +78,8 @@ def mapping_plan(mapping: CoalesceMapping, catalog: Catalog) -> MappingPlan:
     if not isinstance(mapping.columns, dict) or not mapping.columns:
         raise MappingInvalid('columns must map core columns to sources, e.g. {"cleaned_name": "payload.company"}')
     tables = _MappedTables(workflow.extracted_table, workflow.core_table, workflow.core_lookup_column)
-    targets = {target: _target_source(tables, catalog, target, text) for target, text in mapping.columns.items()}
+    targets = {target: _target_source(tables, catalog, target, text, workflow=name)
+               for target, text in mapping.columns.items()}
     if mapping.create_missing:
         _check_insertable(tables, targets)
     return MappingPlan(name, workflow.key_type, workflow.extracted_table, workflow.key_column, workflow.core_table,
@@ -91,9 +92,22 @@ class _MappedTables(NamedTuple):
     core_key: str
 
 
-def _target_source(tables: _MappedTables, catalog: Catalog, target: str, text: object) -> Source:
+# Columns enrichhub and the database keep: a row's identity and its bookkeeping times.
+BOOKKEEPING_COLUMNS = frozenset({"id", "created_at", "updated_at"})
+# The delete of companies without a location reads these: only the workflow each comes from may
+# write it, or a mapping of any other workflow would decide which companies are deleted.
+LOCATION_SOURCES = {"discovery_location": "company_discovery", "salesnav_location": "company_salesnav_location"}
+
+
+def _target_source(tables: _MappedTables, catalog: Catalog, target: str, text: object, *,
+                   workflow: str) -> Source:
     if target == tables.core_key:
         raise MappingInvalid(f"{target} is the core key: it is set from the normalised key, not mapped")
+    if target in BOOKKEEPING_COLUMNS:
+        raise MappingInvalid(f"{tables.core}.{target} is kept by the database and enrichhub, not mapped")
+    if target in LOCATION_SOURCES and LOCATION_SOURCES[target] != workflow:
+        raise MappingInvalid(f"{tables.core}.{target} decides which companies the location clean-up deletes: "
+                             f"only {LOCATION_SOURCES[target]} may write it")
     if not catalog.has_column(tables.core, target):
         raise MappingInvalid(f"core column {tables.core}.{target} does not exist")
     source = source_parse(text)

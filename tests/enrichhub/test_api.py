@@ -2,11 +2,10 @@ import pytest
 
 
 @pytest.mark.django_db
-def test_health_reports_the_postgresql_version(client):
+def test_health_reports_the_database_reachable_without_its_version(client):
     response = client.get("/api/health")
     assert response.status_code == 200
-    body = response.json()
-    assert body["status"] == "ok" and body["database"].startswith("PostgreSQL ")
+    assert response.json() == {"status": "ok", "database": "reachable"}
 
 
 def test_the_api_docs_and_schema_are_served(client):
