@@ -34,6 +34,7 @@ RETRY_BACKOFF_S = 0.5
 TARGET_BATCH_MS = 50
 MIN_BATCH_ROWS, MAX_BATCH_ROWS = 100, 20_000
 BUSY = "busy"  # another runner holds the job
+INTERRUPTED = "interrupted"  # the database went away mid-batch; the resume sweep continues the job
 
 Progress = Callable[[BatchJob], None]
 _PROGRESS_FIELDS = ["checkpoint", "rows_done", "batches", "longest_batch_ms", "estimated_total", "updated_at"]
@@ -48,7 +49,8 @@ def job_run(*, job_id: int, budget_s: float | None = None, progress: Progress | 
     try:
         return _run_locked(job_id, budget_s, progress, should_stop)
     finally:
-        sql.job_lock_release(job_id=job_id)
+        if not sql.connection_lost():  # else the lock ended with the session
+            sql.job_lock_release(job_id=job_id)
 
 
 def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None,
@@ -87,9 +89,21 @@ def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None,
         _written_tables_maintain(job, kind)
         return job.status
     except Exception as exc:
+        if isinstance(exc, DatabaseError) and sql.connection_lost(exc):
+            # Not a failure: the batch rolled back with the session, the checkpoint holds, and the
+            # resume sweep continues the job once the database answers. One line, no traceback.
+            logger.warning("job %s (%s): the database connection was lost mid-batch (%s); the batch rolled back and "
+                           "the job continues from its checkpoint when the database is back",
+                           job.pk, job.kind, _first_line(exc))
+            return INTERRUPTED
         logger.exception("job %s (%s) failed", job.pk, job.kind)
         _mark(job, status=BatchJob.Status.FAILED, finished_at=timezone.now(), last_error=f"{type(exc).__name__}: {exc}")
         return job.status
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _written_tables_maintain(job: BatchJob, kind: JobKind) -> None:

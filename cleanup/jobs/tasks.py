@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from cleanup.jobs.engine import job_run
+from cleanup.jobs.engine import INTERRUPTED, job_run
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import (
     JobPermissionDenied,
@@ -26,6 +26,8 @@ BUDGET_MARGIN_S = 60
 def job_run_task(job_id: int) -> str:
     """Run a slice of the job; if the time budget ran out, queue the next slice."""
     status = job_run(job_id=job_id, budget_s=max(30, settings.Q_TIMEOUT - BUDGET_MARGIN_S))
+    if status == INTERRUPTED:
+        return f"job #{job_id} interrupted by a lost database connection; the resume sweep continues it"
     if status == BatchJob.Status.RUNNING:
         # Queued, not running, while it waits for a worker: only a job whose runner died is
         # running without one. Since when it waits tells a lost task (services.py).

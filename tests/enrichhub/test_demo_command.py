@@ -91,7 +91,7 @@ def test_the_demo_command_serves_admin_and_api_runs_q2_tasks_and_stops_cleanly(d
     with _demo(base, demo_env, log) as demo:
         _wait_for_health(base, demo)
         with urllib.request.urlopen(f"{base}/api/health", timeout=5) as health:
-            assert json.loads(health.read())["database"].startswith("PostgreSQL 18.")
+            assert json.loads(health.read())["database"] == "reachable"
         output = Path(log.name).read_text()
         username, password = re.search(r"admin user created: username (\S+)\s+password (\S+)", output).groups()
         before_login = output[:output.index("admin user created")].splitlines()

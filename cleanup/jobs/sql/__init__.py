@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import psycopg
 from django.db import connection
 from psycopg import sql
 
@@ -38,6 +39,22 @@ def job_kind_lock(*, scope: str) -> None:
     never meets the two-key job locks above (PostgreSQL keeps them apart)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [f"enrichhub.job-kind:{scope}"])
+
+
+def connection_lost(exc: BaseException | None = None) -> bool:
+    """Whether the session is gone, or `exc` says it went (the server restarted or shut it down,
+    or a pooler dropped it): its advisory locks went with it. Django closes a connection whose
+    rollback failed and opens a new one on the next query, so the error tells more than the
+    connection object."""
+    raw = connection.connection
+    if raw is None or raw.closed or raw.broken:
+        return True
+    cause = exc.__cause__ if exc is not None else None
+    if not isinstance(cause, psycopg.OperationalError):
+        return False
+    state = cause.sqlstate or ""
+    # No state: the client lost the server. 08: connection exceptions. 57P01-57P03: shut down.
+    return state == "" or state.startswith("08") or state in ("57P01", "57P02", "57P03")
 
 
 def job_lock_release(*, job_id: int) -> None:

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from cleanup.jobs.engine import BUSY, job_run
+from cleanup.jobs.engine import BUSY, INTERRUPTED, job_run
 from cleanup.jobs.kinds import KINDS
 from cleanup.jobs.kinds.base import JobParamsError
 from cleanup.jobs.models import BatchJob
@@ -87,6 +87,9 @@ class Command(BaseCommand):
                 bar.update(task, completed=current.rows_done, total=current.estimated_total or None)
 
             status = job_run(job_id=job.pk, progress=progress, should_stop=lambda: stop["requested"])
+        if status == INTERRUPTED:
+            raise CommandError(f"job #{job.pk}: the database connection was lost; the batch rolled back. Continue "
+                               f"with: manage.py run_job --resume {job.pk}")
         job.refresh_from_db()
         if status == BUSY:
             raise CommandError(f"job #{job.pk} is being run by another worker")

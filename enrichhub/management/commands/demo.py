@@ -50,6 +50,10 @@ def _terminate_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
+def _command_of(child: subprocess.Popen) -> list[str]:
+    return cast(list[str], child.args)[2:]  # after the interpreter and manage.py
+
+
 def _kill_session(child: subprocess.Popen) -> None:
     """Kill whatever is left of a child's session: qcluster's workers outlive a killed parent."""
     try:
@@ -93,8 +97,7 @@ class Command(BaseCommand):
             failed = None
         self._stop(children)
         if failed is not None:
-            command = cast(list[str], failed.args)[2:]  # after the interpreter and manage.py
-            raise CommandError(f"'{' '.join(command)}' exited with status {failed.returncode}")
+            raise CommandError(f"'{' '.join(_command_of(failed))}' exited with status {failed.returncode}")
 
     def _prepare(self, scale: float) -> None:
         """One line per stage here; what the stages print goes to the setup log."""
@@ -171,13 +174,27 @@ class Command(BaseCommand):
                                 start_new_session=True, preexec_fn=_terminate_with_parent)
 
     def _wait_for_first_exit(self, children: list[subprocess.Popen]) -> subprocess.Popen:
+        """Until the web server exits; a q2 cluster that dies is started again, as the database is."""
         while True:
-            for child in children:
-                if child.poll() is not None:
+            for index, child in enumerate(children):
+                if child.poll() is None:
+                    continue
+                if _command_of(child) != ["qcluster"]:
                     return child
+                children[index] = self._cluster_restarted(child)
             if settings.EMBEDDED_DATABASE:
                 self._restart_database_if_gone()
             time.sleep(0.5)
+
+    def _cluster_restarted(self, dead: subprocess.Popen) -> subprocess.Popen:
+        """Jobs it was running continue from their checkpoint (the resume-interrupted schedule)."""
+        _kill_session(dead)  # its workers may outlive it
+        wait = getattr(self, "_next_cluster_start", 0.0) - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)  # a cluster that dies at once is not restarted in a tight loop
+        self._next_cluster_start = time.monotonic() + RESTART_INTERVAL_SECONDS
+        self.stdout.write(self.style.WARNING(f"the q2 cluster stopped (exit {dead.returncode}); restarting it"))
+        return self._spawn("qcluster")
 
     def _restart_database_if_gone(self) -> None:
         """The web server answers 503 while the embedded server is down; bring it back."""
