@@ -27,3 +27,15 @@ def demo_registered_rows() -> list[Workflow]:
 
 def demo_workflow(name: str) -> DemoWorkflow:
     return next(w for w in DEMO_WORKFLOWS if w.name == name)
+
+
+def staff_user(username: str, *permissions: str):
+    """A staff member holding exactly these permissions ("app_label.codename")."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user(username=username, password="x-test-only", is_staff=True)
+    for permission in permissions:
+        app_label, codename = permission.split(".")
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    return get_user_model().objects.get(pk=user.pk)  # a fresh object: permissions are cached per instance

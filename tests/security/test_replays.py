@@ -16,19 +16,13 @@ from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import JobRefused, job_cancel, job_create, job_pause, job_resume
 from registry.models import Workflow
 from runs.models import Run
-from tests.factories import WorkflowFactory
+from tests.factories import WorkflowFactory, staff_user
 from tests.fixtures.api import event
 
 REGISTRY = "/admin/registry/workflow/"
 EXTRACTED = "extracted.company_cleaned_name"
 
 
-def _staff(username: str, *permissions: str):
-    user = get_user_model().objects.create_user(username=username, password="x-test-only", is_staff=True)
-    for codename in permissions:
-        app_label, name = codename.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=name))
-    return get_user_model().objects.get(pk=user.pk)  # a fresh object: permissions are cached per instance
 
 
 def _users() -> list[tuple]:
@@ -50,7 +44,7 @@ def _registry_form(workflow: Workflow, **overrides) -> dict:
 
 
 def test_e1_the_registry_edit_towards_auth_user_is_refused_at_the_first_step(client, cleaned_name_workflow):
-    attacker = _staff("mallory", "registry.view_workflow", "registry.change_workflow")
+    attacker = staff_user("mallory", "registry.view_workflow", "registry.change_workflow")
     users = _users()
     client.force_login(attacker)
     response = client.post(f"{REGISTRY}company_cleaned_name/change/",
@@ -99,7 +93,7 @@ WRITING_KINDS = ["tenure_backfill", "funding_backfill", "coalesce_person_experie
 
 @pytest.mark.parametrize("kind", WRITING_KINDS)
 def test_e2_staff_without_permissions_cannot_start_a_writing_job(client, demo, kind):
-    client.force_login(_staff("intern"))
+    client.force_login(staff_user("intern"))
     assert client.get(f"{JOBS}start/").status_code == 403
     response = client.post(f"{JOBS}start/", {"kind": kind, "params": "{}", "batch_size": "1000", "sleep_ms": "5",
                                              "confirm": "1"})
@@ -108,7 +102,7 @@ def test_e2_staff_without_permissions_cannot_start_a_writing_job(client, demo, k
 
 
 def test_e2_the_start_permission_starts_jobs_but_not_destructive_ones(client, demo):
-    starter = _staff("ops", "cleanup.add_batchjob", "cleanup.view_batchjob")
+    starter = staff_user("ops", "cleanup.add_batchjob", "cleanup.view_batchjob")
     client.force_login(starter)
     response = client.post(f"{JOBS}start/", {"kind": "tenure_backfill", "params": "{}", "batch_size": "1000",
                                              "sleep_ms": "5", "confirm": "1"})
@@ -129,18 +123,18 @@ def test_e3_view_permission_does_not_pause_resume_or_cancel(client, demo, action
     if action in ("pause", "cancel"):
         BatchJob.objects.filter(pk=job.pk).update(status=BatchJob.Status.RUNNING)
     before = BatchJob.objects.get(pk=job.pk).status
-    client.force_login(_staff("auditor", "cleanup.view_batchjob"))
+    client.force_login(staff_user("auditor", "cleanup.view_batchjob"))
     response = client.post(JOBS, {"action": action, "_selected_action": [job.pk]})
     assert response.status_code in (200, 302)
     assert BatchJob.objects.get(pk=job.pk).status == before
     with pytest.raises(JobRefused, match="change batch job"):
         {"pause": job_pause, "resume": job_resume, "cancel": job_cancel}[action](
-            job=job, user=_staff("auditor2", "cleanup.view_batchjob"))
+            job=job, user=staff_user("auditor2", "cleanup.view_batchjob"))
 
 
 def test_e3_resuming_a_paused_delete_needs_the_destructive_permission_and_is_recorded(client, demo):
     job = _paused_delete_job()
-    changer = _staff("shift", "cleanup.view_batchjob", "cleanup.change_batchjob")
+    changer = staff_user("shift", "cleanup.view_batchjob", "cleanup.change_batchjob")
     client.force_login(changer)
     client.post(JOBS, {"action": "resume", "_selected_action": [job.pk]})
     assert BatchJob.objects.get(pk=job.pk).status == BatchJob.Status.PAUSED  # 1,497 companies stay

@@ -6,7 +6,6 @@ import html
 import time
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django_q.models import Failure, Schedule, Success, Task
 from django_q.tasks import async_task
@@ -17,18 +16,13 @@ from enrichhub.models import OwnedSchedule
 from enrichhub.owned_schedules import owned_schedule_run, owned_schedule_save
 from enrichhub.schedules import SCHEDULES
 from kernel.entry_points import EntryPointRefused
+from tests.factories import staff_user
 
 OWNED = "/admin/enrichhub/ownedschedule/"
 Q2_SCHEDULES = "/admin/django_q/schedule/"
 DELETE_KIND = "delete_companies_missing_location"
 
 
-def _staff(username: str, *permissions: str):
-    user = get_user_model().objects.create_user(username=username, password="x-test-only", is_staff=True)
-    for codename in permissions:
-        app_label, name = codename.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=name))
-    return get_user_model().objects.get(pk=user.pk)
 
 
 def _schedule_form(entry_point: str, arguments: str = "{}", **overrides) -> dict:
@@ -37,7 +31,7 @@ def _schedule_form(entry_point: str, arguments: str = "{}", **overrides) -> dict
 
 
 def test_django_q2s_schedule_and_task_screens_are_read_only_for_staff(client, db):
-    client.force_login(_staff("mallory", "django_q.add_schedule", "django_q.change_schedule",
+    client.force_login(staff_user("mallory", "django_q.add_schedule", "django_q.change_schedule",
                               "django_q.view_schedule", "django_q.view_failure", "django_q.view_success"))
     refused = client.post(Q2_SCHEDULES + "add/", {"name": "x", "func": "os.system", "args": "'id'",
                                                   "schedule_type": Schedule.ONCE, "repeats": "-1"})
@@ -69,11 +63,11 @@ def test_every_installed_schedule_names_an_entry_point_with_arguments_it_takes()
 
 
 def test_a_staff_user_cannot_schedule_a_delete_without_the_job_permissions(client, db):
-    client.force_login(_staff("mallory", "enrichhub.add_ownedschedule", "enrichhub.view_ownedschedule"))
+    client.force_login(staff_user("mallory", "enrichhub.add_ownedschedule", "enrichhub.view_ownedschedule"))
     page = client.post(OWNED + "add/", _schedule_form("cleanup.tasks.job_start_if_idle_task",
                                                       f'{{"kind": "{DELETE_KIND}"}}'))
     assert page.status_code == 200 and "lacks the permission 'cleanup.add_batchjob'" in _text(page)
-    client.force_login(_staff("eve", "enrichhub.add_ownedschedule", "cleanup.add_batchjob"))
+    client.force_login(staff_user("eve", "enrichhub.add_ownedschedule", "cleanup.add_batchjob"))
     page = client.post(OWNED + "add/", _schedule_form("cleanup.tasks.job_start_if_idle_task",
                                                       f'{{"kind": "{DELETE_KIND}"}}'))
     assert "run destructive jobs" in _text(page)
@@ -92,7 +86,7 @@ def test_the_schedule_screen_takes_entry_points_only_with_typed_arguments(client
 
 
 def test_a_schedule_runs_as_its_owner_who_is_recorded_and_rechecked(client, demo):
-    owner = _staff("olga", "enrichhub.add_ownedschedule", "enrichhub.view_ownedschedule", "cleanup.add_batchjob")
+    owner = staff_user("olga", "enrichhub.add_ownedschedule", "enrichhub.view_ownedschedule", "cleanup.add_batchjob")
     client.force_login(owner)
     saved = client.post(OWNED + "add/", _schedule_form("cleanup.tasks.job_start_task", '{"kind": "tenure_backfill"}'))
     assert saved.status_code == 302, _text(saved)[-2000:]
@@ -109,11 +103,11 @@ def test_a_schedule_runs_as_its_owner_who_is_recorded_and_rechecked(client, demo
 
 
 def test_an_edit_makes_the_editor_the_owner(db):
-    first = _staff("first", "cleanup.add_batchjob", "cleanup.run_destructive_job")
+    first = staff_user("first", "cleanup.add_batchjob", "cleanup.run_destructive_job")
     owned = owned_schedule_save(owned=None, entry_point="cleanup.tasks.job_start_if_idle_task",
                                 arguments={"kind": "tenure_backfill"}, user=first, name="n",
                                 schedule_type=Schedule.DAILY)
-    second = _staff("second", "cleanup.add_batchjob")
+    second = staff_user("second", "cleanup.add_batchjob")
     with pytest.raises(EntryPointRefused, match="run destructive jobs"):
         owned_schedule_save(owned=owned, entry_point="cleanup.tasks.job_start_if_idle_task",
                             arguments={"kind": DELETE_KIND}, user=second, name="n", schedule_type=Schedule.DAILY)
@@ -136,7 +130,7 @@ def test_resubmitting_is_for_superusers_and_entry_points_only(client, ops):
     assert "Not resubmitted" in _text(page) and _queued() == queued_before
     client.post("/admin/django_q/success/", {"action": "entry_point_tasks_resubmit", "_selected_action": [good.pk]})
     assert _queued() == queued_before + 1
-    viewer = _staff("viewer", "django_q.view_success")
+    viewer = staff_user("viewer", "django_q.view_success")
     client.force_login(viewer)
     client.post("/admin/django_q/success/", {"action": "entry_point_tasks_resubmit", "_selected_action": [good.pk]})
     assert _queued() == queued_before + 1

@@ -7,8 +7,6 @@ import sys
 
 import idna
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,7 +17,7 @@ from kernel import normalise_domain
 from runs.models import ApiKey, Run
 from runs.services import api_key_authenticate, run_events_record
 from tests.conftest import database_url
-from tests.factories import WorkflowFactory
+from tests.factories import WorkflowFactory, staff_user
 from tests.own_server import PROJECT_ROOT
 
 # Letters IDNA 2003 maps away (ß to ss, ς to σ) that UTS #46 non-transitional keeps.
@@ -40,32 +38,25 @@ def test_unicode_and_punycode_spellings_give_one_key(deviation, tail):
     assert idna.decode(key) == unicode_host.lower()  # nothing was mapped away on the way
 
 
-def _staff(client, *codenames: str):
-    user = get_user_model().objects.create_user(username="sam", password="x-test-only", is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    client.force_login(user)
-    return user
 
 
 def test_marking_failed_runs_pending_needs_the_change_permission(client, db):
     WorkflowFactory(workflow_name="company_news")
     run_events_record(items=[{"workflow_name": "company_news", "entity_key": "acme.io", "entity_type": "company",
                               "status": "failed"}])
-    _staff(client, "view_run", "view_workflow")
+    client.force_login(staff_user("sam", "runs.view_run", "registry.view_workflow"))
     run = Run.objects.get()
     client.post("/admin/runs/run/", {"action": "mark_pending", "_selected_action": [run.pk]})
     assert Run.objects.get().status == "failed"
 
 
 def test_the_dashboard_needs_its_view_permission_and_a_refresh_needs_more(client, db):
-    _staff(client)
+    client.force_login(staff_user("sam"))
     assert client.get("/admin/dashboard/").status_code == 403
     assert client.post("/admin/dashboard/refresh/").status_code == 403
     assert "dashboard-link" not in client.get("/admin/").content.decode()
     client.logout()
-    _staff_viewer = get_user_model().objects.create_user(username="vic", password="x-test-only", is_staff=True)
-    _staff_viewer.user_permissions.add(Permission.objects.get(codename="view_dashboardsnapshot"))
-    client.force_login(_staff_viewer)
+    client.force_login(staff_user("vic", "dashboard.view_dashboardsnapshot"))
     assert client.get("/admin/dashboard/").status_code == 200
     assert client.post("/admin/dashboard/refresh/").status_code == 403
     assert not DashboardSnapshot.objects.exists()
