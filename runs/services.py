@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from pydantic import ValidationError
 
-from kernel import InvalidEntityKey, normalise_entity_key
+from kernel import InvalidEntityKey, ProcessCache, normalise_entity_key
 from registry.models import Workflow
 from runs.models import ApiKey, Run
 from runs.schemas import RunEventIn
@@ -177,9 +177,22 @@ def api_key_authenticate(*, plain: str) -> ApiKey | None:
     key = _active_keys().get(api_key_prefix(plain))
     if key is None or not hmac.compare_digest(key.key_hash, _digest(plain)):
         return None
-    if cache.add(f"api-key-used:{key.pk}", 1, timeout=LAST_USED_RESOLUTION.total_seconds()):
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    _last_used_record(key)
     return key
+
+
+# When this process last recorded each key's use: the shared cache is asked at most once a
+# minute per key and process, not on every request.
+_LAST_USED_NOTED: ProcessCache[int, bool] = ProcessCache()
+
+
+def _last_used_record(key: ApiKey) -> None:
+    resolution = LAST_USED_RESOLUTION.total_seconds()
+    if _LAST_USED_NOTED.get(key.pk, max_age_s=resolution):
+        return
+    _LAST_USED_NOTED.put(key.pk, True)
+    if cache.add(f"api-key-used:{key.pk}", 1, timeout=resolution):  # one writer across servers
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
 
 
 def _active_keys() -> dict[str, ApiKey]:

@@ -58,3 +58,17 @@ def test_a_verified_key_is_trusted_briefly_and_a_deactivation_in_the_admin_appli
     key = ApiKey.objects.get()
     client.post(f"/admin/runs/apikey/{key.pk}/change/", {"name": key.name})  # is_active unticked
     assert ApiKey.objects.get().is_active is False and api_key_authenticate(plain=plain) is None
+
+
+@pytest.mark.django_db
+def test_a_keys_last_use_is_recorded_once_a_minute_not_on_every_request(django_assert_num_queries):
+    out = StringIO()
+    call_command("create_api_key", "ingest", stdout=out)
+    plain = out.getvalue().strip().splitlines()[-1]
+    assert api_key_authenticate(plain=plain) is not None
+    first_use = ApiKey.objects.get().last_used_at
+    assert first_use is not None
+    with django_assert_num_queries(0):  # the active keys are cached, and so is the recent write
+        for _ in range(5):
+            assert api_key_authenticate(plain=plain) is not None
+    assert ApiKey.objects.get().last_used_at == first_use
