@@ -268,7 +268,8 @@ def _check_major_version(data_dir: Path) -> None:
     raise DatabaseSetupError(
         f"the data folder {data_dir} was made by PostgreSQL {found} and enrichhub now runs PostgreSQL {wanted}; "
         f"it was left untouched. Carry the data over with pg_upgrade or pg_dumpall from the {found} binaries "
-        "(README, 'Upgrading the embedded server'), or set ENRICHHUB_DATA_DIR to a new folder to start a demo beside it"
+        "(docs/configuration.md, 'Upgrading the embedded server'), or set ENRICHHUB_DATA_DIR to a new folder "
+        "to start a demo beside it"
     )
 
 

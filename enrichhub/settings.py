@@ -1,4 +1,4 @@
-"""Settings for enrichhub, read from the environment (see README, Configuration)."""
+"""Settings for enrichhub, read from the environment (see docs/configuration.md)."""
 
 import os
 from datetime import timedelta

@@ -176,7 +176,7 @@ def plan_greedy(leads: Sequence[Lead], budget: Decimal, *, max_leads: int | None
 
 def plan_exact(leads: Sequence[Lead], budget: Decimal, *, credit_unit: Decimal = Decimal("0.01")) -> Plan:
     """The best plan, by dynamic programming over the budget in credit_unit steps: for small
-    instances (tests, and the ratio the README quotes)."""
+    instances (tests, and the ratio docs/planning.md quotes)."""
     units = int(budget / credit_unit)
     # best[b] = (expected visible, choices) within b units, over the leads seen so far
     best: list[tuple[float, tuple[Choice, ...]]] = [(0.0, ())] * (units + 1)

@@ -5,7 +5,7 @@ tables outside the warehouse schemas (registry/scope.py), and as a second wall t
 run under `SET LOCAL ROLE enrichhub_jobs`, a role that may read and write the warehouse
 schemas and nothing else: even a row that slipped past every check could not touch Django's
 users. Where the connecting user may not create the role or grant on the warehouse tables,
-enrichhub says so once and writes with the connecting user's rights (README, "Running
+enrichhub says so once and writes with the connecting user's rights (docs/operations.md, "Running
 against production", lists the GRANTs).
 """
 
@@ -76,5 +76,5 @@ def _say_unavailable_once(exc: Exception) -> None:
     if not _said_unavailable:
         _said_unavailable = True
         logger.warning("cannot set up the %s role (%s); registry-steered writes run with the connecting user's "
-                       "rights. README, 'Running against production', lists the GRANTs to make instead.",
+                       "rights. docs/operations.md, 'Running against production', lists the GRANTs to make instead.",
                        JOBS_ROLE, str(exc).strip().splitlines()[0])

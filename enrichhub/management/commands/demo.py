@@ -87,7 +87,7 @@ class Command(BaseCommand):
         children = [self._spawn("qcluster"), self._spawn("runserver", addr, "--noreload", "--insecure")]
         self.stdout.write(self.style.SUCCESS(f"enrichhub is up: http://{addr}/admin/  API docs http://{addr}/api/docs"))
         self.stdout.write("This is Django's development server, for trying enrichhub; production runs gunicorn "
-                          "(README, Scaling out).")
+                          "(docs/scaling.md).")
         self.stdout.write("Ctrl-C stops the web server, the q2 cluster and the embedded database.")
         signal.signal(signal.SIGTERM, _interrupt)
         signal.signal(signal.SIGHUP, _interrupt)
