@@ -329,13 +329,35 @@ def test_each_way_of_reporting_a_run_is_recognised_and_lookalikes_are_not(tmp_pa
 
 
 _DECLARATIONS = {
-    DeclarationStyle.DECORATOR: "@app.function\ndef {name}(payload):\n{body}",
-    DeclarationStyle.DECORATOR_WITH_OPTIONS: "@stub.function(timeout=60)\nasync def {name}(payload):\n{body}",
-    DeclarationStyle.CLASS_METHOD: "@app.cls()\nclass C_{name}:\n    @modal.method()\n"
-                                   "    def {name}(self, payload):\n    {body}",
-    DeclarationStyle.DIRECT_CALL: "def {name}(payload):\n{body}\nf_{name} = app.function(**OPTIONS)({name})",
-    None: "@app.local_entrypoint()\ndef {name}(payload):\n{body}",  # not an ingest function
+    DeclarationStyle.DECORATOR: ["@app.function\ndef {name}(payload):\n{body}"],
+    DeclarationStyle.DECORATOR_WITH_OPTIONS: [
+        "@stub.function(timeout=60)\nasync def {name}(payload):\n{body}",
+        # Options over several lines, tuple values, trailing comments, a banner above.
+        "#####\n# helpers\n#####\n@app.function(\n    cpu=(1.125, 16.125),  # burst\n"
+        "    memory=(1024, 65536),  # reserve, limit\n    image=runtime_image,\n)\n"
+        "def {name}(\n    payload: dict[str, str | None],\n    threads: int = 16,\n) -> bytes:\n{body}",
+    ],
+    DeclarationStyle.CLASS_METHOD: ["@app.cls()\nclass C_{name}:\n    @modal.method()\n"
+                                    "    def {name}(self, payload):\n    {body}"],
+    DeclarationStyle.DIRECT_CALL: ["def {name}(payload):\n{body}\nf_{name} = app.function(**OPTIONS)({name})"],
+    None: ["@app.local_entrypoint()\ndef {name}(payload):\n{body}"],  # not an ingest function
 }
+_SHAPES = [(style, template) for style, templates in _DECLARATIONS.items() for template in templates]
+# An image built by a long method chain before the app, as Modal projects write it.
+IMAGE_CHAIN = """runtime_image = (
+    modal.Image
+    .debian_slim(python_version="3.12")  # base
+    .apt_install("git", "zstd")
+    .uv_pip_install(
+        "polars",  # frames
+        f"git+{REPO}@{COMMIT}",
+    )
+    .workdir("/app")
+    .pipe(patch_image)
+)
+
+app = modal.App(NAME, image=runtime_image, tags={"group": "x"})
+"""
 _BODIES = {
     Reporting.WITH_BLOCK: "    with track_enrichment('w', payload['domain']):\n        pass\n",
     Reporting.CLIENT_CALL: "    client.report_run('w', payload['domain'], 'completed')\n",
@@ -343,13 +365,16 @@ _BODIES = {
 }
 
 
-@given(st.lists(st.tuples(st.sampled_from(list(_DECLARATIONS)), st.sampled_from(list(_BODIES)),
+@given(st.lists(st.tuples(st.sampled_from(_SHAPES), st.sampled_from(list(_BODIES)),
                           st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)),
-                min_size=1, max_size=8, unique_by=lambda item: item[2]))
+                min_size=1, max_size=8, unique_by=lambda item: item[2]),
+       st.booleans())
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_whatever_the_mix_each_ingest_function_is_found_once_with_its_style_and_reporting(tmp_path, functions):
-    source = "\n\n".join(_DECLARATIONS[style].format(name=f"ingest_{name}", body=_BODIES[reporting])
-                         for style, reporting, name in functions)
+def test_whatever_the_mix_each_ingest_function_is_found_once_with_its_style_and_reporting(tmp_path, shapes,
+                                                                                        image_chain):
+    functions = [(style, reporting, name) for (style, _template), reporting, name in shapes]
+    source = (IMAGE_CHAIN + "\n\n" if image_chain else "") + "\n\n".join(
+        template.format(name=f"ingest_{name}", body=_BODIES[reporting]) for (_, template), reporting, name in shapes)
     path = tmp_path / "generated.py"
     path.write_text(source)
     scan = tree_scan(paths=[path], rules=RULES)
@@ -373,3 +398,33 @@ def test_a_large_tree_is_scanned_by_several_processes_with_the_same_result(tmp_p
     assert parallel.files_scanned == serial.files_scanned == 450
     assert parallel.functions == serial.functions and len(parallel.functions) == 447
     assert parallel.failures == serial.failures and len(parallel.failures) == 3
+
+
+def test_options_over_several_lines_after_an_image_chain_are_found(tmp_path):
+    """The shape a review reported as missed once (the only one of 117 in a public Modal project)."""
+    _write(tmp_path, "tool.py", IMAGE_CHAIN + '''
+
+##########################################
+# Helper functions
+##########################################
+@app.function(
+    cpu=(1.125, 16.125),  # burst for compression
+    memory=(1024, 65536),  # reserve 1 GB, limit 64 GB
+    timeout=MAX_TIMEOUT,
+    volumes=CONF.mounts(output_volume=True),
+    image=runtime_image,
+)
+def ingest_company_bundle(
+    root: str | Path,
+    paths: Iterable[str | Path],
+    tar_args: list[str] | None = None,
+) -> bytes:
+    write_rows("extracted.company_bundle", [root])
+''')
+    (function,) = tree_scan(paths=[tmp_path], rules=RULES).functions
+    written = (tmp_path / "tool.py").read_text().splitlines()
+    definition_line = 1 + next(n for n, line in enumerate(written) if line.startswith("def ingest_company_bundle"))
+    assert (function.workflow, function.style, function.line) == ("company_bundle",
+                                                                  DeclarationStyle.DECORATOR_WITH_OPTIONS,
+                                                                  definition_line)
+    assert function.tables == {"extracted_table": "extracted.company_bundle"}
