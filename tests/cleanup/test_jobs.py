@@ -304,3 +304,19 @@ def test_unknown_kinds_and_bad_parameters_are_refused_by_name(demo):
         job_create(kind="restore_companies_missing_location", params={"job_id": "x"})
     with pytest.raises(JobParamsError, match="takes no parameters"):
         job_create(kind="tenure_backfill", params={"limit": 5})
+
+
+def test_per_batch_lines_go_to_the_batch_log_not_the_console(demo, settings):
+    import logging
+    from pathlib import Path
+
+    log = Path(settings.JOB_BATCH_LOG)
+    before = log.stat().st_size if log.exists() else 0
+    job = _run("tenure_backfill", batch_size=10)
+    assert job.batches > 1
+    with log.open() as written:
+        written.seek(before)
+        assert f"job {job.pk} batch {job.batches}:" in written.read()
+    batches = logging.getLogger("enrichhub.jobs.batches")
+    console = logging.getLogger().handlers  # the root's: where every other line goes
+    assert batches.propagate is False and not set(console) & set(batches.handlers)
