@@ -60,14 +60,37 @@ class BatchJob(models.Model):
         return self.rows_done / elapsed if elapsed > 0 else None
 
     @property
-    def eta(self) -> timedelta | None:
-        rate = self.rows_per_second
-        if self.is_finished or not rate or not self.estimated_total or self.estimated_total <= self.rows_done:
+    def total(self) -> int | None:
+        """The rows the job has to do as its dry run counted them, exactly; None when the count was
+        only the planner's estimate, never made, or counted in other units than the job's rows
+        (it did more than that): a progress against it would mislead."""
+        report = self.dry_run_report or {}
+        counted = report.get("would_change")
+        if report.get("estimated") or not isinstance(counted, int) or self.rows_done > counted:
             return None
-        return timedelta(seconds=round((self.estimated_total - self.rows_done) / rate))
+        return counted
+
+    @property
+    def eta(self) -> timedelta | None:
+        """Only while it runs: a paused or queued job is not getting anywhere."""
+        rate, total = self.rows_per_second, self.total
+        if self.status != self.Status.RUNNING or not rate or total is None:
+            return None
+        return timedelta(seconds=round((total - self.rows_done) / rate))
 
     @property
     def percent_done(self) -> float | None:
-        if not self.estimated_total:
-            return 100.0 if self.status == self.Status.COMPLETED else None
-        return min(100.0, 100.0 * self.rows_done / self.estimated_total)
+        if self.status == self.Status.COMPLETED:
+            return 100.0
+        total = self.total
+        # Never 100 before the job says it is done: its last batch may still be to come.
+        return min(99.0, 100.0 * self.rows_done / total) if total else None
+
+    @property
+    def progress_text(self) -> str:
+        if self.status == self.Status.COMPLETED:
+            return f"done: {self.rows_done:,} rows"
+        percent, total = self.percent_done, self.total
+        if percent is None or total is None:
+            return f"{self.rows_done:,} rows"
+        return f"{self.rows_done:,} of {total:,} ({percent:.0f}%)"

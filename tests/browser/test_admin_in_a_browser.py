@@ -131,7 +131,8 @@ def test_the_api_docs_work_without_a_network(browser_page, live_server, db):
     screenshot(page, "api-docs")
 
 
-WIDE_PAGES = {"registry": "/admin/registry/workflow/", "runs": "/admin/runs/run/", "dashboard": "/admin/dashboard/"}
+WIDE_PAGES = {"registry": "/admin/registry/workflow/", "runs": "/admin/runs/run/", "dashboard": "/admin/dashboard/",
+              "jobs": "/admin/cleanup/batchjob/"}
 
 
 @pytest.mark.parametrize("width", [1440, 1280])
@@ -139,6 +140,10 @@ def test_the_lists_and_the_dashboard_fit_the_screen_with_the_sidebar_open(browse
                                                                           width):
     page = browser_page
     page.set_viewport_size({"width": width, "height": 900})
+    for workflow in ("company_cleaned_name", "company_salesnav_location", "company_discovery"):  # the widest rows
+        BatchJob.objects.create(kind="coalesce_mapped", status="completed", rows_done=236_002,
+                                params={"workflow": workflow, "mode": "keys", "keys": ["acme.io", "globex.com"]},
+                                dry_run_report={"would_change": 236_002})
     _log_in(page, live_server)
     for name, url in WIDE_PAGES.items():
         page.goto(f"{live_server.url}{url}")

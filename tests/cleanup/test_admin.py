@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.utils import timezone
 from django_q.models import OrmQ
 
 from cleanup.jobs import services
@@ -105,8 +108,29 @@ def test_the_list_shows_progress_and_pause_takes_effect(client, ops, demo):
     from cleanup.jobs.services import job_create
 
     job = job_create(kind="tenure_backfill")
-    BatchJob.objects.filter(pk=job.pk).update(rows_done=20, estimated_total=49, status="running")
+    assert job.dry_run_report["would_change"] == 49
+    BatchJob.objects.filter(pk=job.pk).update(rows_done=20, estimated_total=300_000, status="running")
     page = client.get("/admin/cleanup/batchjob/").content.decode()
-    assert "20 / 49 (41%)" in page and 'http-equiv="refresh"' in page
+    assert "20 of 49 (41%)" in page and 'http-equiv="refresh"' in page  # the dry run's count, not an estimate
     client.post("/admin/cleanup/batchjob/", {"action": "pause", "_selected_action": [job.pk]})
     assert BatchJob.objects.get(pk=job.pk).status == "paused"
+
+
+def test_the_list_says_done_without_a_total_and_tells_jobs_of_one_kind_apart(client, ops, demo):
+    def job(status: str, rows: int, **fields) -> BatchJob:
+        return BatchJob.objects.create(kind="coalesce_mapped", status=status, rows_done=rows,
+                                       dry_run_report={"would_change": 110_000, "estimated": False}, **fields)
+
+    job("completed", 236_002, params={"workflow": "company_cleaned_name"})
+    job("completed", 0, params={"workflow": "company_discovery"}, estimated_total=300_000)
+    job("paused", 236_002, params={"workflow": "company_salesnav_location"},
+        started_at=timezone.now() - timedelta(minutes=5))
+    page = client.get("/admin/cleanup/batchjob/").content.decode().replace("<wbr>", "")
+    assert page.count("done: 236,002 rows") == 1 and "done: 0 rows" in page
+    assert "236,002 rows" in page  # the paused one counted more than its dry run: no percentage
+    for wrong in ("/ 300,000", "/ 110,000", "(100%)", "/ ?"):
+        assert wrong not in page
+    for workflow in ("company_cleaned_name", "company_discovery", "company_salesnav_location"):
+        assert f"workflow={workflow}" in page
+    paused = BatchJob.objects.get(status="paused")
+    assert paused.eta is None  # not getting anywhere while paused

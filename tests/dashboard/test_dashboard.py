@@ -120,12 +120,12 @@ def test_filters_narrow_the_workflows_by_entity_type_and_vendor(client, ops, act
 
 def test_panels_show_running_jobs_and_open_alerts(client, ops, activity):
     job = BatchJob.objects.create(kind="tenure_backfill", status=BatchJob.Status.RUNNING, rows_done=25,
-                                  estimated_total=100)
+                                  estimated_total=400, dry_run_report={"would_change": 100})
     GapAlert.objects.create(workflow_id="person_profile", threshold=50, gap_at_open=100, last_gap=100,
                             opened_at=timezone.now())
     page = client.get(DASHBOARD).content.decode()
     jobs = page[page.index('id="jobs-panel"'):page.index('id="alerts-panel"')]
-    assert f"#{job.pk} tenure_backfill" in jobs and 'value="25"' in jobs and "25 / 100" in jobs
+    assert f"#{job.pk} tenure_backfill" in jobs and 'value="25"' in jobs and "25 of 100 (25%)" in jobs
     assert "person_profile</a>: gap 100" in page
 
 
