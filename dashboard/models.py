@@ -17,3 +17,18 @@ class DashboardSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"dashboard figures of {self.taken_at:%Y-%m-%d %H:%M}"
+
+
+class RefreshRequest(models.Model):
+    """When someone (or a job that changed the warehouse) last asked for fresh figures. One row:
+    the page shows "refreshing" while it is newer than the latest snapshot, and a second ask
+    meanwhile queues nothing more."""
+
+    requested_at = models.DateTimeField()
+    reason = models.TextField(default="", blank=True)
+
+    class Meta:
+        db_table = "dashboard_refresh_requests"
+
+    def __str__(self) -> str:
+        return f"refresh asked at {self.requested_at:%Y-%m-%d %H:%M:%S}"

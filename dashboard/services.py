@@ -9,19 +9,20 @@ warehouse grows, and says how old its figures are.
 
 import time
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from cleanup.coalescing.selectors import title_classification_last
 from cleanup.jobs.services import ACTIVE
 from cleanup.models import BatchJob, GapAlert, GapSnapshot
 from dashboard import sql
-from dashboard.models import DashboardSnapshot
+from dashboard.models import DashboardSnapshot, RefreshRequest
 from planning.models import EnrichmentPlan
 from planning.services import plan_outcomes
 from registry.models import Workflow
@@ -31,6 +32,43 @@ from warehouse.hidden import REQUIRED_FIELDS
 
 STATUSES = ("completed", "pending", "running", "failed")
 TREND_POINTS = 30
+
+
+# A request older than this is taken as lost (its task never ran): the next one queues again.
+REFRESH_PATIENCE = timedelta(minutes=10)
+REFRESH_TASK = "dashboard.tasks.dashboard_refresh_task"
+
+
+def dashboard_refresh_request(*, reason: str) -> bool:
+    """Have the q2 cluster compute the figures now, off the web request or the job that asked.
+    False when a refresh asked for since the latest figures is still to come (nothing queued)."""
+    now = timezone.now()
+    with transaction.atomic():
+        request, _ = RefreshRequest.objects.select_for_update().get_or_create(
+            pk=1, defaults={"requested_at": now - 2 * REFRESH_PATIENCE})
+        if dashboard_refresh_pending(request=request, now=now):
+            return False
+        request.requested_at, request.reason = now, reason
+        request.save(update_fields=["requested_at", "reason"])
+    transaction.on_commit(lambda: async_task(REFRESH_TASK, task_name="dashboard-refresh"))
+    return True
+
+
+def dashboard_refresh_pending(*, request: RefreshRequest | None = None, now: datetime | None = None) -> datetime | None:
+    """When the refresh still to come was asked for; None when the figures are as new as that."""
+    request = request or RefreshRequest.objects.filter(pk=1).first()
+    if request is None:
+        return None
+    latest = DashboardSnapshot.objects.values_list("taken_at", flat=True).first()
+    asked = request.requested_at
+    fresh = latest is not None and latest >= asked
+    lost = (now or timezone.now()) - asked > REFRESH_PATIENCE
+    return None if fresh or lost else asked
+
+
+def dashboard_refresh_after_job(sender: object, job: BatchJob, tables: tuple[str, ...], **_: object) -> None:
+    if job.rows_done:
+        dashboard_refresh_request(reason=f"{job} changed {', '.join(tables) or 'the warehouse'}")
 
 
 def dashboard_refresh() -> DashboardSnapshot:

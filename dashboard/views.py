@@ -11,7 +11,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dashboard import charts
-from dashboard.services import dashboard_page, dashboard_refresh, database_overview, snapshot_age
+from dashboard.services import (
+    dashboard_page,
+    dashboard_refresh_pending,
+    dashboard_refresh_request,
+    database_overview,
+    snapshot_age,
+)
 from kernel import csv_lines, replica_or_primary
 from warehouse.hidden import REQUIRED_FIELDS, hidden_queryset
 
@@ -51,7 +57,8 @@ def _dashboard_rendered(request: HttpRequest) -> HttpResponse:
     context = {**admin.site.each_context(request), "title": "Enrichment coverage", "page": page,
                "entity_type": entity_type, "vendor": vendor, "entity_types": ENTITY_TYPES,
                "spend_chart": charts.weekly_bars(page.get("spend_by_week", [])),
-               "age_seconds": snapshot_age(page["snapshot"]) if page["snapshot"] else None}
+               "age_seconds": snapshot_age(page["snapshot"]) if page["snapshot"] else None,
+               "refreshing_since": dashboard_refresh_pending()}
     # Rendered here, so that the template's own reads happen where the page's did.
     return TemplateResponse(request, "admin/dashboard.html", context).render()
 
@@ -61,7 +68,7 @@ def dashboard_refresh_view(request: HttpRequest) -> HttpResponse:
     """Computing the figures reads every coalescing table: not for whoever may merely look."""
     if not request.user.has_perm(REFRESH_PERMISSION):
         raise PermissionDenied("refreshing the dashboard needs the 'add dashboard snapshot' permission")
-    dashboard_refresh()
+    dashboard_refresh_request(reason=f"asked by {request.user}")
     return HttpResponseRedirect(reverse("dashboard"))
 
 

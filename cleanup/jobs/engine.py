@@ -24,6 +24,7 @@ from cleanup.jobs.kinds import kind_get
 from cleanup.jobs.kinds.base import Batch, JobKind
 from cleanup.jobs.lookahead import reading_ahead
 from cleanup.jobs.models import BatchJob
+from cleanup.jobs.signals import job_completed
 
 logger = logging.getLogger("enrichhub.jobs")
 batch_logger = logging.getLogger("enrichhub.jobs.batches")  # a file of its own (settings.LOGGING)
@@ -88,6 +89,8 @@ def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None,
         kind.finish(job)  # may add its closing figures to the checkpoint
         _mark(job, status=BatchJob.Status.COMPLETED, finished_at=timezone.now(), checkpoint=job.checkpoint)
         _written_tables_maintain(job, kind)
+        tables = kind.written_tables(job)
+        transaction.on_commit(lambda: job_completed.send(sender=BatchJob, job=job, tables=tables))
         return job.status
     except Exception as exc:
         if isinstance(exc, DatabaseError) and sql.connection_lost(exc):

@@ -129,11 +129,37 @@ def test_panels_show_running_jobs_and_open_alerts(client, ops, activity):
     assert "person_profile</a>: gap 100" in page
 
 
-def test_without_figures_the_page_offers_to_compute_them(client, ops, demo):
+def test_without_figures_the_page_offers_to_compute_them_off_the_request(client, ops, demo,
+                                                                        django_capture_on_commit_callbacks):
+    from django_q.models import OrmQ
+
+    from dashboard.tasks import dashboard_refresh_task
+
     page = client.get(DASHBOARD).content.decode()
     assert "No figures yet" in page
-    assert client.post("/admin/dashboard/refresh/").status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/admin/dashboard/refresh/").status_code == 302
+        assert client.post("/admin/dashboard/refresh/").status_code == 302  # a second ask queues nothing
+    assert OrmQ.objects.count() == 1 and not DashboardSnapshot.objects.exists()
+    assert "Refreshing…" in client.get(DASHBOARD).content.decode()
+    dashboard_refresh_task()  # what the q2 cluster does with it
     assert DashboardSnapshot.objects.count() == 1
+    page = client.get(DASHBOARD).content.decode()
+    assert "Refreshing…" not in page and "Refresh now" in page
+
+
+def test_a_job_that_changed_rows_has_the_figures_computed_again(client, ops, demo,
+                                                                django_capture_on_commit_callbacks):
+    from cleanup.jobs.engine import job_run
+    from cleanup.jobs.services import job_create
+    from dashboard.models import RefreshRequest
+
+    job = job_create(kind="tenure_backfill", sleep_ms=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_run(job_id=job.pk) == "completed"
+    request = RefreshRequest.objects.get()
+    assert f"tenure_backfill #{job.pk} changed core.person_tenure" in request.reason
+    assert "Refreshing…" in client.get(DASHBOARD).content.decode()
     assert "dashboard" in client.get("/admin/").content.decode()
 
 
