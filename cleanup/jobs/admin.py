@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
@@ -14,13 +15,32 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import formats, timezone
-from django.utils.html import escape, format_html
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from cleanup.jobs import services
 from cleanup.jobs.kinds import KINDS
 from cleanup.jobs.kinds.base import JobParamsError
 from cleanup.jobs.models import BatchJob
+
+
+def _table(mapping: dict) -> str:
+    """A JSON object as a two-column table people read, numbers with separators."""
+    if not mapping:
+        return "—"
+    rows = format_html_join("", "<tr><th>{}</th><td>{}</td></tr>",
+                            ((name.replace("_", " "), _cell(value)) for name, value in mapping.items()))
+    return format_html('<table class="job-figures">{}</table>', rows)
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return {True: "yes", False: "no", None: "—"}[value]
+    if isinstance(value, int | float):
+        return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def _short(value: object, limit: int = 40) -> str:
@@ -59,15 +79,26 @@ class BatchJobAdmin(admin.ModelAdmin):
     # fits 1440 px with the sidebar and the filters open.
     list_display = ["id", "kind", "parameters", "state", "progress", "created"]
     list_filter = ["status", "kind"]
-    actions = ["pause", "resume", "resume_interrupted", "cancel"]
-    readonly_fields = ["state", *(f.name for f in BatchJob._meta.fields), "changed_by_people"]
+    actions = ["pause", "resume", "resume_interrupted", "cancel", "draft_restore"]
+    # A job's page only shows it: what it was asked, what its dry run found, where it is, and how
+    # to undo it. Pausing, resuming and cancelling are the list's actions.
+    fieldsets = [
+        (None, {"fields": ["state", "kind", "parameters_table", "progress", "restore"]}),
+        ("Dry run", {"fields": ["dry_run_table"]}),
+        ("Where it is", {"fields": ["batches", "longest_batch_ms", "batch_size", "sleep_ms", "checkpoint_table",
+                                    "last_error"]}),
+        ("Who and when", {"fields": ["started_by", "created_at", "started_at", "finished_at", "changed_by_people"]}),
+    ]
+    readonly_fields = ["state", "kind", "parameters_table", "progress", "restore", "dry_run_table", "batches",
+                       "longest_batch_ms", "batch_size", "sleep_ms", "checkpoint_table", "last_error", "started_by",
+                       "created_at", "started_at", "finished_at", "changed_by_people"]
     change_list_template = "admin/cleanup/batchjob/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # jobs start through the start view, after a dry run
 
     def has_change_permission(self, request: HttpRequest, obj: BatchJob | None = None) -> bool:
-        return request.method in ("GET", "HEAD") and super().has_view_permission(request, obj)
+        return False  # a job changes through its actions; its page has no form to save
 
     def has_delete_permission(self, request: HttpRequest, obj: BatchJob | None = None) -> bool:
         return False
@@ -115,6 +146,32 @@ class BatchJobAdmin(admin.ModelAdmin):
                            "its runner went silent {} s ago; resume it from its checkpoint",
                            f"{silent.total_seconds():.0f}")
 
+    @admin.display(description="parameters")
+    def parameters_table(self, job: BatchJob) -> str:
+        return _table(job.params)
+
+    @admin.display(description="what it found")
+    def dry_run_table(self, job: BatchJob) -> str:
+        report = dict(job.dry_run_report or {})
+        details = report.pop("details", None) or {}
+        return _table({**report, **details})
+
+    @admin.display(description="checkpoint")
+    def checkpoint_table(self, job: BatchJob) -> str:
+        return _table(job.checkpoint)
+
+    @admin.display(description="undo")
+    def restore(self, job: BatchJob) -> str:
+        restored_by = getattr(KINDS.get(job.kind), "restored_by", None)
+        if restored_by is None:
+            return "—"
+        if not job.rows_done:
+            return "nothing to restore: the job changed no rows"
+        start = reverse("admin:cleanup_batchjob_start")
+        query = urlencode({"kind": restored_by, "params": json.dumps({"job_id": job.pk})})
+        return format_html('<a class="button" href="{}?{}">Restore what this job did</a> (a {} job, dry-run first)',
+                           start, query, restored_by)
+
     @admin.display(description="paused, resumed, cancelled by")
     def changed_by_people(self, job: BatchJob) -> str:
         entries = LogEntry.objects.filter(content_type__app_label="cleanup", content_type__model="batchjob",
@@ -132,7 +189,9 @@ class BatchJobAdmin(admin.ModelAdmin):
         """The form; sending it drafts the job and hands its dry run to the q2 cluster."""
         if not self.has_start_job_permission(request):
             raise PermissionDenied("starting jobs needs the 'add batch job' permission")
-        form = StartJobForm(request.POST or None)
+        # A link may name the kind and parameters (a job page's "Restore" button): the form starts from them.
+        initial = {name: request.GET[name] for name in ("kind", "params") if name in request.GET}
+        form = StartJobForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -189,6 +248,25 @@ class BatchJobAdmin(admin.ModelAdmin):
                   permissions=["change_job"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> None:
         self._apply(request, queryset, services.job_cancel, "cancelled")
+
+    @admin.action(description="Draft a restore of what the selected jobs deleted or dropped", permissions=["start_job"])
+    def draft_restore(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> HttpResponse | None:
+        drafts = []
+        for job in queryset:
+            restored_by = getattr(KINDS.get(job.kind), "restored_by", None)
+            if restored_by is None:
+                self.message_user(request, f"{job}: {job.kind} has nothing to restore", messages.WARNING)
+                continue
+            try:
+                drafts.append(services.job_draft(kind=restored_by, params={"job_id": job.pk}, user=request.user))
+            except (JobParamsError, services.JobRefused) as exc:
+                self.message_user(request, f"{job}: {exc}", messages.ERROR)
+        if len(drafts) == 1:  # straight to its dry run
+            return HttpResponseRedirect(reverse("admin:cleanup_batchjob_draft", args=[drafts[0].pk]))
+        for draft in drafts:
+            self.message_user(request, format_html('Drafted <a href="{}">{}</a>; confirm it after its dry run.',
+                                                   reverse("admin:cleanup_batchjob_draft", args=[draft.pk]), draft))
+        return None
 
     def _apply(self, request: HttpRequest, queryset: QuerySet[BatchJob], change: Callable[..., bool],
                verb: str) -> None:

@@ -1,3 +1,5 @@
+import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -134,3 +136,31 @@ def test_the_list_says_done_without_a_total_and_tells_jobs_of_one_kind_apart(cli
         assert f"workflow={workflow}" in page
     paused = BatchJob.objects.get(status="paused")
     assert paused.eta is None  # not getting anywhere while paused
+
+
+def test_a_jobs_page_shows_tables_no_save_button_and_how_to_undo_it(client, ops, demo):
+    from cleanup.jobs.engine import job_run
+    from cleanup.jobs.services import job_create
+
+    delete = job_create(kind="delete_companies_missing_location", sleep_ms=0)
+    assert job_run(job_id=delete.pk) == "completed"
+    page = client.get(f"/admin/cleanup/batchjob/{delete.pk}/change/").content.decode()
+    assert 'name="_save"' not in page and "Save and continue" not in page
+    assert '<table class="job-figures">' in page and "<th>would change</th>" in page
+    assert '{"' not in page.split('id="content-main"')[1]  # no raw JSON on the page
+    (link,) = re.findall(r'href="([^"]+)">Restore what this job did', page)
+    form = client.get(html.unescape(link)).content.decode()
+    assert 'value="restore_companies_missing_location" selected' in form
+    assert html.escape(f'{{"job_id": {delete.pk}}}') in form
+
+
+def test_restore_is_an_action_that_drafts_the_restore_and_shows_its_dry_run(client, ops, demo):
+    from cleanup.jobs.engine import job_run
+    from cleanup.jobs.services import job_create
+
+    delete = job_create(kind="delete_companies_missing_location", sleep_ms=0)
+    job_run(job_id=delete.pk)
+    response = client.post("/admin/cleanup/batchjob/", {"action": "draft_restore", "_selected_action": [delete.pk]})
+    draft = BatchJob.objects.get(kind="restore_companies_missing_location")
+    assert (draft.status, draft.params, draft.started_by) == ("draft", {"job_id": delete.pk}, ops)
+    assert response.status_code == 302 and response.url.endswith(f"/start/{draft.pk}/")

@@ -65,6 +65,8 @@ class KindBase:
     max_batch_rows = 20_000
     # A parameter that tells jobs of this kind apart: one active job per value, not per kind.
     exclusive_param: str | None = None
+    # The kind that undoes a job of this one, given {"job_id": its id} (delete -> restore).
+    restored_by: str | None = None
 
     def clean_params(self, params: dict) -> dict:
         return no_params(params)

@@ -6,6 +6,7 @@ from cleanup.jobs.sql import companies as sql
 
 
 class DeleteCompaniesMissingLocation(KindBase):
+    restored_by = "restore_companies_missing_location"
     name = "delete_companies_missing_location"
     writes = ("core.companies", "core.companies_missing_location")
     description = "Delete companies with no location; each row is archived in the same statement"

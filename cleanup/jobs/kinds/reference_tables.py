@@ -15,6 +15,7 @@ def _table_param(params: dict) -> str:
 class DropReferenceTable(KindBase):
     name = "drop_reference_tables"
     description = "Move a reference table to archive once its condition holds"
+    restored_by = "restore_reference_tables"
     destructive = True
 
     def clean_params(self, params: dict) -> dict:
