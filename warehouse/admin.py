@@ -9,6 +9,7 @@ from django.utils.functional import cached_property
 
 from warehouse import models
 from warehouse.hidden import hidden_queryset, missing_combinations
+from warehouse.review_lists import REVIEW_LISTS, review_list_waiting
 
 
 class CappedCountPaginator(Paginator):
@@ -81,6 +82,33 @@ class HiddenLeadFilter(admin.SimpleListFilter):
             raise IncorrectLookupParameters(str(exc)) from exc
 
 
+class ReviewListFilter(admin.SimpleListFilter):
+    """Rows a review list still waits for: what keeps it from being retired."""
+
+    title = "waiting in a review list"
+    parameter_name = "review_list"
+    entity = ""
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(name, f"reference.{name}") for name, review in REVIEW_LISTS.items() if review.entity == self.entity]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if not value:
+            return queryset
+        if value not in REVIEW_LISTS or REVIEW_LISTS[value].entity != self.entity:
+            raise IncorrectLookupParameters(f"no review list {value!r} of {self.entity} rows")
+        return queryset & review_list_waiting(value)
+
+
+class CompanyReviewListFilter(ReviewListFilter):
+    entity = "company"
+
+
+class PersonReviewListFilter(ReviewListFilter):
+    entity = "person"
+
+
 class HiddenCompanyFilter(HiddenLeadFilter):
     entity = "company"
 
@@ -93,7 +121,7 @@ class HiddenPersonFilter(HiddenLeadFilter):
 class CompanyAdmin(WarehouseAdmin):
     list_display = ["id", "domain", "company_name", "company_country", "discovery_location", "salesnav_location"]
     search_fields = ["=domain"]
-    list_filter = [HiddenCompanyFilter]
+    list_filter = [HiddenCompanyFilter, CompanyReviewListFilter]
 
 
 @admin.register(models.Person)
@@ -101,7 +129,7 @@ class PersonAdmin(WarehouseAdmin):
     list_display = ["id", "linkedin_url", "full_name", "person_country", "matched_job_function",
                     "matched_seniority"]
     search_fields = ["=linkedin_url"]
-    list_filter = [HiddenPersonFilter]
+    list_filter = [HiddenPersonFilter, PersonReviewListFilter]
 
 
 @admin.register(models.PersonWorkHistory)

@@ -71,3 +71,14 @@ def demo_data_present() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM core.companies)")
         return cursor.fetchone()[0]
+
+
+def reference_table_exists(*, table: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"reference.{table}"])
+        return cursor.fetchone()[0]
+
+
+def review_list_ids(*, table: str) -> str:
+    """A subquery of a review list's ids, for the ORM (the name is one of REVIEW_LISTS')."""
+    return sql.SQL("SELECT id FROM {}").format(sql.Identifier("reference", table)).as_string(connection.connection)

@@ -22,6 +22,7 @@ from cleanup.jobs import services
 from cleanup.jobs.kinds import KINDS
 from cleanup.jobs.kinds.base import JobParamsError
 from cleanup.jobs.models import BatchJob
+from cleanup.jobs.sql.reference_tables import RETIRABLE
 
 
 def _table(mapping: dict) -> str:
@@ -154,7 +155,12 @@ class BatchJobAdmin(admin.ModelAdmin):
     def dry_run_table(self, job: BatchJob) -> str:
         report = dict(job.dry_run_report or {})
         details = report.pop("details", None) or {}
-        return _table({**report, **details})
+        links = report.pop("links", None) or []
+        table = _table({**report, **details})
+        if not links:
+            return table
+        items = format_html_join("", '<li><a href="{}">{}</a></li>', ((link["url"], link["label"]) for link in links))
+        return format_html("{}<ul>{}</ul>", table, items)
 
     @admin.display(description="checkpoint")
     def checkpoint_table(self, job: BatchJob) -> str:
@@ -202,7 +208,7 @@ class BatchJobAdmin(admin.ModelAdmin):
             except (JobParamsError, services.JobRefused) as exc:
                 form.add_error(None, str(exc))
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
-                   "title": "Start a job"}
+                   "title": "Start a job", "retirable_tables": sorted(RETIRABLE)}
         return TemplateResponse(request, "admin/cleanup/batchjob/start.html", context)
 
     def draft_view(self, request: HttpRequest, job_id: int) -> HttpResponse:

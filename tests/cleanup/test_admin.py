@@ -1,4 +1,5 @@
 import html
+import json
 import re
 from datetime import timedelta
 
@@ -164,3 +165,32 @@ def test_restore_is_an_action_that_drafts_the_restore_and_shows_its_dry_run(clie
     draft = BatchJob.objects.get(kind="restore_companies_missing_location")
     assert (draft.status, draft.params, draft.started_by) == ("draft", {"job_id": delete.pk}, ops)
     assert response.status_code == 302 and response.url.endswith(f"/start/{draft.pk}/")
+
+
+@pytest.mark.parametrize("table, entity, field, filled_by", [
+    ("people_missing_country", "person", "person_country", "coalesce_person_profile"),
+    ("companies_missing_cleaned_name", "company", "cleaned_name", "coalesce_mapped"),
+])
+def test_retiring_a_reference_table_is_a_button_and_a_refusal_leads_to_the_rows_and_the_job(
+        client, ops, demo, table, entity, field, filled_by):
+    from django.db import connection
+
+    start_page = client.get(START).content.decode()
+    assert f'value="Dry-run retiring reference.{table}"' in start_page
+    client.post(START, {"kind": "drop_reference_tables", "params": json.dumps({"table": f"reference.{table}"}),
+                        "batch_size": "1000", "sleep_ms": "5", "preview": "1"})
+    draft = BatchJob.objects.get(kind="drop_reference_tables")
+    draft_dry_run_task(draft.pk)
+    page = html.unescape(client.get(f"{START}{draft.pk}/").content.decode())
+    core_table = "core.people" if entity == "person" else "core.companies"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM reference.{table} r JOIN {core_table} c ON c.id = r.id"  # noqa: S608
+                       f" WHERE c.{field} IS NULL")
+        (waiting,) = cursor.fetchone()
+    assert waiting > 0 and page.count(f"{waiting:,} listed") == 1  # the reason, said once
+    links = dict((label, url) for url, label in re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', page))
+    rows = client.get(links[f"see the {waiting:,} rows still waiting"])
+    assert rows.status_code == 200 and rows.context["cl"].queryset.count() == waiting
+    (fill_label,) = [label for label in links if label.startswith("fill them")]
+    assert f'value="{filled_by}" selected' in client.get(links[fill_label]).content.decode()
+    assert client.get(links["plan enrichment for what the warehouse has no value for"]).status_code == 200

@@ -27,6 +27,8 @@ class DryRun:
     summary: str
     details: dict = field(default_factory=dict)
     blocked: str | None = None  # why the job cannot run now (its condition does not hold)
+    # What to look at or do next, as {"label": …, "url": …}: the rows that block it, the job that fills them.
+    links: list[dict] = field(default_factory=list)
 
 
 class JobKind(Protocol):

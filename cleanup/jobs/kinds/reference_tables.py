@@ -1,5 +1,10 @@
 """Retire a reference table whose purpose is served: moved to archive (restorable), never dropped."""
 
+import json
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
 from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, require_int
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import reference_tables as sql
@@ -10,6 +15,17 @@ def _table_param(params: dict) -> str:
     if table not in sql.RETIRABLE:
         raise JobParamsError(f"table must be one of {', '.join(sql.RETIRABLE)}, got {table!r}")
     return table
+
+
+def _next_steps(retirable: sql.Retirable, outstanding: int) -> list[dict]:
+    """The rows that keep the table, the job that fills them, and the plan for what no job can."""
+    kind, params, does = retirable.filled_by
+    rows = reverse(f"admin:warehouse_{retirable.entity}_changelist") + "?" + urlencode({"review_list": retirable.table})
+    start = reverse("admin:cleanup_batchjob_start") + "?" + urlencode({"kind": kind, "params": json.dumps(params)})
+    plan = reverse("plan") + "?" + urlencode({"entity_type": retirable.entity, "budget_credits": "100"})
+    return [{"label": f"see the {outstanding:,} rows still waiting", "url": rows},
+            {"label": f"fill them: {does}", "url": start},
+            {"label": "plan enrichment for what the warehouse has no value for", "url": plan}]
 
 
 class DropReferenceTable(KindBase):
@@ -31,8 +47,8 @@ class DropReferenceTable(KindBase):
         outstanding = sql.outstanding(retirable)
         rows = sql.row_count(schema=retirable.schema, table=retirable.table)
         if outstanding:
-            return DryRun(0, f"not yet: {outstanding:,} {retirable.reason}", details={"rows": rows},
-                          blocked=f"{outstanding:,} {retirable.reason}")
+            return DryRun(0, f"{rows:,} rows listed, {outstanding:,} still waiting", details={"rows": rows},
+                          blocked=f"{outstanding:,} {retirable.reason}", links=_next_steps(retirable, outstanding))
         return DryRun(1, f"would move {job.params['table']} ({rows:,} rows) to archive."
                          f"{sql.archived_name(table=retirable.table, job_id=job.pk or 0)}", details={"rows": rows})
 

@@ -13,6 +13,9 @@ class Retirable:
     # Rows of the list whose purpose is not served yet; the table may go when there are none.
     outstanding: str
     reason: str
+    entity: str  # whose rows it lists: "company" or "person"
+    # The job that fills what the rows wait for: (kind, params, what it does).
+    filled_by: tuple[str, dict, str]
 
 
 RETIRABLE = {
@@ -20,12 +23,16 @@ RETIRABLE = {
         "reference", "companies_missing_cleaned_name",
         """SELECT count(*) FROM reference.companies_missing_cleaned_name r
            JOIN core.companies c ON c.id = r.id WHERE c.cleaned_name IS NULL""",
-        "listed companies still without cleaned_name (the Clay enrichment is not complete)"),
+        "listed companies still without cleaned_name (the Clay enrichment is not complete)", "company",
+        ("coalesce_mapped", {"workflow": "company_cleaned_name"},
+         "coalesce the cleaned names Clay returned into core (coalesce_mapped, company_cleaned_name)")),
     "reference.people_missing_country": Retirable(
         "reference", "people_missing_country",
         """SELECT count(*) FROM reference.people_missing_country r
            JOIN core.people p ON p.id = r.id WHERE p.person_country IS NULL""",
-        "listed people still without person_country (the backfill is not complete)"),
+        "listed people still without person_country (the backfill is not complete)", "person",
+        ("coalesce_person_profile", {"mode": "sweep"},
+         "bring the countries of extracted person profiles into core (coalesce_person_profile)")),
 }
 
 
