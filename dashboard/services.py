@@ -13,12 +13,13 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Window
+from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django_q.tasks import async_task
 
 from cleanup.coalescing.selectors import title_classification_last
+from cleanup.gaps.checks import gaps_check
 from cleanup.jobs.services import ACTIVE
 from cleanup.models import BatchJob, GapAlert, GapSnapshot
 from dashboard import sql
@@ -39,19 +40,36 @@ REFRESH_PATIENCE = timedelta(minutes=10)
 REFRESH_TASK = "dashboard.tasks.dashboard_refresh_task"
 
 
-def dashboard_refresh_request(*, reason: str) -> bool:
-    """Have the q2 cluster compute the figures now, off the web request or the job that asked.
-    False when a refresh asked for since the latest figures is still to come (nothing queued)."""
+def dashboard_refresh_request(*, reason: str, gap_workflows: list[str], skip_if_pending: bool = False) -> bool:
+    """Have the q2 cluster measure the gaps of `gap_workflows` and compute the figures now, off the
+    web request or the job that asked. With `skip_if_pending`, False when a refresh asked for since
+    the latest figures is still to come (nothing queued): a second click adds nothing."""
     now = timezone.now()
     with transaction.atomic():
         request, _ = RefreshRequest.objects.select_for_update().get_or_create(
             pk=1, defaults={"requested_at": now - 2 * REFRESH_PATIENCE})
-        if dashboard_refresh_pending(request=request, now=now):
+        if skip_if_pending and dashboard_refresh_pending(request=request, now=now):
             return False
         request.requested_at, request.reason = now, reason
         request.save(update_fields=["requested_at", "reason"])
-    transaction.on_commit(lambda: async_task(REFRESH_TASK, task_name="dashboard-refresh"))
+    transaction.on_commit(lambda: async_task(REFRESH_TASK, sorted(gap_workflows), task_name="dashboard-refresh"))
     return True
+
+
+def dashboard_refresh_with_gaps(*, gap_workflows: list[str] | None) -> DashboardSnapshot:
+    """The gaps of these workflows measured now (their ledgers read only what changed), then the
+    figures: the page's gap column and its drill-downs then agree."""
+    if gap_workflows:
+        gaps_check(workflow_names=gap_workflows, budget_s=settings.GAP_CHECK_BUDGET_S)
+    return dashboard_refresh()
+
+
+def coalescing_workflow_names(*, tables: tuple[str, ...] | None = None) -> list[str]:
+    """The workflows whose gap the dashboard shows; with `tables`, those reading or writing them."""
+    workflows = Workflow.objects.filter(is_active=True, coalesces_to_core=True)
+    if tables is not None:
+        workflows = workflows.filter(Q(core_table__in=tables) | Q(extracted_table__in=tables))
+    return sorted(workflows.values_list("workflow_name", flat=True))
 
 
 def dashboard_refresh_pending(*, request: RefreshRequest | None = None, now: datetime | None = None) -> datetime | None:
@@ -68,7 +86,8 @@ def dashboard_refresh_pending(*, request: RefreshRequest | None = None, now: dat
 
 def dashboard_refresh_after_job(sender: object, job: BatchJob, tables: tuple[str, ...], **_: object) -> None:
     if job.rows_done:
-        dashboard_refresh_request(reason=f"{job} changed {', '.join(tables) or 'the warehouse'}")
+        dashboard_refresh_request(reason=f"{job} changed {', '.join(tables) or 'the warehouse'}",
+                                  gap_workflows=coalescing_workflow_names(tables=tables))
 
 
 def dashboard_refresh() -> DashboardSnapshot:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard import charts
 from dashboard.services import (
+    coalescing_workflow_names,
     dashboard_page,
     dashboard_refresh_pending,
     dashboard_refresh_request,
@@ -68,7 +69,9 @@ def dashboard_refresh_view(request: HttpRequest) -> HttpResponse:
     """Computing the figures reads every coalescing table: not for whoever may merely look."""
     if not request.user.has_perm(REFRESH_PERMISSION):
         raise PermissionDenied("refreshing the dashboard needs the 'add dashboard snapshot' permission")
-    dashboard_refresh_request(reason=f"asked by {request.user}")
+    # What is on screen: the figures and every gap the page shows.
+    dashboard_refresh_request(reason=f"asked by {request.user}", gap_workflows=coalescing_workflow_names(),
+                              skip_if_pending=True)
     return HttpResponseRedirect(reverse("dashboard"))
 
 

@@ -186,3 +186,59 @@ def test_exporting_rows_needs_the_permission_to_view_them(client, activity):
     client.force_login(staff)
     assert client.get(DASHBOARD).status_code == 200  # aggregate figures: whoever may view the dashboard
     assert client.get("/admin/dashboard/hidden/person.csv?missing=person_country").status_code == 403
+
+
+def _gap_on_screen(page: str, workflow: str) -> tuple[int, str]:
+    row = re.search(rf'data-workflow="{workflow}".*?<td class="num gap"><a href="([^"]+)">([\d,]+)</a>', page, re.S)
+    assert row, f"no gap shown for {workflow}"
+    return int(row[2].replace(",", "")), row[1]
+
+
+def _run_what_was_queued() -> list[str]:
+    """What a q2 cluster would do with the queued tasks, done here."""
+    import pydoc
+
+    from django_q.models import OrmQ
+
+    done = []
+    for queued in OrmQ.objects.order_by("id"):
+        task = queued.task
+        pydoc.locate(task["func"])(*task["args"], **task["kwargs"])
+        done.append(task["func"])
+        queued.delete()
+    return done
+
+
+def test_after_a_backfill_the_gap_on_screen_equals_its_drill_down_and_the_oracle(client, ops, demo,
+                                                                                 django_capture_on_commit_callbacks):
+    from cleanup.jobs.engine import job_run
+    from cleanup.jobs.services import job_create
+
+    demo_registry_complete()
+    gaps_check()  # the hourly check's first pass
+    dashboard_refresh()
+    before, _ = _gap_on_screen(client.get(DASHBOARD).content.decode(), "company_funding")
+    assert before == gap_oracle("company_funding").gap > 0
+    job = job_create(kind="funding_backfill", sleep_ms=0)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert job_run(job_id=job.pk) == "completed"
+    assert _run_what_was_queued() == ["dashboard.tasks.dashboard_refresh_task"]
+    shown, drill_down = _gap_on_screen(client.get(DASHBOARD).content.decode(), "company_funding")
+    missing_page = client.get(drill_down).content.decode()
+    assert shown == gap_oracle("company_funding").gap < before
+    assert f"{shown:,} keys of company_funding are in extracted and missing from core" in missing_page
+
+
+def test_refresh_now_measures_every_gap_on_screen_again(client, ops, demo, django_capture_on_commit_callbacks):
+    demo_registry_complete()
+    gaps_check()
+    dashboard_refresh()
+    with connection.cursor() as cursor:  # rows reach core behind the hourly check's back
+        cursor.execute("INSERT INTO core.company_funding (domain, raw_funding_range, source)"
+                       " SELECT domain, '$1M', 'test' FROM extracted.company_discovery"
+                       " WHERE total_funding_amount_range_usd IS NOT NULL ON CONFLICT DO NOTHING")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/admin/dashboard/refresh/")
+    _run_what_was_queued()
+    shown, _ = _gap_on_screen(client.get(DASHBOARD).content.decode(), "company_funding")
+    assert shown == gap_oracle("company_funding").gap
