@@ -25,7 +25,7 @@ from kernel import (
     webhook_post,
 )
 from planning import sql
-from planning.figures import WorkflowFigures, figures_latest, workflow_figures
+from planning.figures import WorkflowFigures, curated_figures, figures_latest, figures_taken_at
 from planning.models import EnrichmentPlan, PlannedRun
 from planning.optimiser import Lead, Offer, Plan, plan_greedy
 from registry.models import Workflow
@@ -56,6 +56,7 @@ class PlanResult:
     hidden_leads: int  # considered, after the filters
     workflows: list[str]  # the workflows it could choose from
     left_out: dict[str, str] = field(default_factory=dict)  # workflow -> why it was not offered
+    figures: str = ""  # where the fill rates and costs came from
 
     def pairs(self) -> list[dict]:
         """One entry per lead and workflow, in the order the leads were chosen."""
@@ -68,7 +69,7 @@ class PlanResult:
         return {"credits": self.plan.credits, "expected_newly_visible": round(self.plan.expected_visible, 3),
                 "expected_newly_visible_sd": round(self.plan.visible_sd, 3),
                 "leads": len(self.plan.choices), "pairs": sum(len(c.offers) for c in self.plan.choices),
-                "hidden_leads_considered": self.hidden_leads}
+                "hidden_leads_considered": self.hidden_leads, "figures": self.figures}
 
 
 def plan_build(request: PlanRequest) -> PlanResult:
@@ -77,7 +78,17 @@ def plan_build(request: PlanRequest) -> PlanResult:
     offers, left_out = _offers(request)
     leads = _leads(request, offers)
     plan = plan_greedy(leads, request.budget_credits, max_leads=request.limit)
-    return PlanResult(plan=plan, hidden_leads=len(leads), workflows=sorted(offers), left_out=left_out)
+    return PlanResult(plan=plan, hidden_leads=len(leads), workflows=sorted(offers), left_out=left_out,
+                      figures=figures_source())
+
+
+def figures_source() -> str:
+    """Where the plan's fill rates and costs come from, said with the plan."""
+    taken_at = figures_taken_at()
+    if taken_at is None:
+        return ("curated defaults: the fill rates and costs have not been measured yet (the hourly "
+                "'workflow fill rates and costs' schedule measures them)")
+    return f"measured at {timezone.localtime(taken_at):%Y-%m-%d %H:%M}"
 
 
 def _check(request: PlanRequest) -> None:
@@ -99,7 +110,8 @@ def _offers(request: PlanRequest) -> tuple[dict[str, Offer], dict[str, str]]:
     if request.workflow_name:
         candidates = candidates.filter(pk=request.workflow_name)
     names = set(candidates.values_list("workflow_name", flat=True))
-    figures = {name: item for name, item in (figures_latest() or workflow_figures()).items() if name in names}
+    # Never measured inside a request: before the first scheduled measurement, the curated figures.
+    figures = {name: item for name, item in (figures_latest() or curated_figures()).items() if name in names}
     offers, left_out = {}, {}
     for name in sorted(names):
         item = figures.get(name)

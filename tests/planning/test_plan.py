@@ -138,3 +138,18 @@ def test_the_command_writes_the_plan_as_csv_and_refuses_bad_input(measured, tmp_
     with pytest.raises(CommandError, match="cannot read --keys-file"):
         call_command("plan_enrichment", "--budget", "1", "--entity-type", "company",
                      "--keys-file", str(tmp_path / "missing.txt"))
+
+
+def test_before_the_first_measurement_a_plan_uses_the_curated_figures_and_says_so(demo, settings,
+                                                                                  django_assert_max_num_queries):
+    from planning.models import FiguresSnapshot
+    from planning.services import PlanRequest, plan_build
+    from registry.demo import demo_registry_complete
+
+    demo_registry_complete()
+    assert not FiguresSnapshot.objects.exists()
+    with django_assert_max_num_queries(12):  # the registry, the hidden leads, the blocked pairs: no measuring
+        result = plan_build(PlanRequest(budget_credits=Decimal(50), entity_type="company"))
+    assert result.totals()["figures"].startswith("curated defaults")
+    fills = {rate for pair in result.pairs() for rate in pair["fills"].values()}
+    assert result.plan.choices and fills == {settings.PLAN_DEFAULT_FILL_RATE}

@@ -72,6 +72,7 @@ class Command(BaseCommand):
                    "become visible "
                    f"(of {totals['hidden_leads_considered']:,} hidden considered)")
         (self.stderr if format != "table" else self.stdout).write(summary)
+        self.stderr.write(f"fill rates and costs: {result.figures}")
         for name, why in result.left_out.items():
             self.stderr.write(f"not planned: {name}: {why}")
         if saved is not None:
