@@ -174,6 +174,68 @@ def plan_greedy(leads: Sequence[Lead], budget: Decimal, *, max_leads: int | None
     return Plan([hulls[index][count - 1] for index, count in enumerate(taken) if count])
 
 
+@dataclass(frozen=True)
+class LeadClass:
+    """Leads that miss the same fields and may be offered the same workflows: interchangeable, so
+    the plan works on their number, not on each."""
+
+    missing: frozenset[str]
+    offers: tuple[Offer, ...]
+    count: int
+
+
+@dataclass(frozen=True)
+class ClassPlan:
+    """How many leads of each class reach each step of its hull: levels[c][k] leads of class c
+    take step k or further (the first of them, in key order, go furthest)."""
+
+    classes: Sequence[LeadClass]
+    levels: list[list[int]]
+
+    def choice(self, class_index: int, position: int) -> Option | None:
+        """The option bought for the class's lead at `position` (0-based, in key order)."""
+        reached = sum(1 for taken in self.levels[class_index] if position < taken)
+        lead_class = self.classes[class_index]
+        return _hull_of(lead_class.missing, lead_class.offers)[reached - 1] if reached else None
+
+    def leads(self, class_index: int) -> int:
+        levels = self.levels[class_index]
+        return levels[0] if levels else 0
+
+
+def plan_greedy_by_class(classes: Sequence[LeadClass], budget: Decimal, *, max_leads: int | None = None) -> ClassPlan:
+    """plan_greedy over classes of interchangeable leads. The same steps in the same order: a
+    class's leads take a step together, as many as the budget (and max_leads) allow, and those
+    that do not fit are blocked, as plan_greedy blocks each. Its work grows with the classes,
+    a few hundred, not with the leads, millions."""
+    hulls = [_hull_of(lead_class.missing, lead_class.offers) for lead_class in classes]
+    steps = []
+    for index, hull in enumerate(hulls):
+        for rank, (_, credits, probability) in enumerate(hull):
+            before_credits, before_probability = (hull[rank - 1][1], hull[rank - 1][2]) if rank else (Decimal(0), 0.0)
+            spent = credits - before_credits
+            gain = float("inf") if spent <= 0 else (probability - before_probability) / float(spent)
+            steps.append((-gain, index, rank))
+    steps.sort()
+    levels: list[list[int]] = [[] for _ in classes]
+    eligible = [lead_class.count for lead_class in classes]
+    spent, planned = Decimal(0), 0
+    for _, index, rank in steps:
+        if rank != len(levels[index]) or not eligible[index]:
+            continue
+        hull = hulls[index]
+        extra = hull[rank][1] - (hull[rank - 1][1] if rank else Decimal(0))
+        taking = eligible[index]
+        if rank == 0 and max_leads is not None:
+            taking = min(taking, max_leads - planned)
+        if extra > 0:
+            taking = min(taking, int((budget - spent) // extra))
+        levels[index].append(taking)
+        eligible[index] = taking  # the others of the class are blocked, or over max_leads
+        spent, planned = spent + extra * taking, planned + (taking if rank == 0 else 0)
+    return ClassPlan(classes, [[taken for taken in level if taken] for level in levels])
+
+
 def plan_exact(leads: Sequence[Lead], budget: Decimal, *, credit_unit: Decimal = Decimal("0.01")) -> Plan:
     """The best plan, by dynamic programming over the budget in credit_unit steps: for small
     instances (tests, and the ratio docs/planning.md quotes)."""

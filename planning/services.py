@@ -27,7 +27,7 @@ from kernel import (
 from planning import sql
 from planning.figures import WorkflowFigures, curated_figures, figures_latest, figures_taken_at
 from planning.models import EnrichmentPlan, PlannedRun
-from planning.optimiser import Lead, Offer, Plan, plan_greedy
+from planning.optimiser import Choice, ClassPlan, Lead, LeadClass, Offer, Plan, plan_greedy_by_class
 from registry.models import Workflow
 from warehouse.hidden import REQUIRED_FIELDS
 
@@ -76,10 +76,12 @@ def plan_build(request: PlanRequest) -> PlanResult:
     """Raises PlanRefused for an unknown entity type, workflow or key, or a negative budget."""
     _check(request)
     offers, left_out = _offers(request)
-    leads = _leads(request, offers)
-    plan = plan_greedy(leads, request.budget_credits, max_leads=request.limit)
-    return PlanResult(plan=plan, hidden_leads=len(leads), workflows=sorted(offers), left_out=left_out,
-                      figures=figures_source())
+    query = _class_query(request, offers)
+    signatures, classes = _lead_classes(query, offers)
+    by_class = plan_greedy_by_class(classes, request.budget_credits, max_leads=request.limit)
+    plan = _plan_of(query, by_class, signatures)
+    return PlanResult(plan=plan, hidden_leads=sum(lead_class.count for lead_class in classes),
+                      workflows=sorted(offers), left_out=left_out, figures=figures_source())
 
 
 def figures_source() -> str:
@@ -137,24 +139,42 @@ def hidden_missing(*, entity_type: str, keys: list[str] | None = None) -> dict[s
             for key, *filled in sql.hidden_leads(entity_type=entity_type, fields=fields, keys=keys)}
 
 
-def _leads(request: PlanRequest, offers: dict[str, Offer]) -> list[Lead]:
+def _class_query(request: PlanRequest, offers: dict[str, Offer]) -> dict[str, Any]:
+    """What both of the plan's statements filter on: the hidden leads of an entity type (maybe
+    some keys only), and the workflows offered to them."""
     keys = None
     if request.entity_keys is not None:
         keys = sorted({_normalised(request.entity_type, index, raw) for index, raw in enumerate(request.entity_keys)})
-    blocked: dict[str, set[str]] = {}
-    for key, workflow in sql.blocked_pairs(entity_type=request.entity_type, workflows=list(offers),
-                                           max_failures=settings.PLAN_MAX_FAILURES):
-        blocked.setdefault(key, set()).add(workflow)
-    shapes: dict[tuple, tuple[Offer, ...]] = {}  # one tuple per shape, so the optimiser's cache hits
-    leads = []
-    for key, missing in hidden_missing(entity_type=request.entity_type, keys=keys).items():
-        refused = frozenset(blocked.get(key, ()))
-        shape = (missing, refused)
-        if shape not in shapes:
-            shapes[shape] = tuple(offer for name, offer in offers.items()
-                                  if name not in refused and missing & set(offer.fill_rates))
-        leads.append(Lead(key, missing, shapes[shape]))
-    return leads
+    return {"entity_type": request.entity_type, "fields": REQUIRED_FIELDS[request.entity_type],
+            "workflows": sorted(offers), "max_failures": settings.PLAN_MAX_FAILURES, "keys": keys}
+
+
+def _lead_classes(query: dict[str, Any], offers: dict[str, Offer]) -> tuple[list[str], list[LeadClass]]:
+    """The classes of interchangeable hidden leads, each with the workflows it may be offered."""
+    signatures, classes = [], []
+    for signature, *filled, blocked, count in sql.lead_classes(**query):
+        missing = frozenset(name for name, is_filled in zip(query["fields"], filled, strict=True) if not is_filled)
+        refused = set(blocked)
+        allowed = tuple(offer for name, offer in offers.items()
+                        if name not in refused and missing & set(offer.fill_rates))
+        signatures.append(signature)
+        classes.append(LeadClass(missing, allowed, count))
+    return signatures, classes
+
+
+def _plan_of(query: dict[str, Any], by_class: ClassPlan, signatures: list[str]) -> Plan:
+    """The leads the class plan buys, picked in SQL: the first of each class in key order."""
+    wanted = {signatures[index]: by_class.leads(index) for index in range(len(signatures)) if by_class.leads(index)}
+    if not wanted:
+        return Plan([])
+    index_of = {signature: index for index, signature in enumerate(signatures)}
+    choices = []
+    for signature, key, position in sql.class_keys(**query, wanted=wanted):
+        index = index_of[signature]
+        lead_class = by_class.classes[index]
+        offers, credits, probability = by_class.choice(index, position - 1) or ((), Decimal(0), 0.0)
+        choices.append(Choice(Lead(key, lead_class.missing, lead_class.offers), offers, credits, probability))
+    return Plan(choices)
 
 
 def _normalised(entity_type: str, index: int, raw: str) -> str:

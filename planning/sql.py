@@ -110,19 +110,72 @@ def hidden_leads(*, entity_type: str, fields: tuple[str, ...], keys: list[str] |
         return [(row[0], *row[1:]) for row in cursor.fetchall() if row[0] is not None]
 
 
-def blocked_pairs(*, entity_type: str, workflows: list[str], max_failures: int) -> list[tuple[str, str]]:
-    """(entity key, workflow) pairs not to buy now: in flight, still fresh (completed within the
-    workflow's refresh_after_days), or failed at least max_failures times."""
+_CLASSED = """
+WITH hidden AS (
+    SELECT {key} AS entity_key, {filled} FROM {table} c {only} GROUP BY 1 HAVING {hidden}),
+blocked AS (
+    SELECT r.entity_key, array_agg(r.workflow_name ORDER BY r.workflow_name) AS workflows
+    FROM reference.enrichment_runs r
+    JOIN reference.enrichment_workflow_registry w ON w.workflow_name = r.workflow_name
+    WHERE r.entity_type = %(entity_type)s AND r.workflow_name = ANY(%(workflows)s)
+      AND (r.status IN ('pending', 'running')
+           OR (r.status = 'completed' AND r.completed_at > now() - make_interval(days => w.refresh_after_days))
+           OR (r.status = 'failed' AND r.attempts >= %(max_failures)s))
+    GROUP BY r.entity_key),
+classed AS (
+    SELECT h.*, coalesce(b.workflows, '{{}}') AS blocked,
+           concat_ws('|', {bits}, array_to_string(coalesce(b.workflows, '{{}}'), ',')) AS signature
+    FROM hidden h LEFT JOIN blocked b USING (entity_key)
+    WHERE h.entity_key IS NOT NULL)
+"""
+
+
+def _classed(*, entity_type: str, fields: tuple[str, ...], keys: list[str] | None) -> sql.Composed:
+    """Every hidden lead with its fields filled, the offered workflows not to buy for it now (in
+    flight, fresh, or failing) and its class: leads of one signature are interchangeable."""
+    schema, table, key_column = CORE_ENTITIES[entity_type]
+    key = sql.SQL("{}({})").format(sql.Identifier(KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS[entity_type]),
+                                   sql.Identifier("c", key_column))
+    filled = sql.SQL(", ").join(sql.SQL("bool_or(NOT {}) AS {}").format(missing_sql(field), sql.Identifier(field))
+                                for field in fields)
+    hidden = sql.SQL(" OR ").join(sql.SQL("NOT bool_or(NOT {})").format(missing_sql(field)) for field in fields)
+    bits = sql.SQL(" || ").join(sql.SQL("CASE WHEN {} THEN '1' ELSE '0' END").format(sql.Identifier("h", field))
+                                for field in fields)
+    only = sql.SQL("WHERE {key} = ANY(%(keys)s)").format(key=key) if keys is not None else sql.SQL("")
+    return sql.SQL(_CLASSED).format(key=key, filled=filled, table=sql.Identifier(schema, table), only=only,
+                                    hidden=hidden, bits=bits)
+
+
+def lead_classes(*, entity_type: str, fields: tuple[str, ...], workflows: list[str], max_failures: int,
+                 keys: list[str] | None) -> list[tuple]:
+    """(signature, each field filled, the workflows blocked, leads) of every class of hidden leads:
+    a GROUP BY, so a plan reads a few hundred rows, not a row per lead."""
+    columns = sql.SQL(", ").join(sql.Identifier(field) for field in fields)
+    statement = sql.SQL("{classed} SELECT signature, {columns}, blocked, count(*) FROM classed"
+                        " GROUP BY signature, {columns}, blocked ORDER BY signature").format(
+        classed=_classed(entity_type=entity_type, fields=fields, keys=keys), columns=columns)
     with connection.cursor() as cursor:
-        cursor.execute("""
-            SELECT r.entity_key, r.workflow_name
-            FROM reference.enrichment_runs r
-            JOIN reference.enrichment_workflow_registry w ON w.workflow_name = r.workflow_name
-            WHERE r.entity_type = %(entity_type)s AND r.workflow_name = ANY(%(workflows)s)
-              AND (r.status IN ('pending', 'running')
-                   OR (r.status = 'completed' AND r.completed_at > now() - make_interval(days => w.refresh_after_days))
-                   OR (r.status = 'failed' AND r.attempts >= %(max_failures)s))""",
-                       {"entity_type": entity_type, "workflows": workflows, "max_failures": max_failures})
+        cursor.execute(statement, {"entity_type": entity_type, "workflows": workflows, "max_failures": max_failures,
+                                   "keys": keys})
+        return cursor.fetchall()
+
+
+def class_keys(*, entity_type: str, fields: tuple[str, ...], workflows: list[str], max_failures: int,
+               keys: list[str] | None, wanted: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(signature, entity key, 1-based position in key order) of the first `wanted[signature]`
+    leads of each class: the ones a plan buys."""
+    statement = sql.SQL("""{classed}
+        SELECT ranked.signature, ranked.entity_key, ranked.position FROM (
+            SELECT signature, entity_key, row_number() OVER (PARTITION BY signature ORDER BY entity_key) AS position
+            FROM classed WHERE signature = ANY(%(signatures)s)) ranked
+        JOIN unnest(%(signatures)s::text[], %(limits)s::bigint[]) AS wanted(signature, n) USING (signature)
+        WHERE ranked.position <= wanted.n
+        ORDER BY ranked.entity_key""").format(classed=_classed(entity_type=entity_type, fields=fields, keys=keys))
+    signatures = sorted(wanted)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, {"entity_type": entity_type, "workflows": workflows, "max_failures": max_failures,
+                                   "keys": keys, "signatures": signatures,
+                                   "limits": [wanted[signature] for signature in signatures]})
         return cursor.fetchall()
 
 

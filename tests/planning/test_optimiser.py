@@ -7,7 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planning.optimiser import Lead, Offer, lead_options, plan_exact, plan_greedy, visible_probability
+from planning.optimiser import (
+    Lead,
+    LeadClass,
+    Offer,
+    lead_options,
+    plan_exact,
+    plan_greedy,
+    plan_greedy_by_class,
+    visible_probability,
+)
 
 FIELDS = ("person_country", "matched_job_function", "matched_seniority")
 rates = st.floats(min_value=0.05, max_value=1.0)
@@ -74,3 +83,32 @@ def test_the_budget_goes_to_the_most_visible_leads_per_credit():
     assert [choice.offers for choice in plan.choices] == [(cheap,)] * 4  # 2 expected leads, not 1
     assert plan.expected_visible == pytest.approx(2.0) == plan_exact(leads, Decimal("4")).expected_visible
     assert plan.visible_sd == pytest.approx((4 * 0.5 * 0.5) ** 0.5)  # four coin flips: 2 ± 1
+
+
+def _classes(leads: list[Lead]) -> tuple[list[LeadClass], list[list[Lead]]]:
+    """The leads grouped by (missing, offers), each group in lead order, as the planner's SQL groups them."""
+    groups: dict[tuple, list[Lead]] = {}
+    for lead in leads:
+        groups.setdefault((lead.missing, lead.offers), []).append(lead)
+    members = list(groups.values())
+    return [LeadClass(group[0].missing, group[0].offers, len(group)) for group in members], members
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances(), st.one_of(st.none(), st.integers(min_value=1, max_value=10)))
+def test_planning_by_class_buys_what_planning_lead_by_lead_buys(instance, max_leads):
+    leads, budget = instance
+    # Lead by lead, class after class: the order in which the planner's SQL hands the leads over.
+    classes, members = _classes(leads)
+    ordered = [lead for group in members for lead in group]
+    by_lead = plan_greedy(ordered, budget, max_leads=max_leads)
+    by_class = plan_greedy_by_class(classes, budget, max_leads=max_leads)
+    bought = {}
+    for index, group in enumerate(members):
+        for position, lead in enumerate(group):
+            option = by_class.choice(index, position)
+            if option is not None:
+                bought[lead.entity_key] = option
+    assert {choice.lead.entity_key: (choice.offers, choice.credits) for choice in by_lead.choices} == \
+        {key: (offers, credits) for key, (offers, credits, _) in bought.items()}
+    assert sum(by_class.leads(index) for index in range(len(classes))) == len(by_lead.choices)
