@@ -10,6 +10,7 @@
 - csv_cells: the CSV writer of every export, which never writes a cell a spreadsheet runs;
 - webhooks: POSTing to an operator's webhook within a deadline, never to inner addresses;
 - entry_points: what the q2 cluster may run, with the arguments and permission each needs;
+- formats: how numbers are written for people (counts, credits, measured values);
 - ids: row ids that grow with time, in Python and SQL (kernel/migrations/0003).
 
 Apps import from `kernel` only, never from its modules.
@@ -19,6 +20,7 @@ from kernel.caches import ProcessCache, process_caches_clear
 from kernel.clients import client_address
 from kernel.csv_cells import SafeCsvWriter, csv_cell, csv_lines
 from kernel.entry_points import EntryPoint, EntryPointRefused
+from kernel.formats import count_text, credits_text, number_text
 from kernel.ids import TimeOrderedUUID, time_ordered_uuid
 from kernel.keys import (
     COMPANY,
@@ -52,9 +54,10 @@ from kernel.webhooks import WebhookFailed, webhook_address, webhook_label, webho
 __all__ = [
     "COMPANY", "EntryPoint", "EntryPointRefused", "InvalidEntityKey", "KEY_FUNCTIONS", "KEY_FUNCTION_SCHEMA",
     "KeyLookup", "PERSON", "ProcessCache", "REPLICA", "SafeCsvWriter", "TimeOrderedUUID", "WebhookFailed",
-    "client_address", "connection_pooled", "csv_cell", "csv_lines", "domain_or_none", "entity_key_or_none",
-    "index_probes", "key_function_call", "key_function_indexes", "key_lookup", "lookup_condition",
-    "normalise_domain", "normalise_entity_key", "normalise_linkedin_url", "process_caches_clear", "read_alias",
-    "replica_check", "replica_configured", "replica_failed", "replica_or_primary", "replica_reads", "replica_state",
-    "server_bound_fetch", "stored_variants", "time_ordered_uuid", "webhook_address", "webhook_label", "webhook_post",
+    "client_address", "connection_pooled", "count_text", "credits_text", "csv_cell", "csv_lines", "domain_or_none",
+    "entity_key_or_none", "index_probes", "key_function_call", "key_function_indexes", "key_lookup",
+    "lookup_condition", "normalise_domain", "normalise_entity_key", "normalise_linkedin_url", "number_text",
+    "process_caches_clear", "read_alias", "replica_check", "replica_configured", "replica_failed",
+    "replica_or_primary", "replica_reads", "replica_state", "server_bound_fetch", "stored_variants",
+    "time_ordered_uuid", "webhook_address", "webhook_label", "webhook_post",
 ]

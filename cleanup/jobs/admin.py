@@ -23,6 +23,7 @@ from cleanup.jobs.kinds import KINDS
 from cleanup.jobs.kinds.base import JobParamsError
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql.reference_tables import RETIRABLE
+from kernel import count_text
 
 
 def _table(mapping: dict) -> str:
@@ -285,8 +286,9 @@ class BatchJobAdmin(admin.ModelAdmin):
             except services.JobRefused as exc:
                 refused.append(str(exc))
         skipped = queryset.exclude(pk__in=done).count() - len(refused)
-        self.message_user(request, f"{len(done)} jobs {verb}.")
+        self.message_user(request, f"{count_text(len(done), 'job')} {verb}.")
         for reason in refused:
             self.message_user(request, f"Refused: {reason}", level=messages.ERROR)
         if skipped:
-            self.message_user(request, f"{skipped} jobs were not in a state that allows it.", level=messages.WARNING)
+            self.message_user(request, f"{count_text(skipped, 'job')} not in a state that allows it.",
+                          level=messages.WARNING)

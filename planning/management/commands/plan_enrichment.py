@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
-from kernel import SafeCsvWriter
+from kernel import SafeCsvWriter, credits_text
 from planning.models import EnrichmentPlan
 from planning.services import PlanRefused, PlanRequest, plan_build, plan_csv_rows, plan_send_file, plan_send_webhook
 
@@ -67,7 +67,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"{pair['entity_key']:<48} {pair['workflow_name']:<36} "
                                   f"{pair['expected_credits']:>8} credits  fills {fills}")
         # Totals go to stderr in the machine formats, so that the output stays one document.
-        summary = (f"{totals['leads']:,} leads, {totals['pairs']:,} runs, {totals['credits']} credits of {budget}, "
+        spent = f"{credits_text(totals['credits'])} credits of {credits_text(budget)}"
+        summary = (f"{totals['leads']:,} leads, {totals['pairs']:,} runs, {spent}, "
                    f"{totals['expected_newly_visible']:,} ± {totals['expected_newly_visible_sd']:,} leads expected to "
                    "become visible "
                    f"(of {totals['hidden_leads_considered']:,} hidden considered)")
