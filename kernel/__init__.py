@@ -47,7 +47,7 @@ from kernel.replica import (
     replica_reads,
     replica_state,
 )
-from kernel.sql import key_function_call, lookup_condition
+from kernel.sql import key_function_call, key_function_value, lookup_condition
 from kernel.statements import connection_pooled, server_bound_fetch
 from kernel.webhooks import WebhookFailed, webhook_address, webhook_label, webhook_post
 
@@ -55,9 +55,9 @@ __all__ = [
     "COMPANY", "EntryPoint", "EntryPointRefused", "InvalidEntityKey", "KEY_FUNCTIONS", "KEY_FUNCTION_SCHEMA",
     "KeyLookup", "PERSON", "ProcessCache", "REPLICA", "SafeCsvWriter", "TimeOrderedUUID", "WebhookFailed",
     "client_address", "connection_pooled", "count_text", "credits_text", "csv_cell", "csv_lines", "domain_or_none",
-    "entity_key_or_none", "index_probes", "key_function_call", "key_function_indexes", "key_lookup",
-    "lookup_condition", "normalise_domain", "normalise_entity_key", "normalise_linkedin_url", "number_text",
-    "process_caches_clear", "read_alias", "replica_check", "replica_configured", "replica_failed",
+    "entity_key_or_none", "index_probes", "key_function_call", "key_function_indexes", "key_function_value",
+    "key_lookup", "lookup_condition", "normalise_domain", "normalise_entity_key", "normalise_linkedin_url",
+    "number_text", "process_caches_clear", "read_alias", "replica_check", "replica_configured", "replica_failed",
     "replica_or_primary", "replica_reads", "replica_state", "server_bound_fetch", "stored_variants",
     "time_ordered_uuid", "webhook_address", "webhook_label", "webhook_post",
 ]

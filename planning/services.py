@@ -77,9 +77,10 @@ def plan_build(request: PlanRequest) -> PlanResult:
     _check(request)
     offers, left_out = _offers(request)
     query = _class_query(request, offers)
-    signatures, classes = _lead_classes(query, offers)
-    by_class = plan_greedy_by_class(classes, request.budget_credits, max_leads=request.limit)
-    plan = _plan_of(query, by_class, signatures)
+    with sql.classed_leads(**query):
+        signatures, classes = _lead_classes(query["fields"], offers)
+        by_class = plan_greedy_by_class(classes, request.budget_credits, max_leads=request.limit)
+        plan = _plan_of(by_class, signatures)
     return PlanResult(plan=plan, hidden_leads=sum(lead_class.count for lead_class in classes),
                       workflows=sorted(offers), left_out=left_out, figures=figures_source())
 
@@ -149,11 +150,11 @@ def _class_query(request: PlanRequest, offers: dict[str, Offer]) -> dict[str, An
             "workflows": sorted(offers), "max_failures": settings.PLAN_MAX_FAILURES, "keys": keys}
 
 
-def _lead_classes(query: dict[str, Any], offers: dict[str, Offer]) -> tuple[list[str], list[LeadClass]]:
+def _lead_classes(fields: tuple[str, ...], offers: dict[str, Offer]) -> tuple[list[str], list[LeadClass]]:
     """The classes of interchangeable hidden leads, each with the workflows it may be offered."""
     signatures, classes = [], []
-    for signature, *filled, blocked, count in sql.lead_classes(**query):
-        missing = frozenset(name for name, is_filled in zip(query["fields"], filled, strict=True) if not is_filled)
+    for signature, *filled, blocked, count in sql.lead_classes(fields=fields):
+        missing = frozenset(name for name, is_filled in zip(fields, filled, strict=True) if not is_filled)
         refused = set(blocked)
         allowed = tuple(offer for name, offer in offers.items()
                         if name not in refused and missing & set(offer.fill_rates))
@@ -162,14 +163,14 @@ def _lead_classes(query: dict[str, Any], offers: dict[str, Offer]) -> tuple[list
     return signatures, classes
 
 
-def _plan_of(query: dict[str, Any], by_class: ClassPlan, signatures: list[str]) -> Plan:
+def _plan_of(by_class: ClassPlan, signatures: list[str]) -> Plan:
     """The leads the class plan buys, picked in SQL: the first of each class in key order."""
     wanted = {signatures[index]: by_class.leads(index) for index in range(len(signatures)) if by_class.leads(index)}
     if not wanted:
         return Plan([])
     index_of = {signature: index for index, signature in enumerate(signatures)}
     choices = []
-    for signature, key, position in sql.class_keys(**query, wanted=wanted):
+    for signature, key, position in sql.class_keys(wanted=wanted):
         index = index_of[signature]
         lead_class = by_class.classes[index]
         offers, credits, probability = by_class.choice(index, position - 1) or ((), Decimal(0), 0.0)

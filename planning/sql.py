@@ -3,13 +3,15 @@ cost. Table and column names come from warehouse.hidden (code, not data) or, for
 landed rows, from a coalesce mapping checked against the catalog; values are bound parameters."""
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from psycopg import sql
 
-from kernel import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS
+from kernel import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS, key_function_call, key_function_value
 from warehouse.hidden import missing_sql
 
 # Where each entity type's required fields live, and its key column there.
@@ -134,8 +136,10 @@ def _classed(*, entity_type: str, fields: tuple[str, ...], keys: list[str] | Non
     """Every hidden lead with its fields filled, the offered workflows not to buy for it now (in
     flight, fresh, or failing) and its class: leads of one signature are interchangeable."""
     schema, table, key_column = CORE_ENTITIES[entity_type]
-    key = sql.SQL("{}({})").format(sql.Identifier(KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS[entity_type]),
-                                   sql.Identifier("c", key_column))
+    column = sql.Identifier("c", key_column)
+    # Some keys only: the function itself, which the key column's expression index serves.
+    key = (key_function_call(function=KEY_FUNCTIONS[entity_type], argument=column) if keys is not None
+           else key_function_value(function=KEY_FUNCTIONS[entity_type], column=column))
     filled = sql.SQL(", ").join(sql.SQL("bool_or(NOT {}) AS {}").format(missing_sql(field), sql.Identifier(field))
                                 for field in fields)
     hidden = sql.SQL(" OR ").join(sql.SQL("NOT bool_or(NOT {})").format(missing_sql(field)) for field in fields)
@@ -146,36 +150,47 @@ def _classed(*, entity_type: str, fields: tuple[str, ...], keys: list[str] | Non
                                     hidden=hidden, bits=bits)
 
 
-def lead_classes(*, entity_type: str, fields: tuple[str, ...], workflows: list[str], max_failures: int,
-                 keys: list[str] | None) -> list[tuple]:
-    """(signature, each field filled, the workflows blocked, leads) of every class of hidden leads:
-    a GROUP BY, so a plan reads a few hundred rows, not a row per lead."""
+@contextmanager
+def classed_leads(*, entity_type: str, fields: tuple[str, ...], workflows: list[str], max_failures: int,
+                  keys: list[str] | None) -> Iterator[None]:
+    """The hidden leads with their classes, in a temporary table for the statements inside: the
+    key function, most of the cost, runs once per core row, not once per statement. The table
+    lives in this transaction only, so it needs no session of its own (fine behind a pooler)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.plan_classed_leads")
+        cursor.execute(sql.SQL("CREATE TEMP TABLE plan_classed_leads ON COMMIT DROP AS {} SELECT * FROM classed")
+                       .format(_classed(entity_type=entity_type, fields=fields, keys=keys)),
+                       {"entity_type": entity_type, "workflows": workflows, "max_failures": max_failures,
+                        "keys": keys})
+        yield
+        cursor.execute("DROP TABLE pg_temp.plan_classed_leads")
+
+
+def lead_classes(*, fields: tuple[str, ...]) -> list[tuple]:
+    """(signature, each field filled, the workflows blocked, leads) of every class of hidden leads,
+    inside classed_leads: a GROUP BY, so a plan reads a few hundred rows, not a row per lead."""
     columns = sql.SQL(", ").join(sql.Identifier(field) for field in fields)
-    statement = sql.SQL("{classed} SELECT signature, {columns}, blocked, count(*) FROM classed"
-                        " GROUP BY signature, {columns}, blocked ORDER BY signature").format(
-        classed=_classed(entity_type=entity_type, fields=fields, keys=keys), columns=columns)
+    statement = sql.SQL("SELECT signature, {columns}, blocked, count(*) FROM pg_temp.plan_classed_leads"
+                        " GROUP BY signature, {columns}, blocked ORDER BY signature").format(columns=columns)
     with connection.cursor() as cursor:
-        cursor.execute(statement, {"entity_type": entity_type, "workflows": workflows, "max_failures": max_failures,
-                                   "keys": keys})
+        cursor.execute(statement)
         return cursor.fetchall()
 
 
-def class_keys(*, entity_type: str, fields: tuple[str, ...], workflows: list[str], max_failures: int,
-               keys: list[str] | None, wanted: dict[str, int]) -> list[tuple[str, str, int]]:
+def class_keys(*, wanted: dict[str, int]) -> list[tuple[str, str, int]]:
     """(signature, entity key, 1-based position in key order) of the first `wanted[signature]`
-    leads of each class: the ones a plan buys."""
-    statement = sql.SQL("""{classed}
-        SELECT ranked.signature, ranked.entity_key, ranked.position FROM (
-            SELECT signature, entity_key, row_number() OVER (PARTITION BY signature ORDER BY entity_key) AS position
-            FROM classed WHERE signature = ANY(%(signatures)s)) ranked
-        JOIN unnest(%(signatures)s::text[], %(limits)s::bigint[]) AS wanted(signature, n) USING (signature)
-        WHERE ranked.position <= wanted.n
-        ORDER BY ranked.entity_key""").format(classed=_classed(entity_type=entity_type, fields=fields, keys=keys))
+    leads of each class, inside classed_leads: the ones a plan buys."""
     signatures = sorted(wanted)
     with connection.cursor() as cursor:
-        cursor.execute(statement, {"entity_type": entity_type, "workflows": workflows, "max_failures": max_failures,
-                                   "keys": keys, "signatures": signatures,
-                                   "limits": [wanted[signature] for signature in signatures]})
+        cursor.execute("""
+            SELECT ranked.signature, ranked.entity_key, ranked.position FROM (
+                SELECT signature, entity_key,
+                       row_number() OVER (PARTITION BY signature ORDER BY entity_key) AS position
+                FROM pg_temp.plan_classed_leads WHERE signature = ANY(%(signatures)s)) ranked
+            JOIN unnest(%(signatures)s::text[], %(limits)s::bigint[]) AS wanted(signature, n) USING (signature)
+            WHERE ranked.position <= wanted.n
+            ORDER BY ranked.entity_key""",
+                       {"signatures": signatures, "limits": [wanted[signature] for signature in signatures]})
         return cursor.fetchall()
 
 

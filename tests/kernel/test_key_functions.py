@@ -181,3 +181,24 @@ def test_letters_of_any_script_are_normalised_in_sql_without_python(db, raw, key
 
 def test_escaped_profile_names_are_left_to_python(db):
     assert sql_key("person_key_v2", "https://www.linkedin.com/in/Bj%C3%B6rn") is None
+
+
+@pytest.mark.django_db
+@per_example
+@given(raw=st.one_of(st.from_regex(r"(https?://)?(www\.)?[A-Za-z0-9-]{1,12}\.[a-z]{2,4}(/[a-z]{0,5})?", fullmatch=True),
+                     st.from_regex(r"(https?://)?(www\.)?linkedin\.com/in/[A-Za-z0-9_%-]{1,12}/?", fullmatch=True),
+                     st.text(max_size=30)))
+def test_the_normal_form_shortcut_gives_what_the_key_function_gives(raw):
+    from django.db import connection
+    from psycopg import sql
+
+    from kernel import key_function_call, key_function_value
+
+    value = sql.Placeholder("raw")
+    with connection.cursor() as cursor:
+        for function in ("company_key_v1", "person_key_v1"):
+            cursor.execute(sql.SQL("SELECT {}, {}").format(key_function_value(function=function, column=value),
+                                                           key_function_call(function=function, argument=value)),
+                           {"raw": raw.replace("\x00", "")})
+            shortcut, called = cursor.fetchone()
+            assert shortcut == called
