@@ -242,3 +242,14 @@ def test_refresh_now_measures_every_gap_on_screen_again(client, ops, demo, djang
     _run_what_was_queued()
     shown, _ = _gap_on_screen(client.get(DASHBOARD).content.decode(), "company_funding")
     assert shown == gap_oracle("company_funding").gap
+
+
+def test_workflows_that_never_coalesce_show_no_gap_to_core(client, ops, demo):
+    demo_registry_complete()
+    gaps_check()
+    dashboard_refresh()
+    page = client.get(DASHBOARD).content.decode()
+    row = re.search(r'data-workflow="company_news">(.*?)</tr>', page, re.S)[1]
+    assert "does not coalesce" in row and "gapsnapshot/missing" not in row
+    coalescing = re.search(r'data-workflow="company_funding">(.*?)</tr>', page, re.S)[1]
+    assert "does not coalesce" not in coalescing and "gapsnapshot/missing" in coalescing
