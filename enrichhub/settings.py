@@ -127,6 +127,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# One date and time format everywhere (enrichhub/formats/en/formats.py), not the locale's three.
+FORMAT_MODULE_PATH = ["enrichhub.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

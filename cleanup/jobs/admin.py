@@ -133,7 +133,7 @@ class BatchJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="created", ordering="created_at")
     def created(self, job: BatchJob) -> str:
-        when = formats.date_format(timezone.localtime(job.created_at), "M j, H:i")
+        when = formats.date_format(timezone.localtime(job.created_at), "DATETIME_FORMAT")
         return f"{when} by {job.started_by}" if job.started_by else when
 
     @admin.display(description="state", ordering="status")

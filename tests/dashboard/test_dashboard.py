@@ -253,3 +253,14 @@ def test_workflows_that_never_coalesce_show_no_gap_to_core(client, ops, demo):
     assert "does not coalesce" in row and "gapsnapshot/missing" not in row
     coalescing = re.search(r'data-workflow="company_funding">(.*?)</tr>', page, re.S)[1]
     assert "does not coalesce" not in coalescing and "gapsnapshot/missing" in coalescing
+
+
+def test_dates_read_one_way_on_the_dashboard_and_the_admin(client, ops, demo):
+    snapshot = dashboard_refresh()
+    job = BatchJob.objects.create(kind="tenure_backfill", status="completed")
+    shown = timezone.localtime(snapshot.taken_at).strftime("%Y-%m-%d %H:%M")
+    assert f"Figures of {shown} (" in client.get(DASHBOARD).content.decode()
+    created = timezone.localtime(job.created_at).strftime("%Y-%m-%d %H:%M")
+    assert created in client.get("/admin/cleanup/batchjob/").content.decode()
+    page = client.get(f"/admin/cleanup/batchjob/{job.pk}/change/").content.decode()
+    assert created in page and "a.m." not in page and "p.m." not in page
