@@ -204,3 +204,22 @@ def test_the_registry_form_fits_on_a_screen_and_a_half(browser_page, live_server
     assert page.locator("#id_vendor").get_attribute("type") == "text"
     assert page.evaluate("document.documentElement.scrollHeight") <= 1400
     screenshot(page, "registry-form")
+
+
+def test_the_dashboard_rows_sort_and_filter(browser_page, live_server, seeded_admin):
+    page = browser_page
+    _log_in(page, live_server)
+    page.goto(f"{live_server.url}/admin/dashboard/")
+    rows = page.locator("#coverage tbody tr")
+    names = rows.locator("td:first-child")
+    page.get_by_role("button", name="failed").click()  # ascending
+    page.get_by_role("button", name="workflow").click()
+    ascending = names.all_inner_texts()
+    assert ascending == sorted(ascending) and len(ascending) > 5
+    page.get_by_role("button", name="workflow").click()
+    assert names.all_inner_texts() == sorted(ascending, reverse=True)
+    page.fill("#coverage-search", "person_")
+    visible = [name for name in names.all_inner_texts() if name]
+    shown = page.locator("#coverage tbody tr:not([hidden]) td:first-child").all_inner_texts()
+    assert shown and all("person_" in name for name in shown) and len(shown) < len(visible)
+    screenshot(page, "dashboard-sorted")
