@@ -37,7 +37,8 @@ def _failure_count(request: HttpRequest, key: str) -> None:
     counters = [f"api-auth-failures:address:{address}"]
     if prefix := api_key_prefix(key):
         counters.append(f"api-auth-failures:prefix:{prefix}")
-    if max(_counted(counter) for counter in counters) > settings.API_AUTH_FAILURES_PER_MINUTE:
+    counts = [_counted(counter) for counter in counters]  # every counter counts this failure
+    if max(counts) > settings.API_AUTH_FAILURES_PER_MINUTE:
         raise Throttled(wait=FAILURE_WINDOW_SECONDS)
 
 

@@ -26,6 +26,11 @@ from cleanup.jobs.sql.reference_tables import RETIRABLE
 from kernel import count_text
 
 
+def _restored_by(job: BatchJob) -> str | None:
+    """The kind that undoes this job, if its kind can be undone."""
+    return getattr(KINDS.get(job.kind), "restored_by", None)
+
+
 def _table(mapping: dict) -> str:
     """A JSON object as a two-column table people read, numbers with separators."""
     if not mapping:
@@ -169,7 +174,7 @@ class BatchJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="undo")
     def restore(self, job: BatchJob) -> str:
-        restored_by = getattr(KINDS.get(job.kind), "restored_by", None)
+        restored_by = _restored_by(job)
         if restored_by is None:
             return "—"
         if not job.rows_done:
@@ -260,7 +265,7 @@ class BatchJobAdmin(admin.ModelAdmin):
     def draft_restore(self, request: HttpRequest, queryset: QuerySet[BatchJob]) -> HttpResponse | None:
         drafts = []
         for job in queryset:
-            restored_by = getattr(KINDS.get(job.kind), "restored_by", None)
+            restored_by = _restored_by(job)
             if restored_by is None:
                 self.message_user(request, f"{job}: {job.kind} has nothing to restore", messages.WARNING)
                 continue
