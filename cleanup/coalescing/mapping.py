@@ -131,6 +131,11 @@ def _check_insertable(tables: _MappedTables, targets: dict[str, Source]) -> None
 _recent_plans: ProcessCache[str, MappingPlan] = ProcessCache()
 
 
+def mapped_workflow_names() -> list[str]:
+    """The workflows an active mapping brings to core."""
+    return sorted(CoalesceMapping.objects.filter(is_active=True).values_list("workflow_id", flat=True))
+
+
 def active_mapping_plan(workflow_name: str, *, max_age_s: float = 0.0) -> MappingPlan:
     """The workflow's active mapping checked against the catalog; with max_age_s, a plan this
     process checked that recently may answer (a mapping edited meanwhile applies a little later)."""

@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
@@ -10,7 +11,7 @@ from django.contrib.admin.models import LogEntry
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -20,7 +21,7 @@ from django.utils.safestring import mark_safe
 
 from cleanup.jobs import services
 from cleanup.jobs.kinds import KINDS
-from cleanup.jobs.kinds.base import JobParamsError
+from cleanup.jobs.kinds.base import JobKind, JobParamsError, Parameter
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql.reference_tables import RETIRABLE
 from kernel import count_text
@@ -45,7 +46,10 @@ def _cell(value: object) -> str:
         return {True: "yes", False: "no", None: "—"}[value]
     if isinstance(value, int | float):
         return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
-    if isinstance(value, dict | list):
+    if isinstance(value, list):
+        shown = ", ".join(str(item) for item in value[:10])
+        return f"{len(value):,}: {shown}" + (", …" if len(value) > 10 else "")
+    if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 
@@ -57,27 +61,67 @@ def _short(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def _kind_choices() -> list[tuple[str, str]]:
-    # Read when a form is made: the admin loads before every room has registered its kinds.
-    return [(name, f"{name} — {kind.description}") for name, kind in sorted(KINDS.items())]
-
-
 class StartJobForm(forms.Form):
-    kind = forms.ChoiceField(choices=_kind_choices)
-    params = forms.CharField(required=False, initial="{}", widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text='JSON, e.g. {"job_id": 12} for a restore or {"table": '
-                                       '"reference.people_missing_country"}')
-    batch_size = forms.IntegerField(min_value=100, max_value=20_000, initial=1000)
-    sleep_ms = forms.IntegerField(min_value=0, max_value=10_000, initial=5)
+    """A kind's parameters as fields of their own, then how fast it may go."""
 
-    def clean_params(self) -> dict:
-        try:
-            params = json.loads(self.cleaned_data["params"] or "{}")
-        except ValueError as exc:
-            raise forms.ValidationError(f"not valid JSON: {exc}") from exc
-        if not isinstance(params, dict):
-            raise forms.ValidationError("give an object, like {}")
-        return params
+    batch_size = forms.IntegerField(min_value=100, max_value=20_000, initial=1000,
+                                    help_text="the rows of the first batch; the engine then sizes batches by time")
+    sleep_ms = forms.IntegerField(min_value=0, max_value=10_000, initial=5, label="pause between batches (ms)")
+
+    def __init__(self, *args: Any, kind: JobKind, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        for parameter in kind.parameters:
+            self.fields[parameter.name] = _parameter_field(parameter)
+        self.order_fields([parameter.name for parameter in kind.parameters])
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                cleaned["params"] = self.kind.clean_params(self.params())
+            except JobParamsError as exc:
+                named = str(exc).split(":")[0].split(" ")[0].split("[")[0]
+                self.add_error(named if named in self.fields else None, str(exc))
+        return cleaned
+
+    def params(self) -> dict:
+        """The parameters given, as the kind reads them: empty fields left out."""
+        given = {}
+        for parameter in self.kind.parameters:
+            value = self.cleaned_data.get(parameter.name)
+            if value in (None, "", []):
+                continue
+            given[parameter.name] = value
+        return given
+
+
+def _parameter_field(parameter: Parameter) -> forms.Field:
+    common = {"label": parameter.label, "help_text": parameter.help_text, "required": parameter.required}
+    if parameter.type == "choice":
+        values = list(parameter.choices() if parameter.choices else ())
+        blank = [] if parameter.required else [("", "—")]
+        return forms.ChoiceField(choices=blank + [(value, value) for value in values], **common)
+    if parameter.type == "job":
+        return forms.IntegerField(min_value=1, **common)
+    if parameter.type == "keys":
+        return KeysField(**common)
+    return forms.CharField(**common)
+
+
+class KeysField(forms.CharField):
+    """Entity keys one a line (commas too); the kind normalises and checks each."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def to_python(self, value: Any) -> list[str]:
+        text = super().to_python(value)
+        return [key for line in text.replace(",", "\n").splitlines() if (key := line.strip())]
+
+
+def _initial_params(query: QueryDict, kind: JobKind) -> dict:
+    """Fields a link fills in (a job page's restore button, a refusal's next step)."""
+    return {parameter.name: query[parameter.name] for parameter in kind.parameters if parameter.name in query}
 
 
 @admin.register(BatchJob)
@@ -180,7 +224,7 @@ class BatchJobAdmin(admin.ModelAdmin):
         if not job.rows_done:
             return "nothing to restore: the job changed no rows"
         start = reverse("admin:cleanup_batchjob_start")
-        query = urlencode({"kind": restored_by, "params": json.dumps({"job_id": job.pk})})
+        query = urlencode({"kind": restored_by, "job_id": job.pk})
         return format_html('<a class="button" href="{}?{}">Restore what this job did</a> (a {} job, dry-run first)',
                            start, query, restored_by)
 
@@ -198,23 +242,26 @@ class BatchJobAdmin(admin.ModelAdmin):
         return request.user.has_perm(services.CHANGE_PERMISSION)
 
     def start_view(self, request: HttpRequest) -> HttpResponse:
-        """The form; sending it drafts the job and hands its dry run to the q2 cluster."""
+        """Choose a kind, then its form; sending it drafts the job and hands its dry run to the q2 cluster."""
         if not self.has_start_job_permission(request):
             raise PermissionDenied("starting jobs needs the 'add batch job' permission")
-        # A link may name the kind and parameters (a job page's "Restore" button): the form starts from them.
-        initial = {name: request.GET[name] for name in ("kind", "params") if name in request.GET}
-        form = StartJobForm(request.POST or None, initial=initial)
+        kind = KINDS.get(request.POST.get("kind") or request.GET.get("kind") or "")
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Start a job",
+                   "kinds": sorted(KINDS.values(), key=lambda each: each.name), "kind": kind,
+                   "retirable_tables": sorted(RETIRABLE)}
+        if kind is None:
+            return TemplateResponse(request, "admin/cleanup/batchjob/start.html", context)
+        form = StartJobForm(request.POST or None, kind=kind, initial=_initial_params(request.GET, kind))
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
                 with transaction.atomic():
-                    job = services.job_draft(kind=data["kind"], params=data["params"], batch_size=data["batch_size"],
+                    job = services.job_draft(kind=kind.name, params=data["params"], batch_size=data["batch_size"],
                                              sleep_ms=data["sleep_ms"], user=request.user)
                 return HttpResponseRedirect(reverse("admin:cleanup_batchjob_draft", args=[job.pk]))
             except (JobParamsError, services.JobRefused) as exc:
                 form.add_error(None, str(exc))
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
-                   "title": "Start a job", "retirable_tables": sorted(RETIRABLE)}
+        context.update(form=form, title=f"Start a job: {kind.name}")
         return TemplateResponse(request, "admin/cleanup/batchjob/start.html", context)
 
     def draft_view(self, request: HttpRequest, job_id: int) -> HttpResponse:
@@ -240,7 +287,7 @@ class BatchJobAdmin(admin.ModelAdmin):
         report = job.dry_run_report
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "job": job, "report": report,
                    "error": error, "waiting": report is None, "title": f"Start {job.kind} (draft #{job.pk})",
-                   "params": json.dumps(job.params)}
+                   "params": _table(job.params)}
         return TemplateResponse(request, "admin/cleanup/batchjob/draft.html", context)
 
     @admin.action(description="Pause selected jobs (between batches)", permissions=["change_job"])

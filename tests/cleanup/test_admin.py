@@ -1,5 +1,4 @@
 import html
-import json
 import re
 from datetime import timedelta
 
@@ -9,9 +8,11 @@ from django.contrib.auth.models import Permission
 from django.utils import timezone
 from django_q.models import OrmQ
 
+from cleanup.coalescing.demo import demo_mappings_ensure
 from cleanup.jobs import services
 from cleanup.jobs.models import BatchJob
 from cleanup.tasks import draft_dry_run_task
+from registry.demo import demo_registry_complete
 
 START = "/admin/cleanup/batchjob/start/"
 
@@ -25,7 +26,7 @@ def analyst(client, db):
 
 
 def _form(kind: str, **extra) -> dict:
-    return {"kind": kind, "params": "{}", "batch_size": "1000", "sleep_ms": "5", **extra}
+    return {"kind": kind, "batch_size": "1000", "sleep_ms": "5", **extra}
 
 
 def _draft(client, kind: str, **extra) -> BatchJob:
@@ -93,7 +94,7 @@ def test_confirming_checks_the_permission_of_who_confirms(client, ops, analyst, 
 
 
 def test_a_blocked_job_says_why_and_offers_no_start_button(client, ops, demo):
-    job = _draft(client, "drop_reference_tables", params='{"table": "reference.people_missing_country"}')
+    job = _draft(client, "drop_reference_tables", table="reference.people_missing_country")
     draft_dry_run_task(job.pk)
     page = client.get(f"{START}{job.pk}/").content.decode()
     assert "Cannot run now" in page and "still without person_country" in page
@@ -102,9 +103,28 @@ def test_a_blocked_job_says_why_and_offers_no_start_button(client, ops, demo):
     assert "cannot run now" in forged and BatchJob.objects.get(pk=job.pk).status == "draft"
 
 
-def test_bad_parameters_are_shown_on_the_form(client, ops, demo):
-    page = client.post(START, _form("restore_companies_missing_location", params="{oops", preview="1"))
-    assert "not valid JSON" in page.content.decode()
+def test_each_kind_asks_for_its_parameters_as_fields(client, ops, demo):
+    demo_registry_complete()
+    demo_mappings_ensure()
+    chooser = client.get(START).content.decode()
+    assert 'href="?kind=coalesce_mapped"' in chooser and "<textarea" not in chooser
+    mapped = client.get(f"{START}?kind=coalesce_mapped&workflow=company_cleaned_name").content.decode()
+    assert re.search(r'<select name="workflow"[^>]*>.*<option value="company_cleaned_name" selected>', mapped, re.S)
+    assert re.search(r'<select name="mode"[^>]*>.*<option value="refresh">', mapped, re.S)
+    assert 'name="keys"' in mapped and "JSON" not in mapped
+    job = _draft(client, "coalesce_mapped", workflow="company_cleaned_name", mode="keys",
+                 keys="https://www.Ironclad.com/\nexample.org, ironclad.com")
+    assert job.params == {"workflow": "company_cleaned_name", "mode": "keys", "keys": ["example.org", "ironclad.com"]}
+
+
+def test_bad_parameters_are_shown_on_their_field(client, ops, demo):
+    page = client.post(START, _form("restore_companies_missing_location", job_id="999", preview="1")).content.decode()
+    assert re.search(r'<ul class="errorlist[^"]*"[^>]*><li>job_id 999 is not a delete_companies_missing_location job',
+                     page)
+    page = client.post(START, _form("coalesce_person_profile", mode="keys", keys="not a url\n", preview="1"))
+    assert "keys[0]" in page.content.decode()
+    assert client.post(START, _form("coalesce_mapped", workflow="nope", preview="1")).status_code == 200
+    assert not BatchJob.objects.exists()
 
 
 def test_the_list_shows_progress_and_pause_takes_effect(client, ops, demo):
@@ -151,8 +171,8 @@ def test_a_jobs_page_shows_tables_no_save_button_and_how_to_undo_it(client, ops,
     assert '{"' not in page.split('id="content-main"')[1]  # no raw JSON on the page
     (link,) = re.findall(r'href="([^"]+)">Restore what this job did', page)
     form = client.get(html.unescape(link)).content.decode()
-    assert 'value="restore_companies_missing_location" selected' in form
-    assert html.escape(f'{{"job_id": {delete.pk}}}') in form
+    assert '<input type="hidden" name="kind" value="restore_companies_missing_location">' in form
+    assert re.search(rf'<input type="number" name="job_id" value="{delete.pk}"', form)
 
 
 def test_restore_is_an_action_that_drafts_the_restore_and_shows_its_dry_run(client, ops, demo):
@@ -177,7 +197,7 @@ def test_retiring_a_reference_table_is_a_button_and_a_refusal_leads_to_the_rows_
 
     start_page = client.get(START).content.decode()
     assert f'value="Dry-run retiring reference.{table}"' in start_page
-    client.post(START, {"kind": "drop_reference_tables", "params": json.dumps({"table": f"reference.{table}"}),
+    client.post(START, {"kind": "drop_reference_tables", "table": f"reference.{table}",
                         "batch_size": "1000", "sleep_ms": "5", "preview": "1"})
     draft = BatchJob.objects.get(kind="drop_reference_tables")
     draft_dry_run_task(draft.pk)
@@ -192,5 +212,5 @@ def test_retiring_a_reference_table_is_a_button_and_a_refusal_leads_to_the_rows_
     rows = client.get(links[f"see the {waiting:,} rows still waiting"])
     assert rows.status_code == 200 and rows.context["cl"].queryset.count() == waiting
     (fill_label,) = [label for label in links if label.startswith("fill them")]
-    assert f'value="{filled_by}" selected' in client.get(links[fill_label]).content.decode()
+    assert f'name="kind" value="{filled_by}"' in client.get(links[fill_label]).content.decode()
     assert client.get(links["plan enrichment for what the warehouse has no value for"]).status_code == 200

@@ -70,7 +70,7 @@ def test_the_admin_drafts_a_job_a_real_q2_worker_dry_runs_it_then_runs_it(q2_clu
 
     ops = get_user_model().objects.create_superuser(username="ops", email="", password="x-test-only")
     client.force_login(ops)
-    response = client.post(START, {"kind": "tenure_backfill", "params": "{}", "batch_size": "1000", "sleep_ms": "0",
+    response = client.post(START, {"kind": "tenure_backfill", "batch_size": "1000", "sleep_ms": "0",
                                    "preview": "1"})
     job = BatchJob.objects.get()
     assert response.url == f"{START}{job.pk}/"

@@ -95,7 +95,7 @@ WRITING_KINDS = ["tenure_backfill", "funding_backfill", "coalesce_person_experie
 def test_e2_staff_without_permissions_cannot_start_a_writing_job(client, demo, kind):
     client.force_login(staff_user("intern"))
     assert client.get(f"{JOBS}start/").status_code == 403
-    response = client.post(f"{JOBS}start/", {"kind": kind, "params": "{}", "batch_size": "1000", "sleep_ms": "5",
+    response = client.post(f"{JOBS}start/", {"kind": kind, "batch_size": "1000", "sleep_ms": "5",
                                              "confirm": "1"})
     assert response.status_code == 403
     assert not BatchJob.objects.exists()
@@ -104,7 +104,7 @@ def test_e2_staff_without_permissions_cannot_start_a_writing_job(client, demo, k
 def test_e2_the_start_permission_starts_jobs_but_not_destructive_ones(client, demo):
     starter = staff_user("ops", "cleanup.add_batchjob", "cleanup.view_batchjob")
     client.force_login(starter)
-    response = client.post(f"{JOBS}start/", {"kind": "tenure_backfill", "params": "{}", "batch_size": "1000",
+    response = client.post(f"{JOBS}start/", {"kind": "tenure_backfill", "batch_size": "1000",
                                              "sleep_ms": "5", "confirm": "1"})
     assert response.status_code == 302 and BatchJob.objects.get().started_by == starter
     with pytest.raises(JobRefused, match="run destructive jobs"):

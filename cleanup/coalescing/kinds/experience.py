@@ -17,9 +17,12 @@ from cleanup.jobs.kinds.base import (
     DryRun,
     JobParamsError,
     KindBase,
+    Parameter,
     keys_clean,
     keys_dry_run,
+    keys_parameter,
     mode_clean,
+    mode_parameter,
     sweep_start,
 )
 from cleanup.jobs.lookahead import lookahead_start, lookahead_take
@@ -35,6 +38,9 @@ class CoalescePersonExperience(KindBase):
     name = "coalesce_person_experience"
     writes = ("core.person_work_history",)
     description = "Sync extracted.person_experience into core.person_work_history, titles mapped"
+    parameters = (mode_parameter(MODES), keys_parameter("profile URLs (mode keys)"),
+                  Parameter("part", "part", help_text="reconcile only: 1/2 and 2/2 split the id range between "
+                                                      "two clusters"))
     # Most of a batch is Python (normalising keys, mapping titles): larger batches amortise it,
     # but a batch's time follows the rows it writes, which windows of synced ids hide from
     # the adaptation; the cap keeps a batch of new rows under ~150 ms.

@@ -11,7 +11,7 @@ import psycopg
 from django.db import IntegrityError, transaction
 
 from cleanup.coalescing.core_keys import core_ids
-from cleanup.coalescing.mapping import MappingInvalid, MappingPlan, active_mapping_plan
+from cleanup.coalescing.mapping import MappingInvalid, MappingPlan, active_mapping_plan, mapped_workflow_names
 from cleanup.coalescing.sql import mapped as sql
 from cleanup.coalescing.sql.core_keys import CORE_ENTITY_TABLES
 from cleanup.jobs.kinds.base import (
@@ -19,9 +19,12 @@ from cleanup.jobs.kinds.base import (
     DryRun,
     JobParamsError,
     KindBase,
+    Parameter,
     keys_clean,
     keys_dry_run,
+    keys_parameter,
     mode_clean,
+    mode_parameter,
     sweep_start,
 )
 from cleanup.jobs.models import BatchJob
@@ -40,6 +43,9 @@ class CoalesceMapped(KindBase):
     name = "coalesce_mapped"
     description = "Fill a workflow's core table from extracted rows through its declarative coalesce mapping"
     exclusive_param = "workflow"  # one active job per workflow, not per kind
+    parameters = (Parameter("workflow", "workflow", type="choice", choices=lambda: mapped_workflow_names(),
+                            required=True, help_text="a workflow with an active coalesce mapping"),
+                  mode_parameter(MODES), keys_parameter("entity keys (mode keys)"))
 
     def clean_params(self, params: dict) -> dict:
         workflow = params.get("workflow")

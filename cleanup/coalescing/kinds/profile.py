@@ -12,7 +12,17 @@ from cleanup.coalescing.core_keys import core_ids
 from cleanup.coalescing.sql import experience as experience_sql
 from cleanup.coalescing.sql import profile as sql
 from cleanup.coalescing.titles import title_match
-from cleanup.jobs.kinds.base import Batch, DryRun, KindBase, keys_clean, keys_dry_run, mode_clean, sweep_start
+from cleanup.jobs.kinds.base import (
+    Batch,
+    DryRun,
+    KindBase,
+    keys_clean,
+    keys_dry_run,
+    keys_parameter,
+    mode_clean,
+    mode_parameter,
+    sweep_start,
+)
 from cleanup.jobs.models import BatchJob
 from kernel import PERSON, InvalidEntityKey, domain_or_none, key_lookup, normalise_linkedin_url
 
@@ -23,6 +33,7 @@ class CoalescePersonProfile(KindBase):
     name = "coalesce_person_profile"
     writes = ("core.people", "core.person_locations", "core.person_job_titles")
     description = "Sync extracted.person_profile into core.people, person_locations and person_job_titles"
+    parameters = (mode_parameter(MODES), keys_parameter("profile URLs (mode keys)"))
     target_batch_ms = 150
     max_batch_rows = 2_000
 

@@ -1,6 +1,6 @@
 """What a job kind is: how it validates parameters, estimates, dry-runs, and does one batch."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -31,10 +31,24 @@ class DryRun:
     links: list[dict] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of a kind, as the start form asks for it: its own field, not JSON."""
+
+    name: str
+    label: str
+    help_text: str = ""
+    # "text", "choice" (one of `choices()`), "job" (a job id) or "keys" (entity keys, one a line)
+    type: str = "text"
+    choices: Callable[[], Sequence[str]] | None = None
+    required: bool = False
+
+
 class JobKind(Protocol):
     name: str
     description: str
     destructive: bool
+    parameters: tuple[Parameter, ...]
 
     def clean_params(self, params: dict) -> dict: ...
 
@@ -69,6 +83,7 @@ class KindBase:
     exclusive_param: str | None = None
     # The kind that undoes a job of this one, given {"job_id": its id} (delete -> restore).
     restored_by: str | None = None
+    parameters: tuple[Parameter, ...] = ()  # what clean_params reads, for the start form
 
     def clean_params(self, params: dict) -> dict:
         return no_params(params)
@@ -93,6 +108,21 @@ def id_keyset_batch(job: BatchJob, step: Callable[[int], tuple[int, int | None]]
     if last is None:
         return Batch(rows=0, checkpoint=job.checkpoint, done=True)
     return Batch(rows=rows, checkpoint={"after_id": last})
+
+
+def mode_parameter(modes: tuple[str, ...]) -> Parameter:
+    return Parameter("mode", "mode", type="choice", choices=lambda: modes,
+                     help_text="sweep: the rows after the last sweep; refresh: every row; keys: only the keys below. "
+                               "Empty: keys when some are given, else sweep")
+
+
+def keys_parameter(what: str) -> Parameter:
+    return Parameter("keys", what, type="keys", help_text=f"one per line, in any spelling; at most {MAX_KEYS:,}")
+
+
+def job_parameter(undone_kind: str) -> Parameter:
+    return Parameter("job_id", "job to undo", type="job", required=True,
+                     help_text=f"the id of the {undone_kind} job whose changes come back")
 
 
 def mode_clean(params: dict, modes: tuple[str, ...]) -> str:

@@ -1,6 +1,14 @@
 """Delete companies with neither discovery nor SalesNav location (seed: ~55,000), and undo it."""
 
-from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, id_keyset_batch, require_int
+from cleanup.jobs.kinds.base import (
+    Batch,
+    DryRun,
+    JobParamsError,
+    KindBase,
+    id_keyset_batch,
+    job_parameter,
+    require_int,
+)
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import companies as sql
 
@@ -40,6 +48,7 @@ class RestoreCompaniesMissingLocation(KindBase):
     writes = ("core.companies", "core.companies_missing_location")
     description = "Put back the companies a delete job archived"
     destructive = True
+    parameters = (job_parameter("delete_companies_missing_location"),)
 
     def clean_params(self, params: dict) -> dict:
         job_id = require_int(params, "job_id")

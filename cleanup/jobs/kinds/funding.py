@@ -11,7 +11,7 @@ checkpoint commits with its rows, so a resumed job neither repeats nor skips a w
 import math
 
 from cleanup.jobs.funding_ranges import funding_bounds
-from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_clean
+from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_clean, keys_parameter
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import funding as sql
 from kernel import COMPANY, InvalidEntityKey, normalise_domain
@@ -29,6 +29,7 @@ class FundingBackfill(KindBase):
     name = "funding_backfill"
     writes = ("core.company_funding",)
     description = "Backfill core.company_funding from extracted.company_discovery, latest range per domain"
+    parameters = (keys_parameter("only these domains (empty: every domain core lacks)"),)
     # A staging window locks nothing anyone else writes, and an insert batch only adds rows
     # core does not have: batches of ~150 ms halve the per-batch overhead that 50 ms cost.
     target_batch_ms = 150

@@ -1,11 +1,10 @@
 """Retire a reference table whose purpose is served: moved to archive (restorable), never dropped."""
 
-import json
 from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, require_int
+from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, Parameter, job_parameter, require_int
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import reference_tables as sql
 
@@ -21,7 +20,7 @@ def _next_steps(retirable: sql.Retirable, outstanding: int) -> list[dict]:
     """The rows that keep the table, the job that fills them, and the plan for what no job can."""
     kind, params, does = retirable.filled_by
     rows = reverse(f"admin:warehouse_{retirable.entity}_changelist") + "?" + urlencode({"review_list": retirable.table})
-    start = reverse("admin:cleanup_batchjob_start") + "?" + urlencode({"kind": kind, "params": json.dumps(params)})
+    start = reverse("admin:cleanup_batchjob_start") + "?" + urlencode({"kind": kind, **params})
     plan = reverse("plan") + "?" + urlencode({"entity_type": retirable.entity, "budget_credits": "100"})
     return [{"label": f"see the {outstanding:,} rows still waiting", "url": rows},
             {"label": f"fill them: {does}", "url": start},
@@ -31,6 +30,8 @@ def _next_steps(retirable: sql.Retirable, outstanding: int) -> list[dict]:
 class DropReferenceTable(KindBase):
     name = "drop_reference_tables"
     description = "Move a reference table to archive once its condition holds"
+    parameters = (Parameter("table", "table", type="choice", choices=lambda: sorted(sql.RETIRABLE), required=True,
+                            help_text="moved to the archive schema once every row it lists has what it waits for"),)
     restored_by = "restore_reference_tables"
     destructive = True
 
@@ -65,6 +66,7 @@ class DropReferenceTable(KindBase):
 class RestoreReferenceTable(KindBase):
     name = "restore_reference_tables"
     description = "Move a retired reference table back from archive"
+    parameters = (job_parameter("drop_reference_tables"),)
     destructive = True
 
     def clean_params(self, params: dict) -> dict:
