@@ -103,3 +103,36 @@ def core_fields_filled_by_key(entity_type: str) -> dict[str, set[str]]:
                 continue
             filled[key] |= {f for f, v in zip(fields, values, strict=True) if v is not None and v.strip()}
     return filled
+
+
+_REVIEW_LISTS = {  # list -> (core table, its key column, field, extracted table, key column, its value)
+    "companies_missing_cleaned_name": ("companies", "domain", "cleaned_name", "extracted.company_cleaned_name",
+                                       "domain", "payload->>'company'"),
+    "people_missing_country": ("people", "linkedin_url", "person_country", "extracted.person_profile",
+                               "linkedin_url", "location_country"),
+}
+
+
+def review_list_waiting_oracle(name: str) -> set[int]:
+    """Listed core ids still missing the field whose work is not done, as sets in Python: a
+    company Clay never answered for or answered with a name; a person some extracted profile
+    gives a country. Keys are compared as the SQL key functions give them (which, unlike the
+    Python normaliser, leave percent-escapes as they are: docs/jobs.md says so)."""
+    table, key_column, field, extracted, extracted_key, value = _REVIEW_LISTS[name]
+    function = "company_key_v1" if table == "companies" else "person_key_v1"
+    key = sql.SQL("reference." + function + "({})")
+    listed = _rows(sql.SQL("SELECT c.id, {key}, c.{f} FROM core.{t} c JOIN reference.{r} r ON r.id = c.id").format(
+        key=key.format(sql.Identifier("c", key_column)), f=sql.Identifier(field), t=sql.Identifier(table),
+        r=sql.Identifier(name)))
+    answers: dict[str, list[str | None]] = defaultdict(list)
+    for answered_key, answer in _rows(sql.SQL("SELECT {key}, {v} FROM {e}").format(
+            key=key.format(sql.Identifier(extracted_key)), v=sql.SQL(value), e=_ident(extracted))):
+        answers[answered_key].append((answer or "").strip() or None)
+    waiting = set()
+    for row_id, row_key, filled in listed:
+        if (filled or "").strip():
+            continue
+        found = answers.get(row_key, [])
+        if any(found) or (table == "companies" and not found):
+            waiting.add(row_id)
+    return waiting

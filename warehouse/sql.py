@@ -79,6 +79,30 @@ def reference_table_exists(*, table: str) -> bool:
         return cursor.fetchone()[0]
 
 
+# Per review list: the ids of core rows whose work is not done (warehouse/review_lists.py).
+_UNSETTLED = {
+    # Clay never answered for the domain, or some answer carries a name.
+    "companies_missing_cleaned_name": """
+        SELECT c.id FROM core.companies c
+        WHERE NOT EXISTS (SELECT 1 FROM extracted.company_cleaned_name e
+                          WHERE reference.company_key_v1(e.domain) = reference.company_key_v1(c.domain))
+           OR EXISTS (SELECT 1 FROM extracted.company_cleaned_name e
+                      WHERE reference.company_key_v1(e.domain) = reference.company_key_v1(c.domain)
+                        AND nullif(btrim(e.payload ->> 'company'), '') IS NOT NULL)""",
+    # Some extracted profile of the person carries a country.
+    "people_missing_country": """
+        SELECT p.id FROM core.people p
+        WHERE EXISTS (SELECT 1 FROM extracted.person_profile e
+                      WHERE reference.person_key_v1(e.linkedin_url) = reference.person_key_v1(p.linkedin_url)
+                        AND nullif(btrim(e.location_country), '') IS NOT NULL)""",
+}
+
+
+def review_list_unsettled_ids(*, name: str) -> str:
+    """A subquery of the core ids whose review-list work is not done (name: one of REVIEW_LISTS')."""
+    return _UNSETTLED[name]
+
+
 def review_list_ids(*, table: str) -> str:
     """A subquery of a review list's ids, for the ORM (the name is one of REVIEW_LISTS')."""
     return sql.SQL("SELECT id FROM {}").format(sql.Identifier("reference", table)).as_string(connection.connection)

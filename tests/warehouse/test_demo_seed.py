@@ -5,6 +5,7 @@ from psycopg import sql
 from tests.oracles import scalar
 from warehouse.demo.figures import SEED_INGEST_WORKFLOWS, SEED_REGISTERED_WORKFLOWS, DemoSize
 from warehouse.demo.seed import DEMO_TABLES, DemoDataExists, demo_seed
+from warehouse.demo.statements import CLAY_ANSWERED_WORKFLOW
 from warehouse.models import Company, PersonWorkHistory
 from warehouse.workflows import DEMO_WORKFLOWS, generic_landing_workflows
 
@@ -62,9 +63,20 @@ def test_it_registers_16_of_the_53_workflows_in_the_old_registry_shape(seeded):
 
 
 def test_every_workflow_landing_table_has_rows(seeded):
+    listed = scalar("SELECT count(*) FROM reference.companies_missing_cleaned_name")
     for workflow in generic_landing_workflows():
-        assert _rows(workflow.extracted_table) == DemoSize(SCALE).generic_rows(workflow.name)
+        answers_for_listed = listed if workflow.name == CLAY_ANSWERED_WORKFLOW else 0
+        assert _rows(workflow.extracted_table) == DemoSize(SCALE).generic_rows(workflow.name) + answers_for_listed
         assert _rows(workflow.raw_table) == _rows(workflow.extracted_table)
+
+
+def test_clay_answered_for_every_company_listed_for_it_some_without_a_name(seeded):
+    unanswered = scalar("SELECT count(*) FROM reference.companies_missing_cleaned_name r WHERE NOT EXISTS"
+                        " (SELECT 1 FROM extracted.company_cleaned_name e WHERE e.domain = r.domain)")
+    nameless = scalar("SELECT count(*) FROM reference.companies_missing_cleaned_name r WHERE NOT EXISTS"
+                      " (SELECT 1 FROM extracted.company_cleaned_name e WHERE e.domain = r.domain"
+                      "  AND e.payload ? 'company')")
+    assert unanswered == 0 and 0 < nameless < scalar("SELECT count(*) FROM reference.companies_missing_cleaned_name")
 
 
 def test_the_data_is_dirty_the_way_real_data_is(seeded):

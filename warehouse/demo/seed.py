@@ -115,6 +115,7 @@ def _fill_generic_tables(cursor: CursorWrapper, size: DemoSize,
             raw=sql.Identifier(*warehouse_sql.split_table_name(workflow.raw_table)),
             key=sql.Identifier(workflow.key_column),
             key_type=workflow.key_type,
+            workflow=workflow.name,
         )
         params = {**size.figures(), "workflow": workflow.name, "rows": size.generic_rows(workflow.name),
                   "salt": 1000 + zlib.crc32(workflow.name.encode()) % 100_000}

@@ -7,6 +7,7 @@ from django.urls import reverse
 from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, Parameter, job_parameter, require_int
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import reference_tables as sql
+from warehouse.review_lists import REVIEW_LISTS, review_list_missing, review_list_waiting
 
 
 def _table_param(params: dict) -> str:
@@ -19,9 +20,10 @@ def _table_param(params: dict) -> str:
 def _next_steps(retirable: sql.Retirable, outstanding: int) -> list[dict]:
     """The rows that keep the table, the job that fills them, and the plan for what no job can."""
     kind, params, does = retirable.filled_by
-    rows = reverse(f"admin:warehouse_{retirable.entity}_changelist") + "?" + urlencode({"review_list": retirable.table})
+    entity = REVIEW_LISTS[retirable.review_list].entity
+    rows = reverse(f"admin:warehouse_{entity}_changelist") + "?" + urlencode({"review_list": retirable.review_list})
     start = reverse("admin:cleanup_batchjob_start") + "?" + urlencode({"kind": kind, **params})
-    plan = reverse("plan") + "?" + urlencode({"entity_type": retirable.entity, "budget_credits": "100"})
+    plan = reverse("plan") + "?" + urlencode({"entity_type": entity, "budget_credits": "100"})
     return [{"label": f"see the {outstanding:,} rows still waiting", "url": rows},
             {"label": f"fill them: {does}", "url": start},
             {"label": "plan enrichment for what the warehouse has no value for", "url": plan}]
@@ -45,13 +47,18 @@ class DropReferenceTable(KindBase):
         retirable = sql.RETIRABLE[job.params["table"]]
         if not sql.exists(schema=retirable.schema, table=retirable.table):
             return DryRun(0, f"{job.params['table']} does not exist (retired already?)", blocked="table is gone")
-        outstanding = sql.outstanding(retirable)
+        outstanding = review_list_waiting(retirable.review_list).count()
+        settled = review_list_missing(retirable.review_list).count() - outstanding
         rows = sql.row_count(schema=retirable.schema, table=retirable.table)
+        details = {"rows": rows, "waiting": outstanding, "settled_without_value": settled}
         if outstanding:
-            return DryRun(0, f"{rows:,} rows listed, {outstanding:,} still waiting", details={"rows": rows},
+            return DryRun(0, f"{rows:,} rows listed, {outstanding:,} still waiting", details=details,
                           blocked=f"{outstanding:,} {retirable.reason}", links=_next_steps(retirable, outstanding))
+        review = REVIEW_LISTS[retirable.review_list]
+        unfilled = (f" {settled:,} listed rows stay without {review.field}: {review.work} is complete and found none "
+                    "(the archived copy keeps them listed)." if settled else "")
         return DryRun(1, f"would move {job.params['table']} ({rows:,} rows) to archive."
-                         f"{sql.archived_name(table=retirable.table, job_id=job.pk or 0)}", details={"rows": rows})
+                         f"{sql.archived_name(table=retirable.table, job_id=job.pk or 0)}.{unfilled}", details=details)
 
     def run_batch(self, job: BatchJob, *, limit: int) -> Batch:
         report = self.dry_run(job)  # re-checked in the job's own transaction, not trusted from before

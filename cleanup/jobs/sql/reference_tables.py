@@ -10,27 +10,24 @@ from psycopg import sql
 class Retirable:
     schema: str
     table: str
-    # Rows of the list whose purpose is not served yet; the table may go when there are none.
-    outstanding: str
+    # The review list (warehouse/review_lists.py) that says which rows still wait.
+    review_list: str
     reason: str
-    entity: str  # whose rows it lists: "company" or "person"
     # The job that fills what the rows wait for: (kind, params, what it does).
     filled_by: tuple[str, dict, str]
 
 
 RETIRABLE = {
     "reference.companies_missing_cleaned_name": Retirable(
-        "reference", "companies_missing_cleaned_name",
-        """SELECT count(*) FROM reference.companies_missing_cleaned_name r
-           JOIN core.companies c ON c.id = r.id WHERE c.cleaned_name IS NULL""",
-        "listed companies still without cleaned_name (the Clay enrichment is not complete)", "company",
+        "reference", "companies_missing_cleaned_name", "companies_missing_cleaned_name",
+        "listed companies still without cleaned_name whose Clay enrichment is not complete (never answered, "
+        "or answered with a name core lacks)",
         ("coalesce_mapped", {"workflow": "company_cleaned_name"},
          "coalesce the cleaned names Clay returned into core (coalesce_mapped, company_cleaned_name)")),
     "reference.people_missing_country": Retirable(
-        "reference", "people_missing_country",
-        """SELECT count(*) FROM reference.people_missing_country r
-           JOIN core.people p ON p.id = r.id WHERE p.person_country IS NULL""",
-        "listed people still without person_country (the backfill is not complete)", "person",
+        "reference", "people_missing_country", "people_missing_country",
+        "listed people still without person_country although an extracted profile has it (the backfill is not "
+        "complete)",
         ("coalesce_person_profile", {"mode": "sweep"},
          "bring the countries of extracted person profiles into core (coalesce_person_profile)")),
 }
@@ -43,12 +40,6 @@ def archived_name(*, table: str, job_id: int) -> str:
 def exists(*, schema: str, table: str) -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{schema}.{table}"])
-        return cursor.fetchone()[0]
-
-
-def outstanding(retirable: Retirable) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(retirable.outstanding)
         return cursor.fetchone()[0]
 
 
