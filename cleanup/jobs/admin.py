@@ -75,8 +75,8 @@ class StartJobForm(forms.Form):
             self.fields[parameter.name] = _parameter_field(parameter)
         self.order_fields([parameter.name for parameter in kind.parameters])
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         if not self.errors:
             try:
                 cleaned["params"] = self.kind.clean_params(self.params())
@@ -97,7 +97,8 @@ class StartJobForm(forms.Form):
 
 
 def _parameter_field(parameter: Parameter) -> forms.Field:
-    common = {"label": parameter.label, "help_text": parameter.help_text, "required": parameter.required}
+    common: dict[str, Any] = {"label": parameter.label, "help_text": parameter.help_text,
+                              "required": parameter.required}
     if parameter.type == "choice":
         values = list(parameter.choices() if parameter.choices else ())
         blank = [] if parameter.required else [("", "—")]
@@ -114,8 +115,8 @@ class KeysField(forms.CharField):
 
     widget = forms.Textarea(attrs={"rows": 3})
 
-    def to_python(self, value: Any) -> list[str]:
-        text = super().to_python(value)
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
         return [key for line in text.replace(",", "\n").splitlines() if (key := line.strip())]
 
 

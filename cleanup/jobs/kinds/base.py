@@ -48,7 +48,9 @@ class JobKind(Protocol):
     name: str
     description: str
     destructive: bool
-    parameters: tuple[Parameter, ...]
+
+    @property
+    def parameters(self) -> tuple[Parameter, ...]: ...
 
     def clean_params(self, params: dict) -> dict: ...
 
