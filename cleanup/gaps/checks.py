@@ -97,6 +97,12 @@ def gaps_check(*, workflow_names: list[str] | None = None, store: bool = True, f
     gaps; with `full`, count them again from scratch and report the drift. Stores snapshots unless
     told not to. With a budget, stops counting when it is spent: a workflow whose ledgers are not
     complete reports how far they got instead of a gap, and the next check continues there."""
+    with sql.check_lock():
+        return _gaps_check_locked(workflow_names=workflow_names, store=store, full=full, budget_s=budget_s)
+
+
+def _gaps_check_locked(*, workflow_names: list[str] | None, store: bool, full: bool,
+                       budget_s: float | None) -> list[Gap]:
     began = time.monotonic()
     deadline = began + budget_s if budget_s is not None else None
     catalog = catalog_load()
@@ -202,9 +208,12 @@ def _ledgers_advance(sources: Collection[_Sources], catalog: Catalog,
 
 
 def _ledger_advance(ledger: GapLedger, *, has_id: bool, deadline: float | None) -> _Counted:
+    # A reset or another check may have moved its mark since it was read: the weekly recount
+    # resets the ledgers, and one without an id compared its stale count with the table's
+    # changes, skipped the recount and reported every extracted key missing from core.
+    ledger.refresh_from_db()
     if not has_id:
         return _Counted(_ledger_count_whole(ledger), 0)
-    ledger.refresh_from_db()  # a reset or another check may have moved its mark since it was read
     upto = sql.highest_id(table=ledger.source_table)
     while ledger.counted_through_id < upto and (deadline is None or time.monotonic() < deadline):
         # A large backlog (first check, full recount) repeats its keys across windows: large

@@ -5,7 +5,8 @@ A window of a source table is first grouped by its raw key into a temporary tabl
 value normalised by the exact SQL key function. The few the function leaves NULL are handed
 to the Python normaliser, then the window is folded into the ledger and the tallies."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.db import connection
 from psycopg import sql
@@ -18,6 +19,7 @@ INVALID_KEY_CHARS = 1000
 # One transaction-scoped lock for every window of every check: windows of two checks never
 # interleave inside one another, so a tally never counts a key against a half-written ledger.
 GAP_LOCK = 0x6761705F6C6B  # "gap_lk"
+CHECK_LOCK = 0x6761705F636B  # "gap_ck"
 
 # gap_window_raw is made by each window's CREATE TABLE AS: that statement, unlike INSERT, may
 # hand the key function to parallel workers, and the function is most of a window's cost.
@@ -35,6 +37,20 @@ def _table(name: str) -> sql.Identifier:
 
 def _key_function(entity_type: str) -> sql.Identifier:
     return sql.Identifier(KEY_FUNCTION_SCHEMA, EXACT_KEY_FUNCTIONS[entity_type])
+
+
+@contextmanager
+def check_lock() -> Iterator[None]:
+    """Session-level, for a whole check: a recount that resets the ledgers while another check
+    folds windows into them left a gap of every extracted key (the hourly check and the weekly
+    recount are both due when a cluster starts). The second check waits; a killed one frees it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [CHECK_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [CHECK_LOCK])
 
 
 def window_lock() -> None:

@@ -222,3 +222,14 @@ def test_a_check_out_of_time_reports_its_progress_and_the_next_one_finishes(regi
         checks_needed += 1
         assert "the next check continues" in gap.error
     assert checks_needed > 1 and measured(gap) == gap_oracle("person_profile")
+
+
+def test_the_weekly_recount_counts_a_core_table_without_ids_again(registry):
+    # core.company_funding has no id column: its ledger is counted whole. The recount used to
+    # compare the table's changes with the count it held before resetting it, skip the count,
+    # and report every extracted key missing from core.
+    (hourly,) = gaps_check(workflow_names=["company_funding"])
+    (full,) = gaps_check(workflow_names=["company_funding"], full=True)
+    oracle = gap_oracle("company_funding")
+    assert oracle.keys_in_core > 0
+    assert measured(hourly) == measured(full) == oracle and full.drift_keys == 0
