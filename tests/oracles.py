@@ -136,3 +136,57 @@ def review_list_waiting_oracle(name: str) -> set[int]:
         if any(found) or (table == "companies" and not found):
             waiting.add(row_id)
     return waiting
+
+
+def dashboard_oracle() -> dict:
+    """Every figure the dashboard shows, from the tables themselves: runs counted per status,
+    hidden rows classified in Python, gaps re-read row by row, credits summed per run."""
+    from decimal import Decimal
+
+    active = list(Workflow.objects.filter(is_active=True).order_by("workflow_name"))
+    runs: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    spent: dict[str, tuple[Decimal, Decimal]] = {}
+    for name, status, count in _rows(sql.SQL(
+            "SELECT workflow_name, status, count(*) FROM reference.enrichment_runs GROUP BY 1, 2")):
+        runs[name][status] = count
+    for name, credits, wasted in _rows(sql.SQL(
+            "SELECT workflow_name, coalesce(sum(credits_spent), 0), coalesce(sum(credits_wasted), 0)"
+            " FROM reference.enrichment_runs GROUP BY 1")):
+        spent[name] = (credits, wasted)
+    hidden = {entity: _hidden_rows(entity) for entity in REQUIRED_FIELDS}
+    workflows = {}
+    for w in active:
+        counts = runs[w.workflow_name]
+        entities = hidden[w.key_type]["total"] if w.key_type in hidden else 0
+        figures = {"enriched": counts["completed"], "completed": counts["completed"],
+                   "in_flight": counts["pending"] + counts["running"], "failed": counts["failed"],
+                   "entities": entities,
+                   "coverage_percent": round(100.0 * counts["completed"] / entities, 1) if entities else 0.0}
+        if w.coalesces_to_core:
+            gap = gap_oracle(w.workflow_name)
+            figures.update(gap=gap.gap, rows_waiting=gap.rows_waiting)
+        workflows[w.workflow_name] = figures
+    spend = {w.workflow_name: spent[w.workflow_name] for w in active
+             if spent.get(w.workflow_name, (0, 0))[0]}
+    vendors: dict[str, Decimal] = defaultdict(Decimal)
+    for w in active:
+        if w.workflow_name in spend:
+            vendors[w.vendor or ""] += spend[w.workflow_name][0]
+    return {"workflows": workflows, "hidden": hidden, "spend": spend, "vendors": dict(vendors)}
+
+
+def _hidden_rows(entity: str) -> dict:
+    """Rows of the entity's core table, how many miss some required field, and per exact set of
+    missing fields how many."""
+    table = {"company": "companies", "person": "people"}[entity]
+    fields = REQUIRED_FIELDS[entity]
+    combos: dict[str, int] = defaultdict(int)
+    total = 0
+    for values in _rows(sql.SQL("SELECT {} FROM {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, fields)), sql.Identifier("core", table))):
+        total += 1
+        # "Missing": NULL, empty or only spaces (warehouse/hidden.py says so in words).
+        missing = [field for field, value in zip(fields, values, strict=True) if not (value or "").strip(" ")]
+        if missing:
+            combos[",".join(missing)] += 1
+    return {"total": total, "hidden": sum(combos.values()), "combinations": dict(combos)}
