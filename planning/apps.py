@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class PlanningConfig(AppConfig):
     name = "planning"
     verbose_name = "Enrichment planning"
+
+    def ready(self) -> None:
+        from cleanup.jobs.signals import job_completed
+        from planning.leads import hidden_leads_after_job
+
+        # A job changed which leads are hidden: plans choose from a new count, not a stale one.
+        job_completed.connect(hidden_leads_after_job, dispatch_uid="planning-hidden-leads-after-job")

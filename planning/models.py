@@ -76,3 +76,39 @@ class PlannedRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow_name} for {self.entity_key}"
+
+
+class HiddenLead(models.Model):
+    """A lead the product hides, as of its entity type's latest count (HiddenLeadsCount): its
+    normalised key and which required fields none of its core rows fills, as bits in
+    REQUIRED_FIELDS' order (bit i set: field i missing). Plans read these instead of keying and
+    grouping every core row per request."""
+
+    entity_type = models.CharField(max_length=8)
+    entity_key = models.TextField()
+    missing = models.SmallIntegerField()
+
+    class Meta:
+        db_table = "planning_hidden_leads"
+        constraints = [models.UniqueConstraint(fields=["entity_type", "entity_key"], name="planning_hidden_lead_key")]
+        # A class's first keys in key order, read with one index range.
+        indexes = [models.Index(fields=["entity_type", "missing", "entity_key"], name="planning_hidden_lead_class")]
+
+    def __str__(self) -> str:
+        return f"{self.entity_type} {self.entity_key}"
+
+
+class HiddenLeadsCount(models.Model):
+    """When an entity type's hidden leads were last counted, how long it took, and how many there
+    were per set of missing fields (bits -> leads)."""
+
+    entity_type = models.CharField(max_length=8, primary_key=True)
+    counted_at = models.DateTimeField()
+    seconds = models.FloatField()
+    by_missing = models.JSONField()
+
+    class Meta:
+        db_table = "planning_hidden_leads_counts"
+
+    def __str__(self) -> str:
+        return f"{self.entity_type} hidden leads counted at {self.counted_at:%Y-%m-%d %H:%M}"

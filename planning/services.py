@@ -2,8 +2,10 @@
 which workflows, for the most leads expected to become visible (planning/optimiser.py)."""
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from kernel import (
 )
 from planning import sql
 from planning.figures import WorkflowFigures, curated_figures, figures_latest, figures_taken_at
+from planning.leads import hidden_leads_latest, missing_fields
 from planning.models import EnrichmentPlan, PlannedRun
 from planning.optimiser import Choice, ClassPlan, Lead, LeadClass, Offer, Plan, plan_greedy_by_class
 from registry.models import Workflow
@@ -57,6 +60,8 @@ class PlanResult:
     workflows: list[str]  # the workflows it could choose from
     left_out: dict[str, str] = field(default_factory=dict)  # workflow -> why it was not offered
     figures: str = ""  # where the fill rates and costs came from
+    hidden_counted_at: datetime | None = None  # when the hidden leads it chose from were counted
+    seconds: float = 0.0  # how long planning took, reading included
 
     def pairs(self) -> list[dict]:
         """One entry per lead and workflow, in the order the leads were chosen."""
@@ -69,20 +74,25 @@ class PlanResult:
         return {"credits": self.plan.credits, "expected_newly_visible": round(self.plan.expected_visible, 3),
                 "expected_newly_visible_sd": round(self.plan.visible_sd, 3),
                 "leads": len(self.plan.choices), "pairs": sum(len(c.offers) for c in self.plan.choices),
-                "hidden_leads_considered": self.hidden_leads, "figures": self.figures}
+                "hidden_leads_considered": self.hidden_leads, "figures": self.figures,
+                "hidden_leads_counted_at": self.hidden_counted_at.isoformat() if self.hidden_counted_at else None,
+                "seconds": round(self.seconds, 3)}
 
 
 def plan_build(request: PlanRequest) -> PlanResult:
     """Raises PlanRefused for an unknown entity type, workflow or key, or a negative budget."""
+    began = time.monotonic()
     _check(request)
     offers, left_out = _offers(request)
     query = _class_query(request, offers)
-    with sql.classed_leads(**query):
-        signatures, classes = _lead_classes(query["fields"], offers)
+    counted = hidden_leads_latest(entity_type=request.entity_type)
+    with sql.blocked_leads(**query):
+        identities, classes = _lead_classes(query, offers, counted.by_missing)
         by_class = plan_greedy_by_class(classes, request.budget_credits, max_leads=request.limit)
-        plan = _plan_of(by_class, signatures)
+        plan = _plan_of(by_class, identities, query)
     return PlanResult(plan=plan, hidden_leads=sum(lead_class.count for lead_class in classes),
-                      workflows=sorted(offers), left_out=left_out, figures=figures_source())
+                      workflows=sorted(offers), left_out=left_out, figures=figures_source(),
+                      hidden_counted_at=counted.counted_at, seconds=time.monotonic() - began)
 
 
 def figures_source() -> str:
@@ -146,32 +156,54 @@ def _class_query(request: PlanRequest, offers: dict[str, Offer]) -> dict[str, An
     keys = None
     if request.entity_keys is not None:
         keys = sorted({_normalised(request.entity_type, index, raw) for index, raw in enumerate(request.entity_keys)})
-    return {"entity_type": request.entity_type, "fields": REQUIRED_FIELDS[request.entity_type],
-            "workflows": sorted(offers), "max_failures": settings.PLAN_MAX_FAILURES, "keys": keys}
+    return {"entity_type": request.entity_type, "workflows": sorted(offers),
+            "max_failures": settings.PLAN_MAX_FAILURES, "keys": keys}
 
 
-def _lead_classes(fields: tuple[str, ...], offers: dict[str, Offer]) -> tuple[list[str], list[LeadClass]]:
-    """The classes of interchangeable hidden leads, each with the workflows it may be offered."""
-    signatures, classes = [], []
-    for signature, *filled, blocked, count in sql.lead_classes(fields=fields):
-        missing = frozenset(name for name, is_filled in zip(fields, filled, strict=True) if not is_filled)
-        refused = set(blocked)
+# A class of interchangeable leads: the fields they miss (bits) and the workflows blocked for them.
+ClassIdentity = tuple[int, tuple[str, ...]]
+
+
+def _lead_classes(query: dict[str, Any], offers: dict[str, Offer],
+                  by_missing: dict[str, int]) -> tuple[list[ClassIdentity], list[LeadClass]]:
+    """The classes of hidden leads, inside sql.blocked_leads: the blocked ones counted from the
+    runs that block them, the rest by subtracting those from the count per missing fields."""
+    fields = REQUIRED_FIELDS[query["entity_type"]]
+    if query["keys"] is None:
+        leads = {int(bits): count for bits, count in by_missing.items()}
+    else:
+        leads = sql.hidden_by_missing(entity_type=query["entity_type"], keys=query["keys"])
+    sized: dict[ClassIdentity, int] = {}
+    for bits, blocked_names, count in sql.blocked_classes():
+        sized[(bits, tuple(blocked_names))] = count
+        leads[bits] = leads.get(bits, 0) - count
+    sized.update({(bits, ()): count for bits, count in leads.items() if count > 0})
+    identities = sorted(sized)
+    classes = []
+    for bits, blocked in identities:
+        missing = missing_fields(fields, bits)
         allowed = tuple(offer for name, offer in offers.items()
-                        if name not in refused and missing & set(offer.fill_rates))
-        signatures.append(signature)
-        classes.append(LeadClass(missing, allowed, count))
-    return signatures, classes
+                        if name not in blocked and missing & set(offer.fill_rates))
+        classes.append(LeadClass(missing, allowed, sized[(bits, blocked)]))
+    return identities, classes
 
 
-def _plan_of(by_class: ClassPlan, signatures: list[str]) -> Plan:
+def _plan_of(by_class: ClassPlan, identities: list[ClassIdentity], query: dict[str, Any]) -> Plan:
     """The leads the class plan buys, picked in SQL: the first of each class in key order."""
-    wanted = {signatures[index]: by_class.leads(index) for index in range(len(signatures)) if by_class.leads(index)}
-    if not wanted:
-        return Plan([])
-    index_of = {signature: index for index, signature in enumerate(signatures)}
+    wanted = {identities[index]: by_class.leads(index) for index in range(len(identities)) if by_class.leads(index)}
+    index_of = {identity: index for index, identity in enumerate(identities)}
+    open_wanted = {bits: n for (bits, blocked), n in wanted.items() if not blocked}
+    picked: list[tuple[ClassIdentity, str, int]] = []
+    if open_wanted:
+        picked += [((bits, ()), key, position) for bits, key, position in sql.open_class_keys(
+            entity_type=query["entity_type"], keys=query["keys"], wanted=open_wanted)]
+    blocked_wanted = {identity: n for identity, n in wanted.items() if identity[1]}
+    if blocked_wanted:
+        picked += [((bits, tuple(blocked)), key, position)
+                   for bits, blocked, key, position in sql.blocked_class_keys(wanted=blocked_wanted)]
     choices = []
-    for signature, key, position in sql.class_keys(wanted=wanted):
-        index = index_of[signature]
+    for identity, key, position in sorted(picked, key=lambda row: row[1]):
+        index = index_of[identity]
         lead_class = by_class.classes[index]
         offers, credits, probability = by_class.choice(index, position - 1) or ((), Decimal(0), 0.0)
         choices.append(Choice(Lead(key, lead_class.missing, lead_class.offers), offers, credits, probability))

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from psycopg import sql
 
-from kernel import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS, key_function_call, key_function_value
+from kernel import KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS, key_function_value
 from warehouse.hidden import missing_sql
 
 # Where each entity type's required fields live, and its key column there.
@@ -112,85 +112,113 @@ def hidden_leads(*, entity_type: str, fields: tuple[str, ...], keys: list[str] |
         return [(row[0], *row[1:]) for row in cursor.fetchall() if row[0] is not None]
 
 
-_CLASSED = """
-WITH hidden AS (
-    SELECT {key} AS entity_key, {filled} FROM {table} c {only} GROUP BY 1 HAVING {hidden}),
-blocked AS (
-    SELECT r.entity_key, array_agg(r.workflow_name ORDER BY r.workflow_name) AS workflows
-    FROM reference.enrichment_runs r
-    JOIN reference.enrichment_workflow_registry w ON w.workflow_name = r.workflow_name
-    WHERE r.entity_type = %(entity_type)s AND r.workflow_name = ANY(%(workflows)s)
-      AND (r.status IN ('pending', 'running')
-           OR (r.status = 'completed' AND r.completed_at > now() - make_interval(days => w.refresh_after_days))
-           OR (r.status = 'failed' AND r.attempts >= %(max_failures)s))
-    GROUP BY r.entity_key),
-classed AS (
-    SELECT h.*, coalesce(b.workflows, '{{}}') AS blocked,
-           concat_ws('|', {bits}, array_to_string(coalesce(b.workflows, '{{}}'), ',')) AS signature
-    FROM hidden h LEFT JOIN blocked b USING (entity_key)
-    WHERE h.entity_key IS NOT NULL)
-"""
-
-
-def _classed(*, entity_type: str, fields: tuple[str, ...], keys: list[str] | None) -> sql.Composed:
-    """Every hidden lead with its fields filled, the offered workflows not to buy for it now (in
-    flight, fresh, or failing) and its class: leads of one signature are interchangeable."""
+def hidden_leads_recount(*, entity_type: str, fields: tuple[str, ...]) -> dict[int, int]:
+    """Replace the entity type's rows of planning_hidden_leads with what core holds now: one row
+    per normalised key some of whose required fields no core row fills, those fields as bits.
+    Returns leads per bits. One transaction: plans read the old count until it commits."""
     schema, table, key_column = CORE_ENTITIES[entity_type]
-    column = sql.Identifier("c", key_column)
-    # Some keys only: the function itself, which the key column's expression index serves.
-    key = (key_function_call(function=KEY_FUNCTIONS[entity_type], argument=column) if keys is not None
-           else key_function_value(function=KEY_FUNCTIONS[entity_type], column=column))
-    filled = sql.SQL(", ").join(sql.SQL("bool_or(NOT {}) AS {}").format(missing_sql(field), sql.Identifier(field))
-                                for field in fields)
-    hidden = sql.SQL(" OR ").join(sql.SQL("NOT bool_or(NOT {})").format(missing_sql(field)) for field in fields)
-    bits = sql.SQL(" || ").join(sql.SQL("CASE WHEN {} THEN '1' ELSE '0' END").format(sql.Identifier("h", field))
-                                for field in fields)
-    only = sql.SQL("WHERE {key} = ANY(%(keys)s)").format(key=key) if keys is not None else sql.SQL("")
-    return sql.SQL(_CLASSED).format(key=key, filled=filled, table=sql.Identifier(schema, table), only=only,
-                                    hidden=hidden, bits=bits)
+    key = key_function_value(function=KEY_FUNCTIONS[entity_type], column=sql.Identifier("c", key_column))
+    bits = sql.SQL(" | ").join(
+        sql.SQL("CASE WHEN bool_or(NOT {missing}) THEN 0 ELSE {bit} END").format(missing=missing_sql(field),
+                                                                                 bit=sql.Literal(1 << index))
+        for index, field in enumerate(fields))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM planning_hidden_leads WHERE entity_type = %s", [entity_type])
+        cursor.execute(sql.SQL("""
+            INSERT INTO planning_hidden_leads (entity_type, entity_key, missing)
+            SELECT %(entity_type)s, entity_key, missing
+            FROM (SELECT {key} AS entity_key, ({bits})::smallint AS missing FROM {table} c GROUP BY 1) keyed
+            WHERE missing <> 0 AND entity_key IS NOT NULL""").format(
+            key=key, bits=bits, table=sql.Identifier(schema, table)), {"entity_type": entity_type})
+        cursor.execute("SELECT missing, count(*) FROM planning_hidden_leads WHERE entity_type = %s GROUP BY 1",
+                       [entity_type])
+        counts = dict(cursor.fetchall())
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE planning_hidden_leads")
+    return counts
 
 
 @contextmanager
-def classed_leads(*, entity_type: str, fields: tuple[str, ...], workflows: list[str], max_failures: int,
+def blocked_leads(*, entity_type: str, workflows: list[str], max_failures: int,
                   keys: list[str] | None) -> Iterator[None]:
-    """The hidden leads with their classes, in a temporary table for the statements inside: the
-    key function, most of the cost, runs once per core row, not once per statement. The table
-    lives in this transaction only, so it needs no session of its own (fine behind a pooler)."""
+    """The hidden leads some offered workflow may not be bought for now (in flight, fresh, or
+    failing), with those workflows, in a temporary table for the statements inside. Read from
+    the runs that block, not from every lead: its cost follows them. The table lives in this
+    transaction only, so it needs no session of its own (fine behind a pooler)."""
+    only = sql.SQL("AND h.entity_key = ANY(%(keys)s)") if keys is not None else sql.SQL("")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.plan_classed_leads")
-        cursor.execute(sql.SQL("CREATE TEMP TABLE plan_classed_leads ON COMMIT DROP AS {} SELECT * FROM classed")
-                       .format(_classed(entity_type=entity_type, fields=fields, keys=keys)),
-                       {"entity_type": entity_type, "workflows": workflows, "max_failures": max_failures,
-                        "keys": keys})
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.plan_blocked_leads")
+        cursor.execute(sql.SQL("""
+            CREATE TEMP TABLE plan_blocked_leads ON COMMIT DROP AS
+            SELECT h.entity_key, h.missing, b.workflows FROM (
+                SELECT r.entity_key, array_agg(r.workflow_name ORDER BY r.workflow_name) AS workflows
+                FROM reference.enrichment_runs r
+                JOIN reference.enrichment_workflow_registry w ON w.workflow_name = r.workflow_name
+                WHERE r.entity_type = %(entity_type)s AND r.workflow_name = ANY(%(workflows)s)
+                  AND (r.status IN ('pending', 'running')
+                       OR (r.status = 'completed'
+                           AND r.completed_at > now() - make_interval(days => w.refresh_after_days))
+                       OR (r.status = 'failed' AND r.attempts >= %(max_failures)s))
+                GROUP BY r.entity_key) b
+            JOIN planning_hidden_leads h ON h.entity_type = %(entity_type)s AND h.entity_key = b.entity_key {only}
+            """).format(only=only),
+            {"entity_type": entity_type, "workflows": workflows, "max_failures": max_failures, "keys": keys})
+        cursor.execute("ANALYZE pg_temp.plan_blocked_leads")
         yield
-        cursor.execute("DROP TABLE pg_temp.plan_classed_leads")
+        cursor.execute("DROP TABLE pg_temp.plan_blocked_leads")
 
 
-def lead_classes(*, fields: tuple[str, ...]) -> list[tuple]:
-    """(signature, each field filled, the workflows blocked, leads) of every class of hidden leads,
-    inside classed_leads: a GROUP BY, so a plan reads a few hundred rows, not a row per lead."""
-    columns = sql.SQL(", ").join(sql.Identifier(field) for field in fields)
-    statement = sql.SQL("SELECT signature, {columns}, blocked, count(*) FROM pg_temp.plan_classed_leads"
-                        " GROUP BY signature, {columns}, blocked ORDER BY signature").format(columns=columns)
+def hidden_by_missing(*, entity_type: str, keys: list[str]) -> dict[int, int]:
+    """Leads per missing bits among these keys (a plan for some keys only)."""
     with connection.cursor() as cursor:
-        cursor.execute(statement)
+        cursor.execute("SELECT missing, count(*) FROM planning_hidden_leads WHERE entity_type = %s"
+                       " AND entity_key = ANY(%s) GROUP BY 1", [entity_type, keys])
+        return dict(cursor.fetchall())
+
+
+def blocked_classes() -> list[tuple[int, list[str], int]]:
+    """(missing bits, workflows blocked, leads) per class of blocked leads, inside blocked_leads."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT missing, workflows, count(*) FROM pg_temp.plan_blocked_leads GROUP BY 1, 2"
+                       " ORDER BY 1, 2")
         return cursor.fetchall()
 
 
-def class_keys(*, wanted: dict[str, int]) -> list[tuple[str, str, int]]:
-    """(signature, entity key, 1-based position in key order) of the first `wanted[signature]`
-    leads of each class, inside classed_leads: the ones a plan buys."""
-    signatures = sorted(wanted)
+def open_class_keys(*, entity_type: str, wanted: dict[int, int], keys: list[str] | None) -> list[tuple[int, str, int]]:
+    """(missing bits, key, 1-based position in key order) of the first `wanted[bits]` leads no
+    workflow is blocked for, inside blocked_leads: one index range per class."""
+    bits = sorted(wanted)
+    only = sql.SQL("AND h.entity_key = ANY(%(keys)s)") if keys is not None else sql.SQL("")
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("""
+            SELECT wanted.missing, picked.entity_key, picked.position
+            FROM unnest(%(bits)s::smallint[], %(limits)s::bigint[]) AS wanted(missing, n)
+            CROSS JOIN LATERAL (
+                SELECT h.entity_key, row_number() OVER (ORDER BY h.entity_key) AS position
+                FROM planning_hidden_leads h
+                WHERE h.entity_type = %(entity_type)s AND h.missing = wanted.missing {only}
+                  AND NOT EXISTS (SELECT 1 FROM pg_temp.plan_blocked_leads b WHERE b.entity_key = h.entity_key)
+                ORDER BY h.entity_key LIMIT wanted.n) picked""").format(only=only),
+            {"bits": bits, "limits": [wanted[b] for b in bits], "entity_type": entity_type, "keys": keys})
+        return cursor.fetchall()
+
+
+def blocked_class_keys(*, wanted: dict[tuple[int, tuple[str, ...]], int]) -> list[tuple[int, list[str], str, int]]:
+    """(missing bits, workflows blocked, key, 1-based position in key order) of the first leads
+    wanted of each blocked class, inside blocked_leads."""
+    classes = sorted(wanted)
     with connection.cursor() as cursor:
         cursor.execute("""
-            SELECT ranked.signature, ranked.entity_key, ranked.position FROM (
-                SELECT signature, entity_key,
-                       row_number() OVER (PARTITION BY signature ORDER BY entity_key) AS position
-                FROM pg_temp.plan_classed_leads WHERE signature = ANY(%(signatures)s)) ranked
-            JOIN unnest(%(signatures)s::text[], %(limits)s::bigint[]) AS wanted(signature, n) USING (signature)
-            WHERE ranked.position <= wanted.n
-            ORDER BY ranked.entity_key""",
-                       {"signatures": signatures, "limits": [wanted[signature] for signature in signatures]})
+            SELECT ranked.missing, ranked.workflows, ranked.entity_key, ranked.position FROM (
+                SELECT missing, workflows, entity_key,
+                       row_number() OVER (PARTITION BY missing, workflows ORDER BY entity_key) AS position
+                FROM pg_temp.plan_blocked_leads) ranked
+            JOIN (SELECT * FROM unnest(%(bits)s::smallint[], %(workflows)s::text[], %(limits)s::bigint[]))
+                 AS wanted(missing, workflows, n)
+              ON wanted.missing = ranked.missing AND wanted.workflows = array_to_string(ranked.workflows, ',')
+            WHERE ranked.position <= wanted.n""",
+                       {"bits": [bits for bits, _ in classes], "workflows": [",".join(names) for _, names in classes],
+                        "limits": [wanted[c] for c in classes]})
         return cursor.fetchall()
 
 

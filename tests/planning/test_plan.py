@@ -142,14 +142,45 @@ def test_the_command_writes_the_plan_as_csv_and_refuses_bad_input(measured, tmp_
 
 def test_before_the_first_measurement_a_plan_uses_the_curated_figures_and_says_so(demo, settings,
                                                                                   django_assert_max_num_queries):
+    from planning.leads import hidden_leads_count
     from planning.models import FiguresSnapshot
     from planning.services import PlanRequest, plan_build
     from registry.demo import demo_registry_complete
 
     demo_registry_complete()
+    hidden_leads_count(entity_type="company")  # the five-minute schedule's work
     assert not FiguresSnapshot.objects.exists()
-    with django_assert_max_num_queries(12):  # the registry, the hidden leads, the blocked pairs: no measuring
+    with django_assert_max_num_queries(14):  # the registry, the counted leads, the blocked ones: no measuring
         result = plan_build(PlanRequest(budget_credits=Decimal(50), entity_type="company"))
     assert result.totals()["figures"].startswith("curated defaults")
     fills = {rate for pair in result.pairs() for rate in pair["fills"].values()}
     assert result.plan.choices and fills == {settings.PLAN_DEFAULT_FILL_RATE}
+
+
+def test_a_plan_chooses_from_the_counted_leads_and_a_job_that_writes_core_has_them_counted_again(
+        measured, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django_q.models import OrmQ
+
+    from cleanup.jobs.models import BatchJob
+    from cleanup.jobs.signals import job_completed
+    from planning.tasks import hidden_leads_count_task
+
+    hidden = _missing_by_key("person")
+    first = plan_build(PlanRequest(budget_credits=Decimal(10), entity_type="person")).totals()
+    assert first["hidden_leads_considered"] == len(hidden) and first["hidden_leads_counted_at"]
+    shown = sorted(hidden)[0]
+    with connection.cursor() as cursor:  # an ingest writing core directly: the count does not see it yet
+        cursor.execute("UPDATE core.people SET person_country = 'Germany', matched_job_function = 'Sales',"
+                       " matched_seniority = 'Manager' WHERE reference.person_key_v1(linkedin_url) = %s", [shown])
+    stale = plan_build(PlanRequest(budget_credits=Decimal(10), entity_type="person")).totals()
+    assert stale["hidden_leads_considered"] == len(hidden)
+    assert stale["hidden_leads_counted_at"] == first["hidden_leads_counted_at"]  # and the plan says how old
+    job = BatchJob.objects.create(kind="coalesce_person_profile", status="completed", rows_done=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        job_completed.send(sender=BatchJob, job=job, tables=("core.people", "core.person_locations"))
+    queued = [task for task in OrmQ.objects.all() if task.func() == "planning.tasks.hidden_leads_count_task"]
+    assert [task.args() for task in queued] == [(["person"],)]
+    hidden_leads_count_task(["person"])
+    fresh = plan_build(PlanRequest(budget_credits=Decimal(10), entity_type="person")).totals()
+    assert fresh["hidden_leads_considered"] == len(_missing_by_key("person")) == len(hidden) - 1

@@ -1,0 +1,54 @@
+"""The hidden leads a plan chooses from, counted off the request: keying and grouping every core
+row took most of a plan's time (seconds at the seed's scale, a minute at ten times it). They are
+counted again every five minutes and as soon as a job that wrote core.companies or core.people
+completes; a plan says how old its count is. Before the first count, the first plan counts."""
+
+import time
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from cleanup.jobs.models import BatchJob
+from planning import sql
+from planning.models import HiddenLeadsCount
+from warehouse.hidden import REQUIRED_FIELDS
+
+RECOUNT_TASK = "planning.tasks.hidden_leads_count_task"
+CORE_TABLES = {"company": "core.companies", "person": "core.people"}
+
+
+def missing_bits(fields: tuple[str, ...], missing: frozenset[str]) -> int:
+    return sum(1 << index for index, field in enumerate(fields) if field in missing)
+
+
+def missing_fields(fields: tuple[str, ...], bits: int) -> frozenset[str]:
+    return frozenset(field for index, field in enumerate(fields) if bits & (1 << index))
+
+
+def hidden_leads_count(*, entity_type: str) -> HiddenLeadsCount:
+    """Count the entity type's hidden leads now (a q2 task's work, not a request's)."""
+    began = time.monotonic()
+    by_missing = sql.hidden_leads_recount(entity_type=entity_type, fields=REQUIRED_FIELDS[entity_type])
+    counted, _ = HiddenLeadsCount.objects.update_or_create(entity_type=entity_type, defaults={
+        "counted_at": timezone.now(), "seconds": time.monotonic() - began,
+        "by_missing": {str(bits): leads for bits, leads in sorted(by_missing.items())}})
+    return counted
+
+
+def hidden_leads_latest(*, entity_type: str) -> HiddenLeadsCount:
+    """The latest count, or one made now when there is none yet."""
+    return (HiddenLeadsCount.objects.filter(entity_type=entity_type).first()
+            or hidden_leads_count(entity_type=entity_type))
+
+
+def hidden_leads_counted_at(*, entity_type: str) -> datetime | None:
+    return HiddenLeadsCount.objects.filter(entity_type=entity_type).values_list("counted_at", flat=True).first()
+
+
+def hidden_leads_after_job(sender: object, job: BatchJob, tables: tuple[str, ...], **_: object) -> None:
+    """A job changed a core table leads are hidden by: count that entity type again, in the q2 cluster."""
+    changed = sorted(entity for entity, table in CORE_TABLES.items() if table in tables)
+    if changed and job.rows_done:
+        transaction.on_commit(lambda: async_task(RECOUNT_TASK, changed, task_name="hidden-leads-count"))
