@@ -24,3 +24,19 @@ class OwnedSchedule(models.Model):
 
     def __str__(self) -> str:
         return self.schedule.name or f"schedule #{self.schedule_id}"
+
+
+class TaskStart(models.Model):
+    """A q2 task running now: noted before it runs, forgotten when it returns. One still here past
+    the time limit was cut off (enrichhub.task_records)."""
+
+    task_id = models.CharField(max_length=32, primary_key=True)
+    name = models.CharField(max_length=100)
+    func = models.CharField(max_length=256)
+    started_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "enrichhub_task_starts"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.func}) since {self.started_at:%Y-%m-%d %H:%M:%S}"

@@ -9,7 +9,7 @@ from importlib.util import find_spec
 from django.apps import apps
 from django_q.models import Schedule
 
-from enrichhub.tasks import cluster_ping_task, owned_schedule_run_task
+from enrichhub.tasks import cluster_ping_task, cut_off_tasks_record_task, owned_schedule_run_task
 from kernel import EntryPoint
 
 
@@ -22,10 +22,13 @@ def project_schedules() -> list[tuple]:
     return found
 
 
-SCHEDULES = project_schedules()
+SCHEDULES = [*project_schedules(),
+             ("enrichhub: tasks cut off by the time limit", "enrichhub.tasks.cut_off_tasks_record_task", "",
+              Schedule.MINUTES, 1)]
 
 ENTRY_POINTS = [
     EntryPoint(cluster_ping_task, "Answer pong: proves a cluster runs tasks"),
+    EntryPoint(cut_off_tasks_record_task, "Show tasks cut off at q2's time limit as failed tasks"),
     # Queued by the schedules people make; the schedule names its own entry point.
     EntryPoint(owned_schedule_run_task, "Run a schedule as the person who made it", schedulable=False),
 ]

@@ -228,8 +228,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "filters": {"task_failure_one_line": {"()": "enrichhub.logs.TaskFailureOneLine"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["task_failure_one_line"]},
         # Opened at the first line, in a folder made by then (VAR_DIR holds the secrets too).
         "batches": {"class": "logging.handlers.WatchedFileHandler", "formatter": "plain", "delay": True,
                     "filename": JOB_BATCH_LOG},
