@@ -1,13 +1,14 @@
 """The hidden leads a plan chooses from, counted off the request: keying and grouping every core
 row took most of a plan's time (seconds at the seed's scale, a minute at ten times it). They are
 counted again every five minutes and as soon as a job that wrote core.companies or core.people
-completes; a plan says how old its count is. Before the first count, the first plan counts."""
+completes, each with the workflows not to buy for it then; a plan reads the runs changed since
+live, and says how old the count is. Before the first count, the first plan counts."""
 
 import time
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 from django_q.tasks import async_task
 
 from cleanup.jobs.models import BatchJob
@@ -30,11 +31,16 @@ def missing_fields(fields: tuple[str, ...], bits: int) -> frozenset[str]:
 def hidden_leads_count(*, entity_type: str) -> HiddenLeadsCount:
     """Count the entity type's hidden leads now (a q2 task's work, not a request's)."""
     began = time.monotonic()
-    by_missing = sql.hidden_leads_recount(entity_type=entity_type, fields=REQUIRED_FIELDS[entity_type])
+    snapshot_at, classes = sql.hidden_leads_recount(entity_type=entity_type, fields=REQUIRED_FIELDS[entity_type],
+                                                    max_failures=settings.PLAN_MAX_FAILURES)
     counted, _ = HiddenLeadsCount.objects.update_or_create(entity_type=entity_type, defaults={
-        "counted_at": timezone.now(), "seconds": time.monotonic() - began,
-        "by_missing": {str(bits): leads for bits, leads in sorted(by_missing.items())}})
+        "counted_at": snapshot_at, "seconds": time.monotonic() - began,
+        "classes": [[bits, list(blocked), leads] for bits, blocked, leads in classes]})
     return counted
+
+
+def hidden_leads_total(counted: HiddenLeadsCount) -> int:
+    return sum(leads for _, _, leads in counted.classes)
 
 
 def hidden_leads_latest(*, entity_type: str) -> HiddenLeadsCount:

@@ -2,6 +2,7 @@
 fill rates joins every settled run with core, seconds at the seed's scale."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
@@ -80,32 +81,36 @@ class PlannedRun(models.Model):
 
 class HiddenLead(models.Model):
     """A lead the product hides, as of its entity type's latest count (HiddenLeadsCount): its
-    normalised key and which required fields none of its core rows fills, as bits in
-    REQUIRED_FIELDS' order (bit i set: field i missing). Plans read these instead of keying and
-    grouping every core row per request."""
+    normalised key, which required fields none of its core rows fills, as bits in
+    REQUIRED_FIELDS' order (bit i set: field i missing), and the workflows not to buy for it as
+    of the count (in flight, fresh, or failing; NULL: none). Plans read these instead of keying
+    and grouping every core row and every run per request."""
 
     entity_type = models.CharField(max_length=8)
     entity_key = models.TextField()
     missing = models.SmallIntegerField()
+    blocked = ArrayField(models.TextField(), null=True)
 
     class Meta:
         db_table = "planning_hidden_leads"
         constraints = [models.UniqueConstraint(fields=["entity_type", "entity_key"], name="planning_hidden_lead_key")]
-        # A class's first keys in key order, read with one index range.
-        indexes = [models.Index(fields=["entity_type", "missing", "entity_key"], name="planning_hidden_lead_class")]
+        # A class's first keys in key order, read with one index range; the blocked ones apart.
+        indexes = [models.Index(fields=["entity_type", "missing", "entity_key"], name="planning_hidden_lead_class"),
+                   models.Index(fields=["entity_type", "missing", "entity_key"], name="planning_hidden_lead_blocked",
+                                condition=models.Q(blocked__isnull=False))]
 
     def __str__(self) -> str:
         return f"{self.entity_type} {self.entity_key}"
 
 
 class HiddenLeadsCount(models.Model):
-    """When an entity type's hidden leads were last counted, how long it took, and how many there
-    were per set of missing fields (bits -> leads)."""
+    """When an entity type's hidden leads were last counted (the time its snapshot of the tables
+    was taken), how long it took, and its classes: [missing bits, workflows blocked, leads]."""
 
     entity_type = models.CharField(max_length=8, primary_key=True)
     counted_at = models.DateTimeField()
     seconds = models.FloatField()
-    by_missing = models.JSONField()
+    classes = models.JSONField()
 
     class Meta:
         db_table = "planning_hidden_leads_counts"

@@ -3,9 +3,10 @@ which workflows, for the most leads expected to become visible (planning/optimis
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from kernel import (
 from planning import sql
 from planning.figures import WorkflowFigures, curated_figures, figures_latest, figures_taken_at
 from planning.leads import hidden_leads_latest, missing_fields
-from planning.models import EnrichmentPlan, PlannedRun
+from planning.models import EnrichmentPlan, HiddenLeadsCount, PlannedRun
 from planning.optimiser import Choice, ClassPlan, Lead, LeadClass, Offer, Plan, plan_greedy_by_class
 from registry.models import Workflow
 from warehouse.hidden import REQUIRED_FIELDS
@@ -37,6 +38,7 @@ from warehouse.hidden import REQUIRED_FIELDS
 # In all, from connecting to the last byte of the answer.
 WEBHOOK_DEADLINE_S = 10
 WEBHOOK_TASK = "planning.tasks.plan_webhook_deliver_task"
+CHANGED_RUNS_MARGIN = timedelta(minutes=5)
 
 
 class PlanRefused(ValueError):
@@ -86,8 +88,11 @@ def plan_build(request: PlanRequest) -> PlanResult:
     offers, left_out = _offers(request)
     query = _class_query(request, offers)
     counted = hidden_leads_latest(entity_type=request.entity_type)
-    with sql.blocked_leads(**query):
-        identities, classes = _lead_classes(query, offers, counted.by_missing)
+    # Runs reported while the count read the tables may carry an earlier time: look a little further back.
+    since = counted.counted_at - CHANGED_RUNS_MARGIN
+    with sql.changed_leads(entity_type=request.entity_type, since=since, max_failures=query["max_failures"],
+                           keys=query["keys"]):
+        identities, classes = _lead_classes(query, offers, counted)
         by_class = plan_greedy_by_class(classes, request.budget_credits, max_leads=request.limit)
         plan = _plan_of(by_class, identities, query)
     return PlanResult(plan=plan, hidden_leads=sum(lead_class.count for lead_class in classes),
@@ -165,45 +170,45 @@ ClassIdentity = tuple[int, tuple[str, ...]]
 
 
 def _lead_classes(query: dict[str, Any], offers: dict[str, Offer],
-                  by_missing: dict[str, int]) -> tuple[list[ClassIdentity], list[LeadClass]]:
-    """The classes of hidden leads, inside sql.blocked_leads: the blocked ones counted from the
-    runs that block them, the rest by subtracting those from the count per missing fields."""
+                  counted: HiddenLeadsCount) -> tuple[list[ClassIdentity], list[LeadClass]]:
+    """The classes of hidden leads, inside sql.changed_leads: as counted, with the leads whose
+    runs changed since moved to the class they are in now. A class's blocked workflows are the
+    offered ones among those blocked for its leads."""
+    offered = set(offers)
     fields = REQUIRED_FIELDS[query["entity_type"]]
-    if query["keys"] is None:
-        leads = {int(bits): count for bits, count in by_missing.items()}
-    else:
-        leads = sql.hidden_by_missing(entity_type=query["entity_type"], keys=query["keys"])
-    sized: dict[ClassIdentity, int] = {}
-    for bits, blocked_names, count in sql.blocked_classes():
-        sized[(bits, tuple(blocked_names))] = count
-        leads[bits] = leads.get(bits, 0) - count
-    sized.update({(bits, ()): count for bits, count in leads.items() if count > 0})
-    identities = sorted(sized)
+    counted_classes = (counted.classes if query["keys"] is None
+                       else sql.counted_classes(entity_type=query["entity_type"], keys=query["keys"]))
+    sizes: Counter[ClassIdentity] = Counter()
+    for bits, blocked, leads in counted_classes:
+        sizes[(bits, _offered_only(blocked, offered))] += leads
+    for bits, blocked_then, blocked_now in sql.changed_classes():
+        sizes[(bits, _offered_only(blocked_then, offered))] -= 1
+        sizes[(bits, _offered_only(blocked_now, offered))] += 1
+    identities = sorted(identity for identity, leads in sizes.items() if leads > 0)
     classes = []
     for bits, blocked in identities:
         missing = missing_fields(fields, bits)
         allowed = tuple(offer for name, offer in offers.items()
                         if name not in blocked and missing & set(offer.fill_rates))
-        classes.append(LeadClass(missing, allowed, sized[(bits, blocked)]))
+        classes.append(LeadClass(missing, allowed, sizes[(bits, blocked)]))
     return identities, classes
+
+
+def _offered_only(blocked: list[str], offered: set[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(blocked) & offered))
 
 
 def _plan_of(by_class: ClassPlan, identities: list[ClassIdentity], query: dict[str, Any]) -> Plan:
     """The leads the class plan buys, picked in SQL: the first of each class in key order."""
     wanted = {identities[index]: by_class.leads(index) for index in range(len(identities)) if by_class.leads(index)}
+    if not wanted:
+        return Plan([])
     index_of = {identity: index for index, identity in enumerate(identities)}
-    open_wanted = {bits: n for (bits, blocked), n in wanted.items() if not blocked}
-    picked: list[tuple[ClassIdentity, str, int]] = []
-    if open_wanted:
-        picked += [((bits, ()), key, position) for bits, key, position in sql.open_class_keys(
-            entity_type=query["entity_type"], keys=query["keys"], wanted=open_wanted)]
-    blocked_wanted = {identity: n for identity, n in wanted.items() if identity[1]}
-    if blocked_wanted:
-        picked += [((bits, tuple(blocked)), key, position)
-                   for bits, blocked, key, position in sql.blocked_class_keys(wanted=blocked_wanted)]
+    rows = sql.class_keys(entity_type=query["entity_type"], offered=query["workflows"], wanted=wanted,
+                          keys=query["keys"])
     choices = []
-    for identity, key, position in sorted(picked, key=lambda row: row[1]):
-        index = index_of[identity]
+    for bits, blocked, key, position in sorted(rows, key=lambda row: row[2]):
+        index = index_of[(bits, tuple(blocked.split(",")) if blocked else ())]
         lead_class = by_class.classes[index]
         offers, credits, probability = by_class.choice(index, position - 1) or ((), Decimal(0), 0.0)
         choices.append(Choice(Lead(key, lead_class.missing, lead_class.offers), offers, credits, probability))

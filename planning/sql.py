@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from psycopg import sql
@@ -112,114 +113,139 @@ def hidden_leads(*, entity_type: str, fields: tuple[str, ...], keys: list[str] |
         return [(row[0], *row[1:]) for row in cursor.fetchall() if row[0] is not None]
 
 
-def hidden_leads_recount(*, entity_type: str, fields: tuple[str, ...]) -> dict[int, int]:
-    """Replace the entity type's rows of planning_hidden_leads with what core holds now: one row
-    per normalised key some of whose required fields no core row fills, those fields as bits.
-    Returns leads per bits. One transaction: plans read the old count until it commits."""
+# Per entity key, the workflows not to buy for it now: in flight, fresh, or failing too often.
+_BLOCKING = """
+    SELECT r.entity_key, array_agg(r.workflow_name ORDER BY r.workflow_name) AS workflows
+    FROM reference.enrichment_runs r
+    JOIN reference.enrichment_workflow_registry w ON w.workflow_name = r.workflow_name {changed}
+    WHERE r.entity_type = %(entity_type)s
+      AND (r.status IN ('pending', 'running')
+           OR (r.status = 'completed' AND r.completed_at > now() - make_interval(days => w.refresh_after_days))
+           OR (r.status = 'failed' AND r.attempts >= %(max_failures)s))
+    GROUP BY r.entity_key"""
+
+
+def hidden_leads_recount(*, entity_type: str, fields: tuple[str, ...],
+                         max_failures: int) -> tuple[datetime, list[tuple[int, list[str], int]]]:
+    """Replace the entity type's rows of planning_hidden_leads with what core and the runs hold
+    now: one row per normalised key some of whose required fields no core row fills, those
+    fields as bits, and the workflows blocked for it. Returns (the time of the snapshot it read,
+    [(missing bits, blocked, leads)]). One transaction: plans read the old count until it commits."""
     schema, table, key_column = CORE_ENTITIES[entity_type]
     key = key_function_value(function=KEY_FUNCTIONS[entity_type], column=sql.Identifier("c", key_column))
     bits = sql.SQL(" | ").join(
         sql.SQL("CASE WHEN bool_or(NOT {missing}) THEN 0 ELSE {bit} END").format(missing=missing_sql(field),
                                                                                  bit=sql.Literal(1 << index))
         for index, field in enumerate(fields))
+    params: dict[str, Any] = {"entity_type": entity_type, "max_failures": max_failures}
+    outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
+        if outermost:  # core and the runs as of one moment (a caller's transaction decides for itself)
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute("SELECT now()")
+        (snapshot_at,) = cursor.fetchone()
         cursor.execute("DELETE FROM planning_hidden_leads WHERE entity_type = %s", [entity_type])
         cursor.execute(sql.SQL("""
-            INSERT INTO planning_hidden_leads (entity_type, entity_key, missing)
-            SELECT %(entity_type)s, entity_key, missing
+            INSERT INTO planning_hidden_leads (entity_type, entity_key, missing, blocked)
+            SELECT %(entity_type)s, keyed.entity_key, keyed.missing, b.workflows
             FROM (SELECT {key} AS entity_key, ({bits})::smallint AS missing FROM {table} c GROUP BY 1) keyed
-            WHERE missing <> 0 AND entity_key IS NOT NULL""").format(
-            key=key, bits=bits, table=sql.Identifier(schema, table)), {"entity_type": entity_type})
-        cursor.execute("SELECT missing, count(*) FROM planning_hidden_leads WHERE entity_type = %s GROUP BY 1",
-                       [entity_type])
-        counts = dict(cursor.fetchall())
+            LEFT JOIN ({blocking}) b USING (entity_key)
+            WHERE keyed.missing <> 0 AND keyed.entity_key IS NOT NULL""").format(
+            key=key, bits=bits, table=sql.Identifier(schema, table),
+            blocking=sql.SQL(_BLOCKING.format(changed=""))), params)
+        cursor.execute("SELECT missing, coalesce(blocked, '{}'), count(*) FROM planning_hidden_leads"
+                       " WHERE entity_type = %s GROUP BY 1, 2 ORDER BY 1, 2", [entity_type])
+        classes = cursor.fetchall()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE planning_hidden_leads")
-    return counts
+    return snapshot_at, classes
 
 
 @contextmanager
-def blocked_leads(*, entity_type: str, workflows: list[str], max_failures: int,
+def changed_leads(*, entity_type: str, since: datetime, max_failures: int,
                   keys: list[str] | None) -> Iterator[None]:
-    """The hidden leads some offered workflow may not be bought for now (in flight, fresh, or
-    failing), with those workflows, in a temporary table for the statements inside. Read from
-    the runs that block, not from every lead: its cost follows them. The table lives in this
+    """The hidden leads whose runs changed since their count, with the workflows blocked for them
+    then and now, in a temporary table for the statements inside: a plan reads these live and
+    the rest as counted. Its cost follows the runs changed since. The table lives in this
     transaction only, so it needs no session of its own (fine behind a pooler)."""
     only = sql.SQL("AND h.entity_key = ANY(%(keys)s)") if keys is not None else sql.SQL("")
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.plan_blocked_leads")
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.plan_changed_leads")
         cursor.execute(sql.SQL("""
-            CREATE TEMP TABLE plan_blocked_leads ON COMMIT DROP AS
-            SELECT h.entity_key, h.missing, b.workflows FROM (
-                SELECT r.entity_key, array_agg(r.workflow_name ORDER BY r.workflow_name) AS workflows
-                FROM reference.enrichment_runs r
-                JOIN reference.enrichment_workflow_registry w ON w.workflow_name = r.workflow_name
-                WHERE r.entity_type = %(entity_type)s AND r.workflow_name = ANY(%(workflows)s)
-                  AND (r.status IN ('pending', 'running')
-                       OR (r.status = 'completed'
-                           AND r.completed_at > now() - make_interval(days => w.refresh_after_days))
-                       OR (r.status = 'failed' AND r.attempts >= %(max_failures)s))
-                GROUP BY r.entity_key) b
-            JOIN planning_hidden_leads h ON h.entity_type = %(entity_type)s AND h.entity_key = b.entity_key {only}
-            """).format(only=only),
-            {"entity_type": entity_type, "workflows": workflows, "max_failures": max_failures, "keys": keys})
-        cursor.execute("ANALYZE pg_temp.plan_blocked_leads")
+            CREATE TEMP TABLE plan_changed_leads ON COMMIT DROP AS
+            WITH changed AS (
+                SELECT DISTINCT entity_key FROM reference.enrichment_runs
+                WHERE entity_type = %(entity_type)s AND updated_at >= %(since)s),
+            blocking AS ({blocking})
+            SELECT h.entity_key, h.missing, coalesce(h.blocked, '{{}}') AS blocked_then,
+                   coalesce(b.workflows, '{{}}') AS blocked_now
+            FROM changed
+            JOIN planning_hidden_leads h ON h.entity_type = %(entity_type)s AND h.entity_key = changed.entity_key
+            LEFT JOIN blocking b ON b.entity_key = h.entity_key
+            WHERE TRUE {only}""").format(
+            blocking=sql.SQL(_BLOCKING.format(changed="JOIN changed USING (entity_key)")), only=only),
+            {"entity_type": entity_type, "since": since, "max_failures": max_failures, "keys": keys})
+        cursor.execute("ANALYZE pg_temp.plan_changed_leads")
         yield
-        cursor.execute("DROP TABLE pg_temp.plan_blocked_leads")
+        cursor.execute("DROP TABLE pg_temp.plan_changed_leads")
 
 
-def hidden_by_missing(*, entity_type: str, keys: list[str]) -> dict[int, int]:
-    """Leads per missing bits among these keys (a plan for some keys only)."""
+def counted_classes(*, entity_type: str, keys: list[str]) -> list[tuple[int, list[str], int]]:
+    """(missing bits, workflows blocked as counted, leads) among these keys (a plan for some keys)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT missing, count(*) FROM planning_hidden_leads WHERE entity_type = %s"
-                       " AND entity_key = ANY(%s) GROUP BY 1", [entity_type, keys])
-        return dict(cursor.fetchall())
-
-
-def blocked_classes() -> list[tuple[int, list[str], int]]:
-    """(missing bits, workflows blocked, leads) per class of blocked leads, inside blocked_leads."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT missing, workflows, count(*) FROM pg_temp.plan_blocked_leads GROUP BY 1, 2"
-                       " ORDER BY 1, 2")
+        cursor.execute("SELECT missing, coalesce(blocked, '{}'), count(*) FROM planning_hidden_leads"
+                       " WHERE entity_type = %s AND entity_key = ANY(%s) GROUP BY 1, 2", [entity_type, keys])
         return cursor.fetchall()
 
 
-def open_class_keys(*, entity_type: str, wanted: dict[int, int], keys: list[str] | None) -> list[tuple[int, str, int]]:
-    """(missing bits, key, 1-based position in key order) of the first `wanted[bits]` leads no
-    workflow is blocked for, inside blocked_leads: one index range per class."""
-    bits = sorted(wanted)
+def changed_classes() -> list[tuple[int, list[str], list[str]]]:
+    """(missing bits, blocked as counted, blocked now) of each changed lead, inside changed_leads."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT missing, blocked_then, blocked_now FROM pg_temp.plan_changed_leads")
+        return cursor.fetchall()
+
+
+# The workflows of a lead's blocked array among the offered ones, as "a,b": its class's blocked part.
+_OFFERED_BLOCKED = ("array_to_string(ARRAY(SELECT x FROM unnest({}) x WHERE x = ANY(%(offered)s) ORDER BY x), ',')")
+
+_CLASS_KEYS = """
+SELECT wanted.missing, wanted.blocked, picked.entity_key, picked.position
+FROM unnest(%(bits)s::smallint[], %(blocked)s::text[], %(limits)s::bigint[]) AS wanted(missing, blocked, n)
+CROSS JOIN LATERAL (
+    SELECT members.entity_key, row_number() OVER (ORDER BY members.entity_key) AS position FROM (
+        (SELECT h.entity_key FROM planning_hidden_leads h
+         WHERE h.entity_type = %(entity_type)s AND h.missing = wanted.missing {only} AND {counted_class}
+           AND NOT EXISTS (SELECT 1 FROM pg_temp.plan_changed_leads c WHERE c.entity_key = h.entity_key)
+         ORDER BY h.entity_key LIMIT wanted.n)
+        UNION ALL
+        (SELECT c.entity_key FROM pg_temp.plan_changed_leads c
+         WHERE c.missing = wanted.missing AND {changed_class} = wanted.blocked)
+    ) members ORDER BY members.entity_key LIMIT wanted.n) picked"""
+
+
+def class_keys(*, entity_type: str, offered: list[str], wanted: dict[tuple[int, tuple[str, ...]], int],
+               keys: list[str] | None) -> list[tuple[int, str, str, int]]:
+    """(missing bits, blocked as "a,b", key, 1-based position in key order) of the first
+    `wanted[class]` leads of each class, inside changed_leads: leads no offered workflow is
+    blocked for by one index range per class, the others through the index of blocked leads."""
     only = sql.SQL("AND h.entity_key = ANY(%(keys)s)") if keys is not None else sql.SQL("")
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("""
-            SELECT wanted.missing, picked.entity_key, picked.position
-            FROM unnest(%(bits)s::smallint[], %(limits)s::bigint[]) AS wanted(missing, n)
-            CROSS JOIN LATERAL (
-                SELECT h.entity_key, row_number() OVER (ORDER BY h.entity_key) AS position
-                FROM planning_hidden_leads h
-                WHERE h.entity_type = %(entity_type)s AND h.missing = wanted.missing {only}
-                  AND NOT EXISTS (SELECT 1 FROM pg_temp.plan_blocked_leads b WHERE b.entity_key = h.entity_key)
-                ORDER BY h.entity_key LIMIT wanted.n) picked""").format(only=only),
-            {"bits": bits, "limits": [wanted[b] for b in bits], "entity_type": entity_type, "keys": keys})
-        return cursor.fetchall()
-
-
-def blocked_class_keys(*, wanted: dict[tuple[int, tuple[str, ...]], int]) -> list[tuple[int, list[str], str, int]]:
-    """(missing bits, workflows blocked, key, 1-based position in key order) of the first leads
-    wanted of each blocked class, inside blocked_leads."""
-    classes = sorted(wanted)
-    with connection.cursor() as cursor:
-        cursor.execute("""
-            SELECT ranked.missing, ranked.workflows, ranked.entity_key, ranked.position FROM (
-                SELECT missing, workflows, entity_key,
-                       row_number() OVER (PARTITION BY missing, workflows ORDER BY entity_key) AS position
-                FROM pg_temp.plan_blocked_leads) ranked
-            JOIN (SELECT * FROM unnest(%(bits)s::smallint[], %(workflows)s::text[], %(limits)s::bigint[]))
-                 AS wanted(missing, workflows, n)
-              ON wanted.missing = ranked.missing AND wanted.workflows = array_to_string(ranked.workflows, ',')
-            WHERE ranked.position <= wanted.n""",
-                       {"bits": [bits for bits, _ in classes], "workflows": [",".join(names) for _, names in classes],
-                        "limits": [wanted[c] for c in classes]})
-        return cursor.fetchall()
+    rows = []
+    for blocked_part in (False, True):
+        chosen = sorted(identity for identity in wanted if bool(identity[1]) == blocked_part)
+        if not chosen:
+            continue
+        counted_class = (sql.SQL("h.blocked IS NOT NULL AND {} = wanted.blocked").format(
+                             sql.SQL(_OFFERED_BLOCKED.format("h.blocked"))) if blocked_part
+                         else sql.SQL("(h.blocked IS NULL OR NOT h.blocked && %(offered)s::text[])"))
+        statement = sql.SQL(_CLASS_KEYS).format(only=only, counted_class=counted_class,
+                                                changed_class=sql.SQL(_OFFERED_BLOCKED.format("c.blocked_now")))
+        with connection.cursor() as cursor:
+            cursor.execute(statement, {
+                "bits": [bits for bits, _ in chosen], "blocked": [",".join(names) for _, names in chosen],
+                "limits": [wanted[identity] for identity in chosen], "entity_type": entity_type,
+                "offered": offered, "keys": keys})
+            rows += cursor.fetchall()
+    return rows
 
 
 def planned_runs_completed(*, plan_id: int, since: datetime) -> tuple[int, Decimal]:

@@ -2,7 +2,7 @@
 a saved plan sent to the webhook."""
 
 from planning.figures import figures_refresh
-from planning.leads import hidden_leads_count
+from planning.leads import hidden_leads_count, hidden_leads_total
 from planning.services import plan_webhook_deliver
 
 
@@ -14,7 +14,7 @@ def figures_refresh_task() -> str:
 def hidden_leads_count_task(entity_types: list[str] | None = None) -> str:
     """Every five minutes both entity types; after a job that wrote core, the types it changed."""
     counted = [hidden_leads_count(entity_type=entity_type) for entity_type in entity_types or ("company", "person")]
-    return "; ".join(f"{c.entity_type}: {sum(c.by_missing.values()):,} hidden leads counted in {c.seconds:.1f}s"
+    return "; ".join(f"{c.entity_type}: {hidden_leads_total(c):,} hidden leads counted in {c.seconds:.1f}s"
                      for c in counted)
 
 

@@ -61,6 +61,8 @@ class Run(models.Model):
             models.Index(fields=["workflow", "status"], name="idx_enrichment_runs_workflow"),
             # Coalescing picks up the runs completed since its last look.
             models.Index(fields=["workflow", "status", "updated_at"], name="idx_enrichment_runs_changed"),
+            # A plan re-reads the runs changed since its hidden leads were counted.
+            models.Index(fields=["entity_type", "updated_at"], name="idx_enrichment_runs_recent"),
         ]
 
     def __str__(self) -> str:

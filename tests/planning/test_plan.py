@@ -184,3 +184,18 @@ def test_a_plan_chooses_from_the_counted_leads_and_a_job_that_writes_core_has_th
     hidden_leads_count_task(["person"])
     fresh = plan_build(PlanRequest(budget_credits=Decimal(10), entity_type="person")).totals()
     assert fresh["hidden_leads_considered"] == len(_missing_by_key("person")) == len(hidden) - 1
+
+
+def test_a_run_reported_after_the_count_is_not_bought_again(measured):
+    from planning.leads import hidden_leads_count
+
+    hidden_leads_count(entity_type="company")
+    before = plan_build(PlanRequest(budget_credits=Decimal(40), entity_type="company")).pairs()
+    first = before[0]
+    Run.objects.update_or_create(workflow_id=first["workflow_name"], entity_key=first["entity_key"], defaults={
+        "entity_type": "company", "status": "pending"})  # the ingest side took it up a second ago
+    after = plan_build(PlanRequest(budget_credits=Decimal(40), entity_type="company")).pairs()
+    assert (first["entity_key"], first["workflow_name"]) not in {(p["entity_key"], p["workflow_name"]) for p in after}
+    assert (first["entity_key"], first["workflow_name"]) in _unbuyable("company")
+    unbuyable = _unbuyable("company")
+    assert all((p["entity_key"], p["workflow_name"]) not in unbuyable for p in after)
