@@ -47,8 +47,9 @@ def _dashboard_rendered(request: HttpRequest) -> HttpResponse:
     for workflow in page.get("workflows", []):
         workflow["coverage_bar"] = charts.percent_bar(workflow["coverage_percent"], width=80)
         workflow["runs"]["in_flight"] = workflow["runs"]["pending"] + workflow["runs"]["running"]
-        workflow["gap_chart"] = charts.sparkline(workflow["gap_trend"], label=f"gap of {workflow['name']}")
-        workflow["coverage_chart"] = charts.sparkline(workflow["coverage_trend"],
+        # Two trends of 100 px: the table fits 1280 px with names that wrap only after underscores.
+        workflow["gap_chart"] = charts.sparkline(workflow["gap_trend"], width=100, label=f"gap of {workflow['name']}")
+        workflow["coverage_chart"] = charts.sparkline(workflow["coverage_trend"], width=100,
                                                       label=f"completed runs of {workflow['name']}")
     for entity, figures in page.get("hidden_leads", {}).items():
         for combo in figures["combinations"]:

@@ -158,9 +158,8 @@ def dashboard_oracle() -> dict:
     for w in active:
         counts = runs[w.workflow_name]
         entities = hidden[w.key_type]["total"] if w.key_type in hidden else 0
-        figures = {"enriched": counts["completed"], "completed": counts["completed"],
-                   "in_flight": counts["pending"] + counts["running"], "failed": counts["failed"],
-                   "entities": entities,
+        figures = {"enriched": counts["completed"], "in_flight": counts["pending"] + counts["running"],
+                   "failed": counts["failed"], "entities": entities,
                    "coverage_percent": round(100.0 * counts["completed"] / entities, 1) if entities else 0.0}
         if w.coalesces_to_core:
             gap = gap_oracle(w.workflow_name)

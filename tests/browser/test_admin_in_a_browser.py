@@ -154,6 +154,27 @@ def test_the_lists_and_the_dashboard_fit_the_screen_with_the_sidebar_open(browse
             .map(box => `${box.id || box.className || box.tagName}: ${box.scrollWidth} > ${box.clientWidth}`)""")
         screenshot(page, f"{name}-{width}")
         assert overflowing == [], f"{name} at {width} px: {overflowing}"
+        assert page.evaluate(_BREAKS_INSIDE_A_NAME) == [], f"{name} at {width} px breaks names inside a word"
+
+
+# Where a workflow name on the dashboard wraps to a new line other than after an underscore.
+_BREAKS_INSIDE_A_NAME = """() => [...document.querySelectorAll('#dashboard tr[data-workflow] td:first-child')]
+  .flatMap(cell => {
+    const found = [], walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    let lastTop = null, previous = '';
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (let i = 0; i < node.length; i++) {
+        const range = document.createRange();
+        range.setStart(node, i);
+        range.setEnd(node, i + 1);
+        const top = range.getBoundingClientRect().top;
+        if (lastTop !== null && top > lastTop + 2 && previous !== '_') found.push(`${cell.textContent} at ${i}`);
+        lastTop = top;
+        previous = node.data[i];
+      }
+    }
+    return found;
+  })"""
 
 
 KEY_PAGES = {"home": "/admin/", "dashboard": "/admin/dashboard/", "registry": "/admin/registry/workflow/",

@@ -102,10 +102,10 @@ def _count(text: str) -> int | None:
 
 def _workflow_figures(cells: list[str]) -> dict:
     coverage = re.search(r"([\d.]+)% of ([\d,]+)", cells[3])
-    figures = {"enriched": _count(cells[2]), "completed": _count(cells[4]), "in_flight": _count(cells[5]),
-               "failed": _count(cells[6]), "entities": _count(coverage[2]), "coverage_percent": float(coverage[1])}
-    if cells[7] != "does not coalesce":
-        figures.update(gap=_count(cells[7]), rows_waiting=_count(cells[8]))
+    figures = {"enriched": _count(cells[2]), "in_flight": _count(cells[4]), "failed": _count(cells[5]),
+               "entities": _count(coverage[2]), "coverage_percent": float(coverage[1])}
+    if cells[6] != "does not coalesce":
+        figures.update(gap=_count(cells[6]), rows_waiting=_count(cells[7]))
     return figures
 
 

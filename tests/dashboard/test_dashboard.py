@@ -101,7 +101,7 @@ def test_spend_shows_credits_and_what_fresh_re_enrichments_wasted(client, ops, a
     page = client.get(DASHBOARD).content.decode()
     spent = scalar("SELECT sum(credits_spent) FROM reference.enrichment_runs WHERE workflow_name = "
                     "'company_discovery'")
-    row = re.search(r'<tr data-workflow="company_discovery"><td>company_discovery</td><td>clay</td>'
+    row = re.search(r'<tr data-workflow="company_discovery"><td>company_<wbr>discovery</td><td>clay</td>'
                     r'<td class="num">([\d.,]+)</td><td class="num wasted">([\d.,]+)</td>', page.replace("\n    ", ""))
     assert row and (_number(row[1]), _number(row[2])) == (float(spent), 7.5)  # 5 companies paid twice
     assert 'class="weekly-bars"' in page
