@@ -139,7 +139,7 @@ def hidden_leads_recount(*, entity_type: str, fields: tuple[str, ...],
         for index, field in enumerate(fields))
     params: dict[str, Any] = {"entity_type": entity_type, "max_failures": max_failures}
     outermost = not connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
+    with _count_lock(entity_type), transaction.atomic(), connection.cursor() as cursor:
         if outermost:  # core and the runs as of one moment (a caller's transaction decides for itself)
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         cursor.execute("SELECT now()")
@@ -159,6 +159,19 @@ def hidden_leads_recount(*, entity_type: str, fields: tuple[str, ...],
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE planning_hidden_leads")
     return snapshot_at, classes
+
+
+@contextmanager
+def _count_lock(entity_type: str) -> Iterator[None]:
+    """Session-level, taken before the count's transaction: a second count of the same entity type
+    (the schedule and a job's, at once) waits, then reads a snapshot that sees the first one's rows."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"enrichhub: hidden leads {entity_type}"])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"enrichhub: hidden leads {entity_type}"])
 
 
 @contextmanager

@@ -199,3 +199,23 @@ def test_a_run_reported_after_the_count_is_not_bought_again(measured):
     assert (first["entity_key"], first["workflow_name"]) in _unbuyable("company")
     unbuyable = _unbuyable("company")
     assert all((p["entity_key"], p["workflow_name"]) not in unbuyable for p in after)
+
+
+def test_two_counts_at_once_both_finish_and_leave_one_row_per_lead(committed_demo):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from planning.leads import hidden_leads_count, hidden_leads_total
+    from planning.models import HiddenLead
+
+    def count(_: int) -> int:
+        try:
+            return hidden_leads_total(hidden_leads_count(entity_type="person"))
+        finally:
+            connection.close()  # each thread's own connection
+
+    with ThreadPoolExecutor(2) as pool:
+        totals = list(pool.map(count, range(2)))
+    assert totals[0] == totals[1] == len(_missing_by_key("person"))
+    assert HiddenLead.objects.filter(entity_type="person").count() == totals[0]
