@@ -5,7 +5,6 @@ completes, each with the workflows not to buy for it then; a plan reads the runs
 live, and says how old the count is. Before the first count, the first plan counts."""
 
 import time
-from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -17,11 +16,6 @@ from planning.models import HiddenLeadsCount
 from warehouse.hidden import REQUIRED_FIELDS
 
 RECOUNT_TASK = "planning.tasks.hidden_leads_count_task"
-CORE_TABLES = {"company": "core.companies", "person": "core.people"}
-
-
-def missing_bits(fields: tuple[str, ...], missing: frozenset[str]) -> int:
-    return sum(1 << index for index, field in enumerate(fields) if field in missing)
 
 
 def missing_fields(fields: tuple[str, ...], bits: int) -> frozenset[str]:
@@ -49,12 +43,9 @@ def hidden_leads_latest(*, entity_type: str) -> HiddenLeadsCount:
             or hidden_leads_count(entity_type=entity_type))
 
 
-def hidden_leads_counted_at(*, entity_type: str) -> datetime | None:
-    return HiddenLeadsCount.objects.filter(entity_type=entity_type).values_list("counted_at", flat=True).first()
-
-
 def hidden_leads_after_job(sender: object, job: BatchJob, tables: tuple[str, ...], **_: object) -> None:
     """A job changed a core table leads are hidden by: count that entity type again, in the q2 cluster."""
-    changed = sorted(entity for entity, table in CORE_TABLES.items() if table in tables)
+    changed = sorted(entity for entity, (schema, table, _) in sql.CORE_ENTITIES.items()
+                     if f"{schema}.{table}" in tables)
     if changed and job.rows_done:
         transaction.on_commit(lambda: async_task(RECOUNT_TASK, changed, task_name="hidden-leads-count"))

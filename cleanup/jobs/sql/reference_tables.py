@@ -8,24 +8,27 @@ from psycopg import sql
 
 @dataclass(frozen=True)
 class Retirable:
-    schema: str
-    table: str
-    # The review list (warehouse/review_lists.py) that says which rows still wait.
+    # The review list (warehouse/review_lists.py) that says which rows still wait; its table's name.
     review_list: str
     reason: str
     # The job that fills what the rows wait for: (kind, params, what it does).
     filled_by: tuple[str, dict, str]
+    schema: str = "reference"
+
+    @property
+    def table(self) -> str:
+        return self.review_list
 
 
 RETIRABLE = {
     "reference.companies_missing_cleaned_name": Retirable(
-        "reference", "companies_missing_cleaned_name", "companies_missing_cleaned_name",
+        "companies_missing_cleaned_name",
         "listed companies still without cleaned_name whose Clay enrichment is not complete (never answered, "
         "or answered with a name core lacks)",
         ("coalesce_mapped", {"workflow": "company_cleaned_name"},
          "coalesce the cleaned names Clay returned into core (coalesce_mapped, company_cleaned_name)")),
     "reference.people_missing_country": Retirable(
-        "reference", "people_missing_country", "people_missing_country",
+        "people_missing_country",
         "listed people still without person_country although an extracted profile has it (the backfill is not "
         "complete)",
         ("coalesce_person_profile", {"mode": "sweep"},
