@@ -2,7 +2,10 @@
 row took most of a plan's time (seconds at the seed's scale, a minute at ten times it). They are
 counted again every five minutes and as soon as a job that wrote core.companies or core.people
 completes, each with the workflows not to buy for it then; a plan reads the runs changed since
-live, and says how old the count is. Before the first count, the first plan counts."""
+live, and says how old the count is. Before the first count, the first plan counts.
+
+The same pass keeps the run keys core lacks: with the hidden leads they give the fill-rate
+measurement (planning.figures) every run's entity as of the count, without keying core again."""
 
 import time
 
@@ -23,13 +26,17 @@ def missing_fields(fields: tuple[str, ...], bits: int) -> frozenset[str]:
 
 
 def hidden_leads_count(*, entity_type: str) -> HiddenLeadsCount:
-    """Count the entity type's hidden leads now (a q2 task's work, not a request's)."""
+    """Count the entity type's hidden leads now (a q2 task's work, not a request's), and the run
+    keys core lacks, for the fill-rate measurement."""
     began = time.monotonic()
-    snapshot_at, classes = sql.hidden_leads_recount(entity_type=entity_type, fields=REQUIRED_FIELDS[entity_type],
-                                                    max_failures=settings.PLAN_MAX_FAILURES)
-    counted, _ = HiddenLeadsCount.objects.update_or_create(entity_type=entity_type, defaults={
-        "counted_at": snapshot_at, "seconds": time.monotonic() - began,
-        "classes": [[bits, list(blocked), leads] for bits, blocked, leads in classes]})
+    with sql.count_snapshot(entity_type) as (snapshot_at, runs_through):
+        sql.core_keys_stage(entity_type=entity_type, fields=REQUIRED_FIELDS[entity_type])
+        classes = sql.hidden_leads_replace(entity_type=entity_type, max_failures=settings.PLAN_MAX_FAILURES)
+        sql.run_keys_outside_core_replace(entity_type=entity_type)
+        counted, _ = HiddenLeadsCount.objects.update_or_create(entity_type=entity_type, defaults={
+            "counted_at": snapshot_at, "seconds": time.monotonic() - began, "runs_through": runs_through,
+            "classes": [[bits, list(blocked), leads] for bits, blocked, leads in classes]})
+    sql.count_tables_analyse()
     return counted
 
 

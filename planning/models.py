@@ -103,14 +103,33 @@ class HiddenLead(models.Model):
         return f"{self.entity_type} {self.entity_key}"
 
 
+class RunKeyOutsideCore(models.Model):
+    """A normalised key some run was reported for that no core row held, as of its entity type's
+    latest count. With the hidden leads it tells the fill-rate measurement the state of every
+    run's entity without keying core again: hidden (its missing bits), outside core (nothing
+    filled), or else in core with every required field filled."""
+
+    pk = models.CompositePrimaryKey("entity_type", "entity_key")
+    entity_type = models.CharField(max_length=8)
+    entity_key = models.TextField()
+
+    class Meta:
+        db_table = "planning_run_keys_outside_core"
+
+    def __str__(self) -> str:
+        return f"{self.entity_type} {self.entity_key} (not in core)"
+
+
 class HiddenLeadsCount(models.Model):
     """When an entity type's hidden leads were last counted (the time its snapshot of the tables
-    was taken), how long it took, and its classes: [missing bits, workflows blocked, leads]."""
+    was taken), how long it took, its classes: [missing bits, workflows blocked, leads], and the
+    highest run id its snapshot held: a run past it may be for a key the count never saw."""
 
     entity_type = models.CharField(max_length=8, primary_key=True)
     counted_at = models.DateTimeField()
     seconds = models.FloatField()
     classes = models.JSONField()
+    runs_through = models.UUIDField(null=True, blank=True)
 
     class Meta:
         db_table = "planning_hidden_leads_counts"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from uuid import UUID
 
 from django.db import connection, transaction
 from psycopg import sql
@@ -22,67 +22,66 @@ CORE_ENTITIES = {"company": ("core", "companies", "domain"), "person": ("core", 
 def fields_filled_after_runs(*, entity_type: str, fields: tuple[str, ...], workflows: list[str],
                              settled_after_s: int) -> list[tuple]:
     """Per workflow: (name, completed runs at least `settled_after_s` old, then per field how
-    many of those runs' entities have it filled in core now). A key with several core rows
-    counts as filled when any of them is."""
+    many of those runs' entities have it filled in core), all as of the entity type's latest
+    count. A key with several core rows counts as filled when any of them is."""
     counted = sql.SQL(", ").join(
-        sql.SQL("count(*) FILTER (WHERE s.{})").format(sql.Identifier(field)) for field in fields)
+        sql.SQL("count(*) FILTER (WHERE {})").format(_filled_as_counted(index)) for index in range(len(fields)))
     settled = sql.SQL("""
-            SELECT r.workflow_name, r.entity_key FROM reference.enrichment_runs r
-            WHERE r.entity_type = %(entity_type)s AND r.status = 'completed'
-              AND r.completed_at <= now() - make_interval(secs => %(settled_after_s)s)
+            SELECT r.workflow_name, r.entity_key FROM reference.enrichment_runs r, latest
+            WHERE r.entity_type = %(entity_type)s AND r.status = 'completed' AND r.id <= latest.runs_through
+              AND r.completed_at <= latest.counted_at - make_interval(secs => %(settled_after_s)s)
               AND r.workflow_name = ANY(%(workflows)s)""")
     return _counted_per_workflow(settled, sql.SQL("count(*), {}").format(counted), entity_type=entity_type,
-                                 fields=fields, workflows=workflows, settled_after_s=settled_after_s)
+                                 workflows=workflows, settled_after_s=settled_after_s)
+
+
+def _filled_as_counted(index: int) -> sql.Composed:
+    """Whether the latest count saw the settled run's entity (m) in core with field `index` filled:
+    not outside core (o), and not missing the field if hidden (h); neither means every field filled."""
+    return sql.SQL("(o.entity_key IS NULL AND coalesce(h.missing, 0) & {} = 0)").format(sql.Literal(1 << index))
 
 
 def _counted_per_workflow(settled: sql.Composable, counted: sql.Composable, *, entity_type: str,
-                          fields: tuple[str, ...], workflows: list[str], settled_after_s: int) -> list[tuple]:
+                          workflows: list[str], settled_after_s: int) -> list[tuple]:
     """Per workflow of the `settled` runs (m), the `counted` columns over them joined with their
-    entities' filled fields (s)."""
+    entities as the latest count left them (h, o). The count keyed every core row once, so this
+    reads no core table; runs past the count wait for the next one, whose snapshot holds them."""
     statement = sql.SQL("""
-        WITH settled AS ({settled}), state AS ({state})
+        WITH latest AS (SELECT counted_at, runs_through FROM planning_hidden_leads_counts
+                        WHERE entity_type = %(entity_type)s AND runs_through IS NOT NULL),
+             settled AS ({settled})
         SELECT m.workflow_name, {counted}
-        FROM settled m LEFT JOIN state s USING (entity_key)
-        GROUP BY 1 ORDER BY 1""").format(settled=settled, state=_settled_entities_state(entity_type, fields),
-                                         counted=counted)
+        FROM settled m
+        LEFT JOIN planning_hidden_leads h ON h.entity_type = %(entity_type)s AND h.entity_key = m.entity_key
+        LEFT JOIN planning_run_keys_outside_core o ON o.entity_type = %(entity_type)s AND o.entity_key = m.entity_key
+        GROUP BY 1 ORDER BY 1""").format(settled=settled, counted=counted)
     with connection.cursor() as cursor:
         cursor.execute(statement, {"entity_type": entity_type, "settled_after_s": settled_after_s,
                                    "workflows": workflows})
         return cursor.fetchall()
 
 
-def _settled_entities_state(entity_type: str, fields: tuple[str, ...]) -> sql.Composed:
-    """Per normalised key in the `settled` CTE, whether any of its core rows fills each field."""
-    schema, table, key_column = CORE_ENTITIES[entity_type]
-    key = sql.SQL("{}({})").format(sql.Identifier(KEY_FUNCTION_SCHEMA, KEY_FUNCTIONS[entity_type]),
-                                   sql.Identifier("c", key_column))
-    filled = sql.SQL(", ").join(
-        sql.SQL("bool_or(NOT {missing}) AS {name}").format(missing=missing_sql(field), name=sql.Identifier(field))
-        for field in fields)
-    return sql.SQL("SELECT {key} AS entity_key, {filled} FROM {table} c"
-                   " WHERE {key} IN (SELECT entity_key FROM settled) GROUP BY 1").format(
-        key=key, filled=filled, table=sql.Identifier(schema, table))
-
-
 def fields_filled_after_planned_runs(*, entity_type: str, fields: tuple[str, ...], workflows: list[str],
                                      settled_after_s: int) -> list[tuple]:
     """Per workflow: (name, then per field: the exported plans' runs of it that completed and
     settled and were planned to fill that field, and how many of those entities have it filled
-    in core now). A plan is made for leads missing the field, so these count runs after which
-    the field became filled. A pair planned several times counts once, for its latest plan."""
+    in core), as of the latest count. A plan is made for leads missing the field, so these count
+    runs after which the field became filled. A pair planned several times counts once, for its
+    latest plan."""
     counted = sql.SQL(", ").join(
-        sql.SQL("count(*) FILTER (WHERE m.fills ? {label}), count(*) FILTER (WHERE m.fills ? {label} AND s.{name})")
-        .format(label=sql.Literal(field), name=sql.Identifier(field)) for field in fields)
+        sql.SQL("count(*) FILTER (WHERE m.fills ? {label}), count(*) FILTER (WHERE m.fills ? {label} AND {filled})")
+        .format(label=sql.Literal(field), filled=_filled_as_counted(index)) for index, field in enumerate(fields))
     settled = sql.SQL("""
             SELECT DISTINCT ON (p.workflow_name, p.entity_key) p.workflow_name, p.entity_key, p.fills
             FROM planning_planned_runs p
             JOIN planning_plans e ON e.id = p.plan_id
             JOIN reference.enrichment_runs r ON r.workflow_name = p.workflow_name AND r.entity_key = p.entity_key
+            CROSS JOIN latest
             WHERE e.entity_type = %(entity_type)s AND p.workflow_name = ANY(%(workflows)s)
-              AND r.status = 'completed' AND r.completed_at >= e.created_at
-              AND r.completed_at <= now() - make_interval(secs => %(settled_after_s)s)
+              AND r.status = 'completed' AND r.completed_at >= e.created_at AND r.id <= latest.runs_through
+              AND r.completed_at <= latest.counted_at - make_interval(secs => %(settled_after_s)s)
             ORDER BY p.workflow_name, p.entity_key, e.created_at DESC""")
-    return _counted_per_workflow(settled, counted, entity_type=entity_type, fields=fields, workflows=workflows,
+    return _counted_per_workflow(settled, counted, entity_type=entity_type, workflows=workflows,
                                  settled_after_s=settled_after_s)
 
 
@@ -125,53 +124,82 @@ _BLOCKING = """
     GROUP BY r.entity_key"""
 
 
-def hidden_leads_recount(*, entity_type: str, fields: tuple[str, ...],
-                         max_failures: int) -> tuple[datetime, list[tuple[int, list[str], int]]]:
-    """Replace the entity type's rows of planning_hidden_leads with what core and the runs hold
-    now: one row per normalised key some of whose required fields no core row fills, those
-    fields as bits, and the workflows blocked for it. Returns (the time of the snapshot it read,
-    [(missing bits, blocked, leads)]). One transaction: plans read the old count until it commits."""
+@contextmanager
+def count_snapshot(entity_type: str) -> Iterator[tuple[datetime, UUID | None]]:
+    """One transaction for a count and its record, reading core and the runs as of one moment
+    (a caller's transaction decides that for itself); yields (the snapshot's time, the highest
+    run id it holds). Plans and measurements read the previous count until it commits. A second
+    count of the same entity type (the schedule and a job's, at once) waits for the first, then
+    reads a snapshot that sees its rows."""
+    lock = f"enrichhub: hidden leads {entity_type}"
+    outermost = not connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [lock])
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            if outermost:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SELECT now(), (SELECT id FROM reference.enrichment_runs ORDER BY id DESC LIMIT 1)")
+            yield cursor.fetchone()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [lock])
+
+
+def core_keys_stage(*, entity_type: str, fields: tuple[str, ...]) -> None:
+    """Every normalised key of the entity type's core rows with the required fields none of its
+    rows fills, as bits, into a temporary table for the rest of the count's transaction: the one
+    pass over core (keying each row) that the hidden leads and the keys outside core share."""
     schema, table, key_column = CORE_ENTITIES[entity_type]
     key = key_function_value(function=KEY_FUNCTIONS[entity_type], column=sql.Identifier("c", key_column))
     bits = sql.SQL(" | ").join(
         sql.SQL("CASE WHEN bool_or(NOT {missing}) THEN 0 ELSE {bit} END").format(missing=missing_sql(field),
                                                                                  bit=sql.Literal(1 << index))
         for index, field in enumerate(fields))
-    params: dict[str, Any] = {"entity_type": entity_type, "max_failures": max_failures}
-    outermost = not connection.in_atomic_block
-    with _count_lock(entity_type), transaction.atomic(), connection.cursor() as cursor:
-        if outermost:  # core and the runs as of one moment (a caller's transaction decides for itself)
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        cursor.execute("SELECT now()")
-        (snapshot_at,) = cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.count_core_keys")
+        # CREATE TABLE AS, unlike INSERT, may hand the key function to parallel workers.
+        cursor.execute(sql.SQL("""
+            CREATE TEMP TABLE count_core_keys ON COMMIT DROP AS
+            SELECT keyed.* FROM (SELECT {key} AS entity_key, ({bits})::smallint AS missing
+                                 FROM {table} c GROUP BY 1) keyed
+            WHERE keyed.entity_key IS NOT NULL""").format(key=key, bits=bits, table=sql.Identifier(schema, table)))
+        cursor.execute("ANALYZE pg_temp.count_core_keys")
+
+
+def hidden_leads_replace(*, entity_type: str, max_failures: int) -> list[tuple[int, list[str], int]]:
+    """Replace the entity type's rows of planning_hidden_leads with the staged keys some of whose
+    required fields no core row fills, each with the workflows blocked for it; returns its
+    classes [(missing bits, blocked, leads)]."""
+    with connection.cursor() as cursor:
         cursor.execute("DELETE FROM planning_hidden_leads WHERE entity_type = %s", [entity_type])
         cursor.execute(sql.SQL("""
             INSERT INTO planning_hidden_leads (entity_type, entity_key, missing, blocked)
-            SELECT %(entity_type)s, keyed.entity_key, keyed.missing, b.workflows
-            FROM (SELECT {key} AS entity_key, ({bits})::smallint AS missing FROM {table} c GROUP BY 1) keyed
-            LEFT JOIN ({blocking}) b USING (entity_key)
-            WHERE keyed.missing <> 0 AND keyed.entity_key IS NOT NULL""").format(
-            key=key, bits=bits, table=sql.Identifier(schema, table),
-            blocking=sql.SQL(_BLOCKING.format(changed=""))), params)
+            SELECT %(entity_type)s, k.entity_key, k.missing, b.workflows
+            FROM pg_temp.count_core_keys k LEFT JOIN ({blocking}) b USING (entity_key)
+            WHERE k.missing <> 0""").format(blocking=sql.SQL(_BLOCKING.format(changed=""))),
+            {"entity_type": entity_type, "max_failures": max_failures})
         cursor.execute("SELECT missing, coalesce(blocked, '{}'), count(*) FROM planning_hidden_leads"
                        " WHERE entity_type = %s GROUP BY 1, 2 ORDER BY 1, 2", [entity_type])
-        classes = cursor.fetchall()
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE planning_hidden_leads")
-    return snapshot_at, classes
+        return cursor.fetchall()
 
 
-@contextmanager
-def _count_lock(entity_type: str) -> Iterator[None]:
-    """Session-level, taken before the count's transaction: a second count of the same entity type
-    (the schedule and a job's, at once) waits, then reads a snapshot that sees the first one's rows."""
+def run_keys_outside_core_replace(*, entity_type: str) -> int:
+    """Replace the entity type's keys of runs that no staged core key matches; how many there are."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"enrichhub: hidden leads {entity_type}"])
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"enrichhub: hidden leads {entity_type}"])
+        cursor.execute("DELETE FROM planning_run_keys_outside_core WHERE entity_type = %s", [entity_type])
+        cursor.execute("""
+            INSERT INTO planning_run_keys_outside_core (entity_type, entity_key)
+            SELECT DISTINCT %(entity_type)s, r.entity_key FROM reference.enrichment_runs r
+            WHERE r.entity_type = %(entity_type)s
+              AND NOT EXISTS (SELECT FROM pg_temp.count_core_keys k WHERE k.entity_key = r.entity_key)""",
+                       {"entity_type": entity_type})
+        return cursor.rowcount
+
+
+def count_tables_analyse() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE planning_hidden_leads, planning_run_keys_outside_core")
 
 
 @contextmanager

@@ -6,10 +6,11 @@ from decimal import Decimal
 from statistics import median
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from planning.figures import figures_latest, figures_refresh, workflow_figures
+from planning.leads import hidden_leads_count
 from registry.catalog import Catalog, workflow_problems
 from registry.demo import demo_registry_complete
 from registry.models import Workflow
@@ -71,6 +72,44 @@ def test_measured_fill_rates_equal_the_oracle_and_young_runs_wait(demo, settings
     assert measured["person_profile"].fill_rates["person_country"].runs == \
         Run.objects.filter(workflow_id="person_profile", status="completed").count() - 5
     assert not measured["person_experience"].fill_rates["matched_seniority"].measured  # no runs: the default
+
+
+def _rates(kind: str) -> dict[str, dict[str, tuple[float, int]]]:
+    return {name: {f: (round(r.rate, 9), r.runs) for f, r in figures.fill_rates.items()}
+            for name, figures in workflow_figures(entity_type=kind).items()}
+
+
+def _oracle_rates(names: dict, default_rate: float) -> dict[str, dict[str, tuple[float, int]]]:
+    return {name: {f: (round(rate, 9), runs) for f, (rate, runs) in rates.items()}
+            for name, rates in _oracle(timezone.now(), 3, default_rate).items() if name in names}
+
+
+def test_rates_are_measured_as_of_the_count_and_follow_core_after_the_next_one(demo, settings):
+    demo_registry_complete()
+    runs_backfill(workflow_names=["person_profile"])
+    settings.PLAN_MIN_RUNS, settings.PLAN_SETTLE_HOURS = 3, 0
+    hidden_leads_count(entity_type="person")
+    before = _rates("person")
+    assert before == _oracle_rates(before, settings.PLAN_DEFAULT_FILL_RATE)
+    # Core gains a country for some measured entities; a run arrives for a key core has never held.
+    runs = Run.objects.filter(workflow_id="person_profile", status="completed").order_by("entity_key")
+    unfilled = [key for key in runs.values_list("entity_key", flat=True)
+                if "person_country" not in core_fields_filled_by_key("person").get(key, set())][:4]
+    assert unfilled, "the demo has measured people without a country"
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE core.people SET person_country = 'Norway' WHERE lower(linkedin_url) LIKE ANY(%s)",
+                       [[f"%{key.removeprefix('linkedin.com/in/')}%" for key in unfilled]])
+    run_events_record(items=[{"workflow_name": "person_profile", "entity_type": "person", "status": "completed",
+                              "entity_key": "linkedin.com/in/never-in-core", "source": "test"}])
+    Run.objects.filter(entity_key="linkedin.com/in/never-in-core").update(
+        completed_at=timezone.now() - timedelta(days=2))
+    assert _rates("person") == before  # measured on the count: neither change is seen yet
+    hidden_leads_count(entity_type="person")
+    after = _rates("person")
+    assert after == _oracle_rates(after, settings.PLAN_DEFAULT_FILL_RATE)
+    rate_before, runs_before = before["person_profile"]["person_country"]
+    rate_after, runs_after = after["person_profile"]["person_country"]
+    assert runs_after == runs_before + 1 and rate_after != rate_before
 
 
 def test_the_cost_is_the_median_of_the_runs_or_the_curated_default(demo, settings):
