@@ -17,6 +17,11 @@ from cleanup.jobs.kinds import kind_get
 from cleanup.jobs.kinds.base import DryRun, JobParamsError
 from cleanup.jobs.models import BatchJob
 
+# By name: the tasks module imports this one. lint-imports checks that the names exist and stay
+# in this room (tools/task_path_contract.py); cleanup.tasks keeps the older names for queued tasks.
+DRY_RUN_TASK = "cleanup.jobs.tasks.draft_dry_run_task"
+SLICE_TASK = "cleanup.jobs.tasks.job_run_task"
+
 logger = logging.getLogger("enrichhub.jobs")
 ACTIVE = (BatchJob.Status.QUEUED, BatchJob.Status.RUNNING, BatchJob.Status.PAUSED)
 # Starting a job is adding one; pausing, resuming and cancelling change one. Kinds that delete,
@@ -75,7 +80,7 @@ def job_draft(*, kind: str, params: dict | None = None, batch_size: int = 1000, 
     job = BatchJob.objects.create(kind=kind, params=cleaned, batch_size=batch_size, sleep_ms=sleep_ms,
                                   status=BatchJob.Status.DRAFT,
                                   started_by=_starter(user))
-    transaction.on_commit(lambda: async_task("cleanup.tasks.draft_dry_run_task", job.pk, task_name=f"dry-run-{job.pk}"))
+    transaction.on_commit(lambda: async_task(DRY_RUN_TASK, job.pk, task_name=f"dry-run-{job.pk}"))
     return job
 
 
@@ -185,7 +190,7 @@ def job_enqueue(*, job: BatchJob) -> None:
 
 def job_slice_enqueue(*, job_id: int) -> None:
     """The one q2 task that runs a slice of a job (the task name shows which job in q2's lists)."""
-    async_task("cleanup.tasks.job_run_task", job_id, task_name=f"job-{job_id}")
+    async_task(SLICE_TASK, job_id, task_name=f"job-{job_id}")
 
 
 def job_pause(*, job: BatchJob, user: Operator = None) -> bool:

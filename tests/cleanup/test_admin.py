@@ -42,7 +42,7 @@ def test_the_start_page_drafts_the_job_and_leaves_its_dry_run_to_q2(client, ops,
     with django_capture_on_commit_callbacks(execute=True):
         job = _draft(client, "tenure_backfill")
     assert (job.status, job.dry_run_report) == ("draft", None)  # nothing counted inside the request
-    assert [task.func() for task in OrmQ.objects.all()] == ["cleanup.tasks.draft_dry_run_task"]
+    assert [task.func() for task in OrmQ.objects.all()] == ["cleanup.jobs.tasks.draft_dry_run_task"]
     page = client.get(f"{START}{job.pk}/").content.decode()
     assert "Counting in the q2 cluster" in page and 'http-equiv="refresh"' in page
     assert 'name="confirm"' not in page
@@ -62,7 +62,7 @@ def test_the_draft_shows_its_dry_run_once_counted_and_confirming_starts_it(clien
     job.refresh_from_db()
     assert response.status_code == 302 and response.url.endswith(f"/cleanup/batchjob/{job.pk}/change/")
     assert (job.status, job.started_by, job.dry_run_report["would_change"]) == ("queued", ops, 49)
-    assert [task.func() for task in OrmQ.objects.all()] == ["cleanup.tasks.job_run_task"]
+    assert [task.func() for task in OrmQ.objects.all()] == ["cleanup.jobs.tasks.job_run_task"]
     assert client.get(f"{START}{job.pk}/").status_code == 302  # no longer a draft: the job's own page
 
 

@@ -62,6 +62,15 @@ def test_every_installed_schedule_names_an_entry_point_with_arguments_it_takes()
         by_path[func].arguments_check(parsed, {})
 
 
+def test_every_entry_points_path_and_alias_finds_that_very_function():
+    """Stored schedules and queued tasks name functions by these paths: a renamed module or a
+    dropped alias would leave them failing in the cluster."""
+    import pydoc
+
+    for entry in project_entry_points():
+        assert {path: pydoc.locate(path) for path in entry.paths} == dict.fromkeys(entry.paths, entry.func)
+
+
 def test_a_staff_user_cannot_schedule_a_delete_without_the_job_permissions(client, db):
     client.force_login(staff_user("mallory", "enrichhub.add_ownedschedule", "enrichhub.view_ownedschedule"))
     page = client.post(OWNED + "add/", _schedule_form("cleanup.tasks.job_start_if_idle_task",
