@@ -196,8 +196,6 @@ PLAN_WEBHOOK_URL = env_str("ENRICHHUB_PLAN_WEBHOOK_URL", "", environ=os.environ)
 # Webhooks (plans, gap alerts) are refused when their host resolves to a loopback, private or
 # link-local address, which a URL could use to reach the machine's own services; true allows it.
 WEBHOOK_ALLOW_PRIVATE = env_bool("ENRICHHUB_WEBHOOK_ALLOW_PRIVATE", False, environ=os.environ)
-# The registry's list shows these figures; registry sits below planning, so it is told where they are.
-REGISTRY_FIGURES = "planning.figures.figures_display"
 
 # Where gap alerts go (manage.py check_gaps): email addresses and a Slack-compatible webhook.
 ALERT_EMAILS = env_list("ENRICHHUB_ALERT_EMAILS", [], environ=os.environ)

@@ -136,8 +136,9 @@ def figures_latest() -> dict[str, WorkflowFigures]:
 
 
 def figures_display() -> dict[str, list[str]]:
-    """For the registry's list (settings.REGISTRY_FIGURES): per workflow, a line per field it fills
-    and one for its cost, each figure with the runs behind it or marked as the curated default."""
+    """For the registry's list (registered with registry.workflow_lines in planning.apps): per
+    workflow, a line per field it fills and one for its cost, each figure with the runs behind it
+    or marked as the curated default."""
     return {name: [*(_rate_text(rate) for rate in figures.fill_rates.values()), _cost_text(figures)]
             for name, figures in figures_latest().items()}
 

@@ -1,18 +1,17 @@
 """Curation of the workflow registry by ops."""
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
-from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 from simple_history.admin import SimpleHistoryAdmin
 
 from registry import reports, selectors, services
 from registry.catalog import catalog_load, workflow_problems
 from registry.models import Workflow
+from registry.workflow_lines import workflow_lines
 from warehouse.hidden import REQUIRED_FIELDS
 
 
@@ -74,10 +73,9 @@ class WorkflowAdmin(SimpleHistoryAdmin):
         """With the planner's figures, computed hourly: under each workflow's name, how often it
         fills each field it declares and what a run costs, each with the runs behind it. Under the
         name, not in a column of their own, so that the list stays within a laptop's screen."""
-        provider = getattr(settings, "REGISTRY_FIGURES", "")
-        if not provider:
+        figures = workflow_lines()
+        if not figures:
             return list(self.list_display)
-        figures: dict[str, list[str]] = import_string(provider)()
 
         @admin.display(description="workflow · fills, cost (runs behind)", ordering="workflow_name")
         def workflow(obj: Workflow) -> str:
