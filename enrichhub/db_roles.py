@@ -23,15 +23,29 @@ ROLES = (OWNER, WEB, JOBS)
 OWN_SCHEMAS = ("public", "reference")
 ARCHIVE = "archive"
 STATUS_FUNCTIONS = "enrichhub_status"  # made by migration runs/0008
-# enrichhub's tables that jobs may only read, and those they may not see at all.
-# A schedule a person made runs as that person (enrichhub.owned_schedules): the cluster reads
-# their permissions, and who they are, but never a password.
-READ_ONLY_FOR_JOBS = ("enrichment_workflow_registry", "cleanup_coalesce_mappings", "django_content_type",
-                      "enrichhub_owned_schedules", "auth_group", "auth_permission", "auth_user_groups",
-                      "auth_user_user_permissions", "auth_group_permissions")
-HIDDEN_FROM_JOBS = ("auth_user", "django_session", "django_admin_log", "enrichhub_api_keys", "axes_accessattempt",
-                    "axes_accesslog", "axes_accessfailurelog", "axes_accessattemptexpiration")
-USERS_TABLE = "auth_user"
+# enrichhub's models whose tables jobs may only read, and those whose tables they may not see at
+# all, by "app_label.Model": the table names come from the models, so a renamed table keeps its
+# rights. A schedule a person made runs as that person (enrichhub.owned_schedules): the cluster
+# reads their permissions, and who they are, but never a password.
+READ_ONLY_FOR_JOBS = ("registry.Workflow", "cleanup.CoalesceMapping", "contenttypes.ContentType",
+                      "enrichhub.OwnedSchedule", "auth.Group", "auth.Permission", "auth.User.groups",
+                      "auth.User.user_permissions", "auth.Group.permissions")
+HIDDEN_FROM_JOBS = ("auth.User", "sessions.Session", "admin.LogEntry", "runs.ApiKey", "axes.AccessAttempt",
+                    "axes.AccessLog", "axes.AccessFailureLog", "axes.AccessAttemptExpiration")
+
+
+def model_tables(labels: tuple[str, ...]) -> frozenset[str]:
+    """The tables of these models ("app.Model") and many-to-many links ("app.Model.field")."""
+    from django.apps import apps
+
+    tables = set()
+    for label in labels:
+        app_label, model_name, *link = label.split(".")
+        model = apps.get_model(app_label, model_name)
+        if link:
+            model = model._meta.get_field(link[0]).remote_field.through
+        tables.add(model._meta.db_table)
+    return frozenset(tables)
 
 
 @dataclass(frozen=True)
@@ -120,15 +134,23 @@ def _jobs_grants(warehouse: tuple[str, ...], tables: list[OwnTable]) -> list[sql
                    _schemas((*OWN_SCHEMAS, *written)), jobs),
         _statement("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}", _schemas(("reference",)), jobs),
     ]
+    hidden, read_only = model_tables(HIDDEN_FROM_JOBS), model_tables(READ_ONLY_FOR_JOBS)
+    users = _users_table()
     for table in tables:
-        if table.name == USERS_TABLE:
+        if table.name == users:
             statements.append(_statement("GRANT SELECT ({}) ON TABLE {} TO {}", _user_columns_but_password(),
                                          table.identifier, jobs))
-        if table.name in HIDDEN_FROM_JOBS:
+        if table.name in hidden:
             continue
-        rights = "SELECT" if table.name in READ_ONLY_FOR_JOBS else "SELECT, INSERT, UPDATE, DELETE"
+        rights = "SELECT" if table.name in read_only else "SELECT, INSERT, UPDATE, DELETE"
         statements.append(_statement(f"GRANT {rights} ON TABLE {{}} TO {{}}", table.identifier, jobs))
     return statements
+
+
+def _users_table() -> str:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model()._meta.db_table
 
 
 def _user_columns_but_password() -> sql.Composed:
