@@ -8,8 +8,8 @@ entities that had it before the run (the base rate).
 
 Both are measured as of the latest hidden-leads count (planning.leads), which keys every core row
 once and keeps the keys that miss fields and the run keys core lacks: a measurement reads those
-and the runs, never core, so its cost follows the runs (8 s at ten times the seed where keying
-core again took 100 s). Runs reported after the count wait for the next one, at most five
+and the runs, never core, so its cost follows the runs (12 s at ten times the seed where keying
+core again took 99 s). Runs reported after the count wait for the next one, at most five
 minutes later."""
 
 import time
