@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
@@ -11,6 +12,8 @@ from enrichhub.api_errors import api_exception_response, json_error
 from planning.api import router as planning_router
 from runs.api import DOCUMENTED_SCHEMAS
 from runs.api import router as enrichment_router
+from runs.auth import ApiKeyAuth
+from runs.throttling import SharedKeyRateThrottle
 
 
 class EnrichhubAPI(NinjaAPI):
@@ -31,6 +34,9 @@ api = EnrichhubAPI(
     version="1",
     description="Enrichment workflow registry, run tracking and status for the lead warehouse.",
     docs_url="/docs",
+    # Every endpoint needs an API key and counts against its rate, unless it says otherwise.
+    auth=ApiKeyAuth(),
+    throttle=[SharedKeyRateThrottle(settings.API_RATE_PER_KEY)],
 )
 
 
@@ -59,7 +65,8 @@ def unexpected_error_is_json(request: HttpRequest, exc: Exception) -> HttpRespon
     return api_exception_response(exc)
 
 
-@api.get("/health", response=HealthOut, tags=["meta"], summary="Liveness and database reachability")
+@api.get("/health", response=HealthOut, tags=["meta"], summary="Liveness and database reachability", auth=None,
+         throttle=[])
 def health(request: HttpRequest) -> dict:
     """Anyone may ask; the server's exact version, which tells an attacker its known flaws, is for
     superusers (the admin's database page)."""

@@ -4,7 +4,6 @@ import json
 from decimal import Decimal
 from typing import Literal
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
@@ -12,11 +11,9 @@ from ninja.responses import Status
 from pydantic import ConfigDict, Field
 
 from planning.services import PlanRefused, PlanRequest, plan_build
-from runs.auth import ApiKeyAuth
 from runs.schemas import ErrorOut, Text, ValidationErrorOut
-from runs.throttling import SharedKeyRateThrottle
 
-router = Router(tags=["enrichment"], auth=ApiKeyAuth(), throttle=[SharedKeyRateThrottle(settings.API_RATE_PER_KEY)])
+router = Router(tags=["enrichment"])  # the API key and its rate: set once, on the NinjaAPI
 MAX_KEYS = 10_000
 
 

@@ -2,7 +2,6 @@
 
 import json
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
@@ -10,7 +9,6 @@ from ninja.responses import Status
 
 from kernel import InvalidEntityKey, normalise_entity_key
 from runs import services, status
-from runs.auth import ApiKeyAuth
 from runs.schemas import (
     MAX_BATCH,
     EntityStatusBatchIn,
@@ -23,9 +21,8 @@ from runs.schemas import (
     RunEventsOut,
     ValidationErrorOut,
 )
-from runs.throttling import SharedKeyRateThrottle
 
-router = Router(tags=["enrichment"], auth=ApiKeyAuth(), throttle=[SharedKeyRateThrottle(settings.API_RATE_PER_KEY)])
+router = Router(tags=["enrichment"])  # the API key and its rate: set once, on the NinjaAPI
 
 _EVENTS_BODY = {
     "requestBody": {

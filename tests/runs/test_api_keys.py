@@ -72,3 +72,18 @@ def test_a_keys_last_use_is_recorded_once_a_minute_not_on_every_request(django_a
         for _ in range(5):
             assert api_key_authenticate(plain=plain) is not None
     assert ApiKey.objects.get().last_used_at == first_use
+
+
+def test_every_endpoint_but_health_asks_for_a_key_and_refuses_without_one(client, db):
+    """The key is required once, on the API: a router added later cannot forget it."""
+    from enrichhub.api import api
+
+    paths = api.get_openapi_schema()["paths"]
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            asks = bool(operation.get("security"))
+            assert asks == (path != "/api/health"), (method, path)
+            if asks:
+                answer = getattr(client, method)(path, content_type="application/json")
+                assert answer.status_code == 401 and "detail" in answer.json(), (method, path)
+    assert client.get("/api/health").status_code == 200

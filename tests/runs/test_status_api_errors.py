@@ -1,6 +1,6 @@
 import pytest
 
-from runs import api
+from enrichhub.api import api
 from runs.schemas import MAX_STATUS_BATCH
 
 STATUS = "/api/enrichment/status"
@@ -50,7 +50,7 @@ def test_a_bad_key_in_a_batch_names_its_index(client, api_key, workflows):
 def test_each_key_is_throttled_on_its_own(client, api_key, workflows, monkeypatch):
     from runs.services import api_key_create
 
-    (throttle,) = api.router.throttle
+    (throttle,) = api.throttle  # one rate for every endpoint, set on the API
     monkeypatch.setattr(throttle, "num_requests", 2)
     body = {"entity_type": "company", "entity_key": "a.com"}
     assert [_post(client, body, api_key).status_code for _ in range(3)] == [200, 200, 429]
