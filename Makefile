@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/constraints.txt
 
-.PHONY: install demo fleet test lint bench bench-deps browser-deps fleet-deps stop db-status constraints
+.PHONY: install demo fleet test test-fast lint bench bench-deps browser-deps fleet-deps stop db-status constraints
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ fleet: install fleet-deps
 
 test: install lint browser-deps fleet-deps
 	$(PY) -m pytest
+
+# The tests that start no process (no q2 cluster, server, browser or pooler): minutes, not a quarter hour.
+test-fast: install
+	$(PY) -m pytest -m "not system"
 
 lint: install
 	$(PY) -m ruff check .

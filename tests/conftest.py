@@ -1,3 +1,5 @@
+import subprocess
+
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
@@ -21,6 +23,30 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         call_command("create_warehouse")
         statement_statistics_enable()
+
+
+# Fixtures that start processes: a test using one is a system test without saying so.
+PROCESS_FIXTURES = frozenset({"q2_cluster", "browser_page"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by mark
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.system)
+
+
+@pytest.fixture(autouse=True)
+def _processes_only_in_system_tests(request, monkeypatch):
+    """A test that starts a process must say so (the `system` mark): `make test-fast` leaves those
+    out, and it stays fast only if none slips in unmarked. Every process goes through Popen."""
+    if request.node.get_closest_marker("system"):
+        return
+
+    def refused(self, args, *rest, **kwargs):
+        raise AssertionError(f"this test starts a process ({args!r}): mark it @pytest.mark.system")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refused)
 
 
 @pytest.fixture(autouse=True)

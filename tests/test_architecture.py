@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.system  # starts processes: left out of `make test-fast`
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ["enrichhub", "kernel", "warehouse", "registry", "runs", "cleanup", "planning", "dashboard"]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"

@@ -22,6 +22,8 @@ from tests.browser.conftest import screenshot
 from tests.conftest import database_url
 from tests.processes import process_tree
 
+pytestmark = pytest.mark.system  # starts processes: left out of `make test-fast`
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "browser-test-only"
 

@@ -35,6 +35,8 @@ from tests.oracles import (
 from tests.own_server import free_port
 from tests.processes import process_tree
 
+pytestmark = pytest.mark.system  # starts processes: left out of `make test-fast`
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ADMIN_LINE = re.compile(r"admin user created: username (\S+)\s+password (\S+)")
 # How long the figures may take to catch up with a finished job: its refresh, queued on the q2

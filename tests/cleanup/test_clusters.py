@@ -19,6 +19,8 @@ from tests.conftest import database_url
 from tests.own_server import PROJECT_ROOT, free_port
 from tests.processes import kill_tree, process_tree
 
+pytestmark = pytest.mark.system  # starts processes: left out of `make test-fast`
+
 REDIS = "/usr/bin/redis-server"
 
 

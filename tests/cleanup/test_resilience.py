@@ -34,6 +34,7 @@ def _kill_the_runner_after_its_first_batch(job: BatchJob) -> None:
         worker.wait(timeout=30)
 
 
+@pytest.mark.system
 def test_a_worker_killed_mid_job_resumes_to_the_same_result(committed_demo):
     doomed = unreferenced_without_location()
     job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)
@@ -104,6 +105,7 @@ def test_the_q2_task_runs_the_job(committed_demo):
     assert scalar("SELECT count(*) FROM core.person_tenure") - before == BatchJob.objects.get(pk=job.pk).rows_done
 
 
+@pytest.mark.system
 @pytest.mark.parametrize("kind", ["tenure_backfill"])
 def test_run_job_dry_run_and_run_from_the_command_line(committed_demo, kind):
     dry = subprocess.run([sys.executable, "manage.py", "run_job", kind, "--dry-run"], cwd=PROJECT_ROOT, env=_env(),
@@ -116,6 +118,7 @@ def test_run_job_dry_run_and_run_from_the_command_line(committed_demo, kind):
     assert "completed: 49 rows" in done.stdout
 
 
+@pytest.mark.system
 def test_a_killed_runner_shows_as_interrupted_and_run_job_resumes_it_to_the_same_result(committed_demo, client):
     from django.contrib.auth import get_user_model
 

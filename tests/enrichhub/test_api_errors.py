@@ -21,6 +21,7 @@ def _is_json_without_traceback(response) -> dict:
     return json.loads(text)
 
 
+@pytest.mark.system
 def test_debug_is_off_unless_asked_for():
     env = {k: v for k, v in os.environ.items() if k != "DEBUG"}
     shown = subprocess.run([sys.executable, "manage.py", "shell", "-c",

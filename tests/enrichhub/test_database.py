@@ -93,6 +93,7 @@ def test_a_data_folder_holding_other_files_is_refused(tmp_path):
         embedded_server_start(data_dir=occupied)
 
 
+@pytest.mark.system
 def test_the_embedded_server_starts_is_reused_and_stops(tmp_path):
     data_dir = tmp_path / "pgdata"
     try:
@@ -118,6 +119,7 @@ def _manage(*args: str, env_overrides: dict[str, str]) -> subprocess.CompletedPr
     ("nonsense://nowhere", "DATABASE_URL is not a usable URL"),
     ("postgresql://ops@127.0.0.1:1/leads", "cannot reach the database"),
 ])
+@pytest.mark.system
 def test_manage_py_reports_database_problems_in_one_line(url, fragment):
     result = _manage("migrate", "--check", env_overrides={"DATABASE_URL": url})
     assert result.returncode == 2
@@ -126,6 +128,7 @@ def test_manage_py_reports_database_problems_in_one_line(url, fragment):
     assert lines[0].startswith("enrichhub: error:") and fragment in lines[0]
 
 
+@pytest.mark.system
 def test_a_server_killed_outright_is_started_again_on_the_next_attach(tmp_path):
     data_dir = tmp_path / "pgdata"
     try:
@@ -143,6 +146,7 @@ def test_a_server_killed_outright_is_started_again_on_the_next_attach(tmp_path):
         embedded_server_stop(data_dir=data_dir)
 
 
+@pytest.mark.system
 def test_a_data_folder_of_another_major_version_is_refused_and_left_untouched(tmp_path):
     data_dir = tmp_path / "pgdata"
     data_dir.mkdir()
@@ -162,6 +166,7 @@ def test_a_data_folder_of_another_major_version_is_refused_and_left_untouched(tm
     assert after == before and embedded_server_pid(data_dir=data_dir) is None
 
 
+@pytest.mark.system
 def test_manage_py_names_both_versions_for_an_old_data_folder(tmp_path):
     data_dir = tmp_path / "pgdata"
     data_dir.mkdir()
@@ -174,6 +179,7 @@ def test_manage_py_names_both_versions_for_an_old_data_folder(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.system
 def test_the_embedded_server_is_postgresql_18_sized_for_the_machine_with_statement_statistics(tmp_path):
     data_dir = tmp_path / "pgdata"
     sizing = server_sizing(MachineMemory.detect())
@@ -196,6 +202,7 @@ def test_the_embedded_server_is_postgresql_18_sized_for_the_machine_with_stateme
     assert not embedded_server_started_here(data_dir=data_dir)
 
 
+@pytest.mark.system
 def test_a_project_command_reports_a_settings_problem_instead_of_unknown_command():
     result = _manage("seed_demo", "--scale", "0.01", env_overrides={"DATABASE_URL": "nonsense://nowhere"})
     assert result.returncode == 2
@@ -203,6 +210,7 @@ def test_a_project_command_reports_a_settings_problem_instead_of_unknown_command
     assert result.stderr.startswith("enrichhub: error: DATABASE_URL is not a usable URL")
 
 
+@pytest.mark.system
 def test_many_processes_attaching_at_once_all_get_the_server(tmp_path):
     data_dir = tmp_path / "pgdata"
     attach = ("import sys; from pathlib import Path; from enrichhub.embedded_db import embedded_server_start as s; "
@@ -217,6 +225,7 @@ def test_many_processes_attaching_at_once_all_get_the_server(tmp_path):
         embedded_server_stop(data_dir=data_dir)
 
 
+@pytest.mark.system
 def test_a_server_that_cannot_start_says_so_in_one_line_and_points_at_its_log(tmp_path):
     data_dir = tmp_path / "pgdata"
     embedded_server_start(data_dir=data_dir)

@@ -20,6 +20,8 @@ import pytest
 from enrichhub.embedded_db import embedded_server_pid, embedded_server_stop
 from tests.processes import process_tree
 
+pytestmark = pytest.mark.system  # starts processes: left out of `make test-fast`
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 120
 

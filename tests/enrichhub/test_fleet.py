@@ -22,6 +22,8 @@ from enrichhub.embedded_db import embedded_server_pid, embedded_server_start, em
 from tests.own_server import PROJECT_ROOT, api_post, free_port
 from tests.processes import process_tree
 
+pytestmark = pytest.mark.system  # starts processes: left out of `make test-fast`
+
 MAX_LAG_S = 3
 ENTITY = "acme.com"
 _PREPARE = """

@@ -14,6 +14,8 @@ from enrichhub.embedded_db import embedded_server_start, embedded_server_stop
 from tests.own_server import PROJECT_ROOT, api_post, free_port, own_server_start
 from tests.processes import process_tree
 
+pytestmark = pytest.mark.system  # starts processes: left out of `make test-fast`
+
 
 @pytest.fixture
 def own_server(tmp_path):

@@ -20,6 +20,8 @@ from enrichhub.pgbouncer import pgbouncer_command
 from tests.own_server import PROJECT_ROOT, api_post, free_port, own_server_start
 from tests.processes import process_tree
 
+pytestmark = pytest.mark.system  # starts processes: left out of `make test-fast`
+
 
 def _wait_for_port(port: int, *, log: Path) -> None:
     deadline = time.monotonic() + 30

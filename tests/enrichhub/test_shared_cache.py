@@ -16,6 +16,8 @@ from enrichhub.embedded_db import embedded_server_stop
 from tests.own_server import PROJECT_ROOT, api_post, free_port, own_server_start
 from tests.processes import process_tree
 
+pytestmark = pytest.mark.system  # starts processes: left out of `make test-fast`
+
 REDIS = "/usr/bin/redis-server"
 RATE = 10
 DEACTIVATE = """

@@ -44,6 +44,7 @@ def test_registry_check_lists_a_renamed_table_and_fails():
     assert "company_moving:\n  extracted_table: table extracted.company_moving does not exist" in output
 
 
+@pytest.mark.system
 @pytest.mark.django_db(transaction=True)
 def test_the_pre_commit_entry_point_audits_against_database_url():
     env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict)}

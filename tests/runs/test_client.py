@@ -115,6 +115,7 @@ def _ingest_process(url: str, api_key: str, *, events: int, timeout: float) -> l
     return [sys.executable, "-c", script]
 
 
+@pytest.mark.system
 def test_events_left_in_the_queue_are_flushed_when_the_process_exits(live_server, api_key):
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     with process_tree(_ingest_process(live_server.url, api_key, events=30, timeout=10), env=env,
@@ -124,6 +125,7 @@ def test_events_left_in_the_queue_are_flushed_when_the_process_exits(live_server
     assert Run.objects.filter(entity_key__startswith="exit-").count() == 30
 
 
+@pytest.mark.system
 def test_a_server_that_never_answers_holds_the_exit_no_longer_than_the_timeout(silent_server):
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     began = time.monotonic()

@@ -105,6 +105,7 @@ def _deploy_check(settings, **environment: str) -> str:
     return done.stdout + done.stderr
 
 
+@pytest.mark.system
 def test_https_cookies_hsts_and_the_proxy_header_are_settings_check_deploy_accepts(settings, db):
     plain = _deploy_check(settings)
     assert all(warning in plain for warning in DEPLOY_WARNINGS), plain

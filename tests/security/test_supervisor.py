@@ -22,6 +22,8 @@ from cleanup.jobs.tasks import job_run_task
 from tests.conftest import database_url
 from tests.enrichhub.test_demo_command import PROJECT_ROOT, _demo, _free_port, _wait_for_health, demo_env  # noqa: F401
 
+pytestmark = pytest.mark.system  # starts processes: left out of `make test-fast`
+
 
 def _cluster_of(demo: subprocess.Popen) -> psutil.Process:
     return next(p for p in psutil.Process(demo.pid).children() if "qcluster" in p.cmdline())
