@@ -5,7 +5,7 @@ lock_timeout, and saves the checkpoint and progress in that same transaction: a 
 killed mid-batch loses only that batch's uncommitted work and the next run resumes from
 the last checkpoint, with no duplicate and no hole. A session-level advisory lock keyed
 by the job id makes a second runner of the same job return at once. Pause and cancel are
-read between batches. The batch size adapts so a batch takes about TARGET_BATCH_MS: long
+read between batches. The batch size adapts so a batch takes about its kind's target_batch_ms: long
 enough that per-batch overhead stays small, short enough that no lock is held for long.
 """
 
@@ -33,7 +33,6 @@ STATEMENT_TIMEOUT_MS = 30_000
 LOCK_TIMEOUT_MS = 2_000
 LOCK_RETRIES = 4
 RETRY_BACKOFF_S = 0.5
-TARGET_BATCH_MS = 50
 MIN_BATCH_ROWS, MAX_BATCH_ROWS = 100, 20_000
 BUSY = "busy"  # another runner holds the job
 INTERRUPTED = "interrupted"  # the database went away mid-batch; the resume sweep continues the job
@@ -83,8 +82,7 @@ def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None,
                     progress(job)
                 if batch.done:
                     break
-                limit = min(_adapted(limit, elapsed_ms, target_ms=getattr(kind, "target_batch_ms", TARGET_BATCH_MS)),
-                            getattr(kind, "max_batch_rows", MAX_BATCH_ROWS))
+                limit = min(_adapted(limit, elapsed_ms, target_ms=kind.target_batch_ms), kind.max_batch_rows)
                 time.sleep(job.sleep_ms / 1000)
         kind.finish(job)  # may add its closing figures to the checkpoint
         _mark(job, status=BatchJob.Status.COMPLETED, finished_at=timezone.now(), checkpoint=job.checkpoint)

@@ -291,7 +291,7 @@ def _starter(user: Operator) -> Any:
 def _refuse_if_active(kind: str, cleaned: dict) -> None:
     """One active job per kind (or per value of the kind's exclusive parameter). Holds the kind's
     lock until the caller's transaction ends, so two requests cannot both pass."""
-    exclusive = getattr(kind_get(kind), "exclusive_param", None)
+    exclusive = kind_get(kind).exclusive_param
     sql.job_kind_lock(scope=f"{kind}:{cleaned.get(exclusive, '')}" if exclusive else kind)
     active = BatchJob.objects.filter(kind=kind, status__in=ACTIVE)
     scope = ""

@@ -10,21 +10,10 @@ every row and upserts it: for extracted rows changed in place, or after the mapp
 """
 
 from cleanup.coalescing.core_keys import core_ids
+from cleanup.coalescing.kinds.modes import keys_dry_run, mode_clean, mode_parameter, sweep_start
 from cleanup.coalescing.sql import experience as sql
 from cleanup.coalescing.titles import TitleMatch, title_match
-from cleanup.jobs.kinds.base import (
-    Batch,
-    DryRun,
-    JobParamsError,
-    KindBase,
-    Parameter,
-    keys_clean,
-    keys_dry_run,
-    keys_parameter,
-    mode_clean,
-    mode_parameter,
-    sweep_start,
-)
+from cleanup.jobs.kinds.base import Batch, DryRun, JobKind, JobParamsError, Parameter, keys_clean, keys_parameter
 from cleanup.jobs.lookahead import lookahead_start, lookahead_take
 from cleanup.jobs.models import BatchJob
 from kernel import COMPANY, PERSON, InvalidEntityKey, domain_or_none, key_lookup, normalise_linkedin_url
@@ -34,7 +23,7 @@ MODES = ("sweep", "reconcile", "refresh", "keys")
 RECONCILE_WINDOW_PER_ROW = 8
 
 
-class CoalescePersonExperience(KindBase):
+class CoalescePersonExperience(JobKind):
     name = "coalesce_person_experience"
     writes = ("core.person_work_history",)
     description = "Sync extracted.person_experience into core.person_work_history, titles mapped"

@@ -11,22 +11,11 @@ import psycopg
 from django.db import IntegrityError, transaction
 
 from cleanup.coalescing.core_keys import core_ids
+from cleanup.coalescing.kinds.modes import keys_dry_run, mode_clean, mode_parameter, sweep_start
 from cleanup.coalescing.mapping import MappingInvalid, MappingPlan, active_mapping_plan, mapped_workflow_names
 from cleanup.coalescing.sql import mapped as sql
 from cleanup.coalescing.sql.core_keys import CORE_ENTITY_TABLES
-from cleanup.jobs.kinds.base import (
-    Batch,
-    DryRun,
-    JobParamsError,
-    KindBase,
-    Parameter,
-    keys_clean,
-    keys_dry_run,
-    keys_parameter,
-    mode_clean,
-    mode_parameter,
-    sweep_start,
-)
+from cleanup.jobs.kinds.base import Batch, DryRun, JobKind, JobParamsError, Parameter, keys_clean, keys_parameter
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import roles
 from kernel import InvalidEntityKey, key_lookup, normalise_entity_key
@@ -39,7 +28,7 @@ REFUSED_SAMPLES = 20
 PLAN_MAX_AGE_S = 30.0
 
 
-class CoalesceMapped(KindBase):
+class CoalesceMapped(JobKind):
     name = "coalesce_mapped"
     description = "Fill a workflow's core table from extracted rows through its declarative coalesce mapping"
     exclusive_param = "workflow"  # one active job per workflow, not per kind

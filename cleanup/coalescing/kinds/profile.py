@@ -9,27 +9,18 @@ coalescing kinds: sweep from the high-water mark, refresh every row, or exactly 
 """
 
 from cleanup.coalescing.core_keys import core_ids
+from cleanup.coalescing.kinds.modes import keys_dry_run, mode_clean, mode_parameter, sweep_start
 from cleanup.coalescing.sql import experience as experience_sql
 from cleanup.coalescing.sql import profile as sql
 from cleanup.coalescing.titles import title_match
-from cleanup.jobs.kinds.base import (
-    Batch,
-    DryRun,
-    KindBase,
-    keys_clean,
-    keys_dry_run,
-    keys_parameter,
-    mode_clean,
-    mode_parameter,
-    sweep_start,
-)
+from cleanup.jobs.kinds.base import Batch, DryRun, JobKind, keys_clean, keys_parameter
 from cleanup.jobs.models import BatchJob
 from kernel import PERSON, InvalidEntityKey, domain_or_none, key_lookup, normalise_linkedin_url
 
 MODES = ("sweep", "refresh", "keys")
 
 
-class CoalescePersonProfile(KindBase):
+class CoalescePersonProfile(JobKind):
     name = "coalesce_person_profile"
     writes = ("core.people", "core.person_locations", "core.person_job_titles")
     description = "Sync extracted.person_profile into core.people, person_locations and person_job_titles"

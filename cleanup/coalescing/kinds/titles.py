@@ -8,11 +8,11 @@ from cleanup.coalescing.selectors import TITLE_CLASSIFICATION_KIND
 from cleanup.coalescing.sql import experience as mapping_sql
 from cleanup.coalescing.sql import titles as sql
 from cleanup.coalescing.titles import title_match
-from cleanup.jobs.kinds.base import Batch, DryRun, KindBase
+from cleanup.jobs.kinds.base import Batch, DryRun, JobKind
 from cleanup.jobs.models import BatchJob
 
 
-class ClassifyPeopleTitles(KindBase):
+class ClassifyPeopleTitles(JobKind):
     name = TITLE_CLASSIFICATION_KIND
     writes = ("core.people",)
     description = "Fill missing matched_job_function / matched_seniority of core.people from their job titles"

@@ -1,8 +1,8 @@
 """What a job kind is: how it validates parameters, estimates, dry-runs, and does one batch."""
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from cleanup.jobs.models import BatchJob
 from kernel import InvalidEntityKey, normalise_entity_key
@@ -44,37 +44,13 @@ class Parameter:
     required: bool = False
 
 
-class JobKind(Protocol):
+class JobKind(ABC):
+    """A kind of job: what it writes, how it counts its work (the dry run) and how it does one
+    batch from a checkpoint. The engine brings the rest: drafts, permissions, pauses, resumes,
+    progress and the admin's start form."""
+
     name: str
     description: str
-    destructive: bool
-
-    @property
-    def parameters(self) -> tuple[Parameter, ...]: ...
-
-    def clean_params(self, params: dict) -> dict: ...
-
-    def prepare(self, job: BatchJob) -> None:
-        """Once per run, before the first batch: create what the batches need (archive tables)."""
-
-    def estimate(self, job: BatchJob) -> int | None: ...
-
-    def dry_run(self, job: BatchJob) -> DryRun: ...
-
-    def planner_estimate(self, job: BatchJob) -> int | None:
-        """What the dry run counts, as the planner guesses it: for a preview whose exact count
-        takes too long. None when the kind has no such guess."""
-
-    def run_batch(self, job: BatchJob, *, limit: int) -> Batch: ...
-
-    def finish(self, job: BatchJob) -> None: ...
-
-    def written_tables(self, job: BatchJob) -> tuple[str, ...]: ...
-
-
-class KindBase:
-    """Defaults for kinds: no parameters, nothing to prepare or clean up, not destructive."""
-
     destructive = False
     # "schema.table"s a job of the kind writes; the engine vacuums and analyses them when a
     # job that changed many rows completes.
@@ -91,12 +67,26 @@ class KindBase:
         return no_params(params)
 
     def prepare(self, job: BatchJob) -> None:
-        pass
+        """Once per run, before the first batch: create what the batches need (archive tables)."""
+        return None
 
-    def finish(self, job: BatchJob) -> None:
-        pass
+    @abstractmethod
+    def estimate(self, job: BatchJob) -> int | None:
+        """How many rows the job will look at, for progress; None when unknown."""
+
+    @abstractmethod
+    def dry_run(self, job: BatchJob) -> DryRun: ...
 
     def planner_estimate(self, job: BatchJob) -> int | None:
+        """What the dry run counts, as the planner guesses it: for a preview whose exact count
+        takes too long. None when the kind has no such guess."""
+        return None
+
+    @abstractmethod
+    def run_batch(self, job: BatchJob, *, limit: int) -> Batch: ...
+
+    def finish(self, job: BatchJob) -> None:
+        """Once, after the last batch."""
         return None
 
     def written_tables(self, job: BatchJob) -> tuple[str, ...]:
@@ -112,12 +102,6 @@ def id_keyset_batch(job: BatchJob, step: Callable[[int], tuple[int, int | None]]
     return Batch(rows=rows, checkpoint={"after_id": last})
 
 
-def mode_parameter(modes: tuple[str, ...]) -> Parameter:
-    return Parameter("mode", "mode", type="choice", choices=lambda: modes,
-                     help_text="sweep: the rows after the last sweep; refresh: every row; keys: only the keys below. "
-                               "Empty: keys when some are given, else sweep")
-
-
 def keys_parameter(what: str) -> Parameter:
     return Parameter("keys", what, type="keys", help_text=f"one per line, in any spelling; at most {MAX_KEYS:,}")
 
@@ -125,34 +109,6 @@ def keys_parameter(what: str) -> Parameter:
 def job_parameter(undone_kind: str) -> Parameter:
     return Parameter("job_id", "job to undo", type="job", required=True,
                      help_text=f"the id of the {undone_kind} job whose changes come back")
-
-
-def mode_clean(params: dict, modes: tuple[str, ...]) -> str:
-    """The job's mode: as given, else "keys" when keys are given, else "sweep"."""
-    mode = params.get("mode", "keys" if params.get("keys") else "sweep")
-    if mode not in modes:
-        raise JobParamsError(f"mode must be one of {', '.join(modes)}, got {mode!r}")
-    return mode
-
-
-def keys_dry_run(job: BatchJob, *, what: str, into: str) -> DryRun:
-    """The dry run of a coalescing job for some entities: "would coalesce <what> N keys into <into>"."""
-    count = len(job.params["keys"])
-    return DryRun(would_change=count, details={"keys": count},
-                  summary=f"would coalesce {what} {count:,} {'entity' if count == 1 else 'entities'} into {into}")
-
-
-def sweep_start(job: BatchJob, *, kind: str, **same_params: object) -> int:
-    """Where a sweep starts: the extracted id the last completed whole-table job of this kind
-    (and these params) reached: a sweep, reconciliation or refresh, not a job for some keys or
-    for a part of the id range. Other modes start at the beginning."""
-    if job.params.get("mode") != "sweep":
-        return 0
-    filters = {f"params__{name}": value for name, value in same_params.items()}
-    last = (BatchJob.objects.filter(kind=kind, status=BatchJob.Status.COMPLETED, **filters)
-            .exclude(pk=job.pk).exclude(params__mode="keys").exclude(params__has_key="part").order_by("-finished_at")
-            .values_list("checkpoint", flat=True).first())
-    return (last or {}).get("after_id", 0)
 
 
 def require_int(params: dict, name: str) -> int:

@@ -1,19 +1,11 @@
 """Delete companies with neither discovery nor SalesNav location (seed: ~55,000), and undo it."""
 
-from cleanup.jobs.kinds.base import (
-    Batch,
-    DryRun,
-    JobParamsError,
-    KindBase,
-    id_keyset_batch,
-    job_parameter,
-    require_int,
-)
+from cleanup.jobs.kinds.base import Batch, DryRun, JobKind, JobParamsError, id_keyset_batch, job_parameter, require_int
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import companies as sql
 
 
-class DeleteCompaniesMissingLocation(KindBase):
+class DeleteCompaniesMissingLocation(JobKind):
     restored_by = "restore_companies_missing_location"
     name = "delete_companies_missing_location"
     writes = ("core.companies", "core.companies_missing_location")
@@ -43,7 +35,7 @@ class DeleteCompaniesMissingLocation(KindBase):
         return id_keyset_batch(job, lambda after: sql.delete_batch(job_id=job.pk, after_id=after, limit=limit))
 
 
-class RestoreCompaniesMissingLocation(KindBase):
+class RestoreCompaniesMissingLocation(JobKind):
     name = "restore_companies_missing_location"
     writes = ("core.companies", "core.companies_missing_location")
     description = "Put back the companies a delete job archived"

@@ -11,7 +11,7 @@ checkpoint commits with its rows, so a resumed job neither repeats nor skips a w
 import math
 
 from cleanup.jobs.funding_ranges import funding_bounds
-from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, keys_clean, keys_parameter
+from cleanup.jobs.kinds.base import Batch, DryRun, JobKind, JobParamsError, keys_clean, keys_parameter
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import funding as sql
 from kernel import COMPANY, InvalidEntityKey, normalise_domain
@@ -25,7 +25,7 @@ MAX_PARTITIONS = 500
 SAMPLED_KEYS_PER_PARTITION = 200
 
 
-class FundingBackfill(KindBase):
+class FundingBackfill(JobKind):
     name = "funding_backfill"
     writes = ("core.company_funding",)
     description = "Backfill core.company_funding from extracted.company_discovery, latest range per domain"

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from cleanup.jobs.kinds.base import Batch, DryRun, JobParamsError, KindBase, Parameter, job_parameter, require_int
+from cleanup.jobs.kinds.base import Batch, DryRun, JobKind, JobParamsError, Parameter, job_parameter, require_int
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import reference_tables as sql
 from warehouse.review_lists import REVIEW_LISTS, review_list_missing, review_list_waiting
@@ -29,7 +29,7 @@ def _next_steps(retirable: sql.Retirable, outstanding: int) -> list[dict]:
             {"label": "plan enrichment for what the warehouse has no value for", "url": plan}]
 
 
-class DropReferenceTable(KindBase):
+class DropReferenceTable(JobKind):
     name = "drop_reference_tables"
     description = "Move a reference table to archive once its condition holds"
     parameters = (Parameter("table", "table", type="choice", choices=lambda: sorted(sql.RETIRABLE), required=True,
@@ -70,7 +70,7 @@ class DropReferenceTable(KindBase):
         return Batch(rows=1, checkpoint={"moved": True}, done=True)
 
 
-class RestoreReferenceTable(KindBase):
+class RestoreReferenceTable(JobKind):
     name = "restore_reference_tables"
     description = "Move a retired reference table back from archive"
     parameters = (job_parameter("drop_reference_tables"),)

@@ -1,11 +1,11 @@
 """Backfill core.person_tenure for people who have start dates but no tenure (seed: 4,858)."""
 
-from cleanup.jobs.kinds.base import Batch, DryRun, KindBase, id_keyset_batch
+from cleanup.jobs.kinds.base import Batch, DryRun, JobKind, id_keyset_batch
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.sql import tenure as sql
 
 
-class TenureBackfill(KindBase):
+class TenureBackfill(JobKind):
     name = "tenure_backfill"
     writes = ("core.person_tenure",)
     description = "Insert into core.person_tenure the people of core.person_job_start_dates it lacks"
