@@ -29,6 +29,10 @@ class ProcessCache(Generic[K, V]):
             return None
         return entry[1]
 
+    def __contains__(self, key: object) -> bool:
+        """Whether a value is stored under key, however old, even None."""
+        return key in self._entries
+
     def put(self, key: K, value: V) -> V:
         if self._max_entries is not None and len(self._entries) > self._max_entries:
             self._entries.clear()  # simpler than eviction order, and rare: the bound is generous

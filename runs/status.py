@@ -86,10 +86,11 @@ def normalised_entity_statuses_get(*, entities: list[tuple[str, str]]) -> list[E
     for _ in range(2):  # a registry change seen mid-request: reload once and answer from that
         version, specs = _registry.get("active") or _registry_reload()
         results = [EntityStatus(kind, key) for kind, key in entities]
-        seen = {_fill(kind, [r for r in results if r.entity_type == kind], [s for s in specs if s.key_type == kind],
-                      registry_version=version)
-                for kind in sorted({kind for kind, _ in entities})}
-        if seen <= {version}:
+        versions_seen = set()
+        for kind in sorted({kind for kind, _ in entities}):
+            versions_seen.add(_fill(kind, [r for r in results if r.entity_type == kind],
+                                    [s for s in specs if s.key_type == kind], registry_version=version))
+        if versions_seen <= {version}:
             return results
         _registry_reload()
     return results

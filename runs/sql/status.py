@@ -25,7 +25,7 @@ logger = logging.getLogger("enrichhub.status")
 
 STATUS_FUNCTIONS_SCHEMA = "enrichhub_status"
 # statement -> (the function that runs it behind a pooler, or None where it could not be created).
-_status_functions: ProcessCache[str, tuple[sql.Identifier | None]] = ProcessCache()
+_status_functions: ProcessCache[str, sql.Identifier | None] = ProcessCache()
 
 # Each entity's lookup values are rows of these CTEs, tagged with which entity they are for:
 # probes are compared with an expression index on the SQL key function (one per entity),
@@ -166,7 +166,9 @@ def _pooled_fetch(statement: str, params: dict) -> list[tuple]:
     """Behind a transaction-mode pooler nothing stays prepared; the count statement runs as a
     PL/pgSQL function instead, whose plan each server connection caches. Where the function
     cannot be created (no CREATE on its schema), the statement is planned on every request."""
-    (function,) = _status_functions.get(statement) or _status_functions.put(statement, (_status_function(statement),))
+    if statement not in _status_functions:
+        _status_functions.put(statement, _status_function(statement))
+    function = _status_functions.get(statement)
     if function is None:
         return _prepared_fetch(statement, params, prepare=False)
     call = sql.SQL("SELECT * FROM {}(%(probes)s::text[], %(probe_owners)s::integer[], %(spellings)s::text[], "
