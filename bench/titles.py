@@ -13,7 +13,7 @@ import re
 import time
 from collections.abc import Callable
 
-from cleanup.coalescing.title_evaluation import EVALUATION_DIR, Evaluation, evaluation_run, labelled_titles
+from bench.title_evaluation import EVALUATION_DIR, Evaluation, evaluation_run, labelled_titles
 from cleanup.coalescing.titles import TitleMatch, title_classify
 
 STREAM_ROWS = 500_000

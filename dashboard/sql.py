@@ -48,11 +48,6 @@ SELECT s.query, s.calls, s.mean_exec_time, s.total_exec_time, s.rows
 FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
 WHERE d.datname = current_database()
 ORDER BY s.total_exec_time DESC LIMIT %s"""
-_PRELOADED = """
-SELECT 'pg_stat_statements' = ANY(string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))
-       AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_stat_statements')"""
-
-
 def statement_statistics_ready() -> bool:
     return _rows(_STATEMENT_STATISTICS_READY)[0][0]
 
@@ -60,12 +55,3 @@ def statement_statistics_ready() -> bool:
 def top_statements(*, limit: int) -> list[tuple]:
     """(query, calls, mean ms, total ms, rows) of this database, most total time first."""
     return _rows(_TOP_STATEMENTS, [limit])
-
-
-def statement_statistics_enable() -> bool:
-    """Create the extension where the server preloads its library; False where it cannot be read."""
-    if not _rows(_PRELOADED)[0][0]:
-        return False
-    with connection.cursor() as cursor:
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-    return True

@@ -44,7 +44,6 @@ from kernel.replica import (
     replica_configured,
     replica_failed,
     replica_or_primary,
-    replica_reads,
     replica_state,
 )
 from kernel.sql import key_function_call, key_function_value, lookup_condition
@@ -58,6 +57,6 @@ __all__ = [
     "entity_key_or_none", "index_probes", "key_function_call", "key_function_indexes", "key_function_value",
     "key_lookup", "lookup_condition", "normalise_domain", "normalise_entity_key", "normalise_linkedin_url",
     "number_text", "process_caches_clear", "read_alias", "replica_check", "replica_configured", "replica_failed",
-    "replica_or_primary", "replica_reads", "replica_state", "server_bound_fetch", "stored_variants",
+    "replica_or_primary", "replica_state", "server_bound_fetch", "stored_variants",
     "time_ordered_uuid", "webhook_address", "webhook_label", "webhook_post",
 ]

@@ -70,13 +70,8 @@ class EntityStatus:
 
 def entity_status_get(*, entity_type: str, entity_key: str) -> EntityStatus:
     """Raises kernel.InvalidEntityKey for a key that is not a domain / profile URL."""
-    return entity_statuses_get(entities=[(entity_type, entity_key)])[0]
-
-
-def entity_statuses_get(*, entities: list[tuple[str, str]]) -> list[EntityStatus]:
-    """Raises kernel.InvalidEntityKey for the first key that is not a domain / profile URL."""
-    normalised = [(kind, normalise_entity_key(entity_type=kind, raw=raw)) for kind, raw in entities]
-    return normalised_entity_statuses_get(entities=normalised)
+    key = normalise_entity_key(entity_type=entity_type, raw=entity_key)
+    return normalised_entity_statuses_get(entities=[(entity_type, key)])[0]
 
 
 def normalised_entity_statuses_get(*, entities: list[tuple[str, str]]) -> list[EntityStatus]:

@@ -17,12 +17,23 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """
     from django.conf import settings
 
-    from dashboard.sql import statement_statistics_enable
-
     settings.WAREHOUSE_DDL_ALLOWED = True
     with django_db_blocker.unblock():
         call_command("create_warehouse")
-        statement_statistics_enable()
+        _statement_statistics_enable()
+
+
+def _statement_statistics_enable() -> None:
+    """The top-statements panel's extension, where the server preloads its library (the embedded
+    one does; a DATABASE_URL server may not)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT 'pg_stat_statements' = ANY(string_to_array(
+                              replace(current_setting('shared_preload_libraries'), ' ', ''), ','))
+                          AND EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_stat_statements')""")
+        if cursor.fetchone()[0]:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
 
 # Fixtures that start processes: a test using one is a system test without saying so.

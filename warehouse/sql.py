@@ -55,18 +55,6 @@ def _generic_table_statements(workflow: DemoWorkflow) -> list[sql.Composed]:
     return statements
 
 
-def existing_tables(*, schemas: list[str]) -> set[str]:
-    """Qualified names of the ordinary tables in the given schemas, from the live catalog."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT n.nspname || '.' || c.relname FROM pg_class c
-               JOIN pg_namespace n ON n.oid = c.relnamespace
-               WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s)""",
-            [schemas],
-        )
-        return {row[0] for row in cursor.fetchall()}
-
-
 def demo_data_present() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT EXISTS (SELECT 1 FROM core.companies)")

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleanup.coalescing.title_evaluation import evaluation_run, labelled_titles
+from bench.title_evaluation import evaluation_run, labelled_titles
 from cleanup.coalescing.title_lexicon import FUNCTIONS
 from cleanup.coalescing.titles import SENIORITIES, title_classify, title_match, title_words
 

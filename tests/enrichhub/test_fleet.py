@@ -150,7 +150,7 @@ def test_the_router_sends_only_the_page_apps_reads_to_the_replica(fleet):
     said = fleet.manage("from django.contrib.auth.models import User\n"
                         "from django.db import router\n"
                         "from dashboard.models import DashboardSnapshot\n"
-                        "from kernel import replica_reads\n"
+                        "from kernel.replica import replica_reads\n"
                         "print(router.db_for_read(DashboardSnapshot), end=' ')\n"
                         "with replica_reads() as alias:\n"
                         "    print(alias, router.db_for_read(DashboardSnapshot), router.db_for_read(User),"

@@ -130,7 +130,7 @@ def test_tables_with_a_key_function_index_are_probed_once_per_key_and_find_every
                 cursor.execute(f"CREATE INDEX ON {need.table} (reference.{need.function}({need.column}))")
     assert {(t, f) for t, _, f in key_function_indexes()} >= {
         ("extracted.company_customers", "company_key_v1"), ("extracted.person_email", "person_key_v1")}
-    company, person = status.entity_statuses_get(entities=[("company", "ironclad.com"),
+    company, person = status.normalised_entity_statuses_get(entities=[("company", "ironclad.com"),
                                                            ("person", "linkedin.com/in/jane-doe")])
     assert not any(plan.uses_spellings for plan in status._plans.values())
     counts = {item.workflow_name: item.records_in_extracted for item in company.enrichments + person.enrichments}
@@ -148,10 +148,10 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_workflows(regist
     monkeypatch.setattr(status_sql, "_prepared_fetch", lambda *a, **k: prepared.append(1) or real_fetch(*a, **k))
 
     def queries_for(entities: list[tuple[str, str]]) -> int:
-        status.entity_statuses_get(entities=entities)  # builds and caches the plan
+        status.normalised_entity_statuses_get(entities=entities)  # builds and caches the plan
         prepared.clear()
         with CaptureQueriesContext(connection) as captured:
-            status.entity_statuses_get(entities=entities)
+            status.normalised_entity_statuses_get(entities=entities)
         # Savepoints only exist because a test runs inside a transaction.
         statements = [q for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
         return len(statements) + len(prepared)

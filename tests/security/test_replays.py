@@ -14,6 +14,7 @@ from cleanup.coalescing.models import CoalesceMapping
 from cleanup.jobs.kinds.base import JobParamsError
 from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import JobRefused, job_cancel, job_create, job_pause, job_resume
+from cleanup.tasks import draft_dry_run_task
 from registry.models import Workflow
 from runs.models import Run
 from tests.factories import WorkflowFactory, staff_user
@@ -96,7 +97,7 @@ def test_e2_staff_without_permissions_cannot_start_a_writing_job(client, demo, k
     client.force_login(staff_user("intern"))
     assert client.get(f"{JOBS}start/").status_code == 403
     response = client.post(f"{JOBS}start/", {"kind": kind, "batch_size": "1000", "sleep_ms": "5",
-                                             "confirm": "1"})
+                                             "preview": "1"})
     assert response.status_code == 403
     assert not BatchJob.objects.exists()
 
@@ -105,8 +106,13 @@ def test_e2_the_start_permission_starts_jobs_but_not_destructive_ones(client, de
     starter = staff_user("ops", "cleanup.add_batchjob", "cleanup.view_batchjob")
     client.force_login(starter)
     response = client.post(f"{JOBS}start/", {"kind": "tenure_backfill", "batch_size": "1000",
-                                             "sleep_ms": "5", "confirm": "1"})
-    assert response.status_code == 302 and BatchJob.objects.get().started_by == starter
+                                             "sleep_ms": "5", "preview": "1"})
+    draft = BatchJob.objects.get()
+    assert response.status_code == 302 and draft.started_by == starter
+    draft_dry_run_task(draft.pk)
+    client.post(f"{JOBS}start/{draft.pk}/", {"confirm": "1"})
+    draft.refresh_from_db()
+    assert (draft.status, draft.started_by) == ("queued", starter)
     with pytest.raises(JobRefused, match="run destructive jobs"):
         job_create(kind="delete_companies_missing_location", user=starter)
 

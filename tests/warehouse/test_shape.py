@@ -16,7 +16,13 @@ SEED_TABLES = {
 
 
 def _catalog() -> set[str]:
-    return warehouse_sql.existing_tables(schemas=["raw", "extracted", "core", "reference", "archive"])
+    """Qualified names of the ordinary tables in the warehouse's schemas, from the live catalog."""
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT n.nspname || '.' || c.relname FROM pg_class c
+                          JOIN pg_namespace n ON n.oid = c.relnamespace
+                          WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s)""",
+                       [["raw", "extracted", "core", "reference", "archive"]])
+        return {row[0] for row in cursor.fetchall()}
 
 
 @pytest.mark.django_db

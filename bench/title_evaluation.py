@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cleanup.coalescing.titles import TitleMatch, title_classify
 
-EVALUATION_DIR = Path(__file__).resolve().parents[2] / "tests" / "cleanup" / "data"
+EVALUATION_DIR = Path(__file__).resolve().parents[1] / "tests" / "cleanup" / "data"
 NO_FUNCTION = "-"
 
 
