@@ -3,6 +3,8 @@ exact count would take too long."""
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -16,30 +18,46 @@ from tests.conftest import database_url
 START = "/admin/cleanup/batchjob/start/"
 
 
-def _table_locked_for(settings, table: str, seconds: float) -> threading.Thread:
-    """Another session holds an exclusive lock on the table for a while: any count on it waits."""
-    locked = threading.Event()
+@contextmanager
+def _first_statement_on_table_locked_out(settings, table: str) -> Iterator[None]:
+    """Another session holds an exclusive lock on the table until the first statement that waits
+    for it has given up, then lets every later one through: the count the dry run bounds waits
+    however slow the machine, and the planner's estimate after it does not."""
+    url = database_url(settings.DATABASES["default"])
+    locked, block_ended = threading.Event(), threading.Event()
+
+    def waiting_since(watcher: psycopg.Connection) -> set:
+        return {row[0] for row in watcher.execute("SELECT query_start FROM pg_stat_activity WHERE "
+                                                  "wait_event_type = 'Lock' AND datname = current_database()")}
 
     def hold() -> None:
-        with psycopg.connect(database_url(settings.DATABASES["default"])) as other:
+        with psycopg.connect(url) as other, psycopg.connect(url, autocommit=True) as watcher:
             other.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
             locked.set()
-            time.sleep(seconds)
+            deadline, first = time.monotonic() + 60, None
+            while time.monotonic() < deadline and not block_ended.is_set():
+                waiting = waiting_since(watcher)
+                if first is None and waiting:
+                    first = min(waiting)
+                elif first is not None and first not in waiting:
+                    return
+                time.sleep(0.02)
 
     holder = threading.Thread(target=hold)
     holder.start()
-    assert locked.wait(10)
-    return holder
+    try:
+        assert locked.wait(10)
+        yield
+    finally:
+        block_ended.set()
+        holder.join()
 
 
 def test_a_dry_run_that_takes_too_long_shows_the_planners_estimate_and_says_so(committed_demo, settings):
     job = BatchJob.objects.create(kind="delete_companies_missing_location", status=BatchJob.Status.DRAFT)
     exact, referenced = companies.candidates_count()
-    holder = _table_locked_for(settings, "core.person_work_history", seconds=1.3)
-    try:
+    with _first_statement_on_table_locked_out(settings, "core.person_work_history"):
         report = services.job_dry_run_bounded(job=job, exact_s=1.0)
-    finally:
-        holder.join()
     assert report["estimated"] is True
     assert "planner's estimate" in report["summary"] and "longer than 1 s" in report["summary"]
     assert report["would_change"] == companies.candidates_estimate()
