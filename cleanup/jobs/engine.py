@@ -33,7 +33,7 @@ STATEMENT_TIMEOUT_MS = 30_000
 LOCK_TIMEOUT_MS = 2_000
 LOCK_RETRIES = 4
 RETRY_BACKOFF_S = 0.5
-MIN_BATCH_ROWS, MAX_BATCH_ROWS = 100, 20_000
+MIN_BATCH_ROWS = 100
 BUSY = "busy"  # another runner holds the job
 INTERRUPTED = "interrupted"  # the database went away mid-batch; the resume sweep continues the job
 
@@ -82,7 +82,7 @@ def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None,
                     progress(job)
                 if batch.done:
                     break
-                limit = min(_adapted(limit, elapsed_ms, target_ms=kind.target_batch_ms), kind.max_batch_rows)
+                limit = _adapted(limit, elapsed_ms, kind)
                 time.sleep(job.sleep_ms / 1000)
         kind.finish(job)  # may add its closing figures to the checkpoint
         _mark(job, status=BatchJob.Status.COMPLETED, finished_at=timezone.now(), checkpoint=job.checkpoint)
@@ -166,12 +166,13 @@ def _batch(job: BatchJob, kind: JobKind, limit: int) -> tuple[Batch, int]:
     return batch, elapsed_ms
 
 
-def _adapted(limit: int, elapsed_ms: int, *, target_ms: int) -> int:
-    if elapsed_ms < target_ms / 2:
-        return min(limit * 2, MAX_BATCH_ROWS)
-    if elapsed_ms > target_ms:
-        return max(limit // 2, MIN_BATCH_ROWS)
-    return limit
+def _adapted(limit: int, elapsed_ms: int, kind: JobKind) -> int:
+    """The next batch's size: doubled while batches are quick, halved when slow, within the kind's cap."""
+    if elapsed_ms < kind.target_batch_ms / 2:
+        limit *= 2
+    elif elapsed_ms > kind.target_batch_ms:
+        limit = max(limit // 2, MIN_BATCH_ROWS)
+    return min(limit, kind.max_batch_rows)
 
 
 def _stopped(job: BatchJob, requested: str) -> str:
