@@ -52,10 +52,11 @@ def bench_env() -> dict[str, str]:
     return env
 
 
-def manage(*args: str) -> subprocess.CompletedProcess:
-    """Run a management command against the benchmark server; fail loudly."""
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_ROOT, env=bench_env(),
-                          capture_output=True, text=True, check=True)
+def manage(*args: str, settings: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run a management command against the benchmark server, with `settings` added to its
+    environment; fail loudly."""
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=PROJECT_ROOT,
+                          env={**bench_env(), **(settings or {})}, capture_output=True, text=True, check=True)
 
 
 def bench_server_stop() -> None:

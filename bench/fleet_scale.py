@@ -194,12 +194,9 @@ def _clusters(fleet: Fleet, count: int):
 
 def _split_job(fleet: Fleet) -> list[int]:
     """The first coalescing of the demo's unsynced experience, as two parts (odd and even ids)."""
-    script = ("from cleanup.jobs.services import job_create, job_enqueue\n"
-              "from django.db import transaction\n"
-              "with transaction.atomic():\n"
-              "    jobs = [job_create(kind='coalesce_person_experience', params={'mode': 'reconcile', "
+    script = ("from cleanup.jobs.services import job_start\n"
+              "jobs = [job_start(kind='coalesce_person_experience', params={'mode': 'reconcile', "
               "'part': f'{k}/2'}, sleep_ms=0) for k in (1, 2)]\n"
-              "    for job in jobs: job_enqueue(job=job)\n"
               "print(json.dumps([job.pk for job in jobs]))")
     done = subprocess.run([sys.executable, "manage.py", "shell", "-c", "import json\n" + script], cwd=PROJECT_ROOT,
                           env=fleet.env, capture_output=True, text=True, check=True)

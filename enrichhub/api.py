@@ -15,9 +15,16 @@ from runs.api import router as enrichment_router
 from runs.auth import ApiKeyAuth
 from runs.throttling import SharedKeyRateThrottle
 
+# What any endpoint may answer besides its own responses: who asks without a valid key, too
+# often, or while the database is away (enrichhub.api_errors), each as {"detail": "..."}.
+_KEYED_ANSWERS = {"401": "no API key, or one that is unknown or revoked",
+                  "429": "more requests than the key's rate allows; Retry-After says when to try again"}
+_EVERY_ANSWER = {"503": "the database cannot be reached; Retry-After says when to try again"}
+
 
 class EnrichhubAPI(NinjaAPI):
-    """Adds to the OpenAPI components the models of bodies that views parse themselves."""
+    """Adds to the OpenAPI document the models of bodies that views parse themselves, and the
+    answers every endpoint may give that no view returns (authentication, rate, outage)."""
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(*args, **kwargs)
@@ -26,6 +33,14 @@ class EnrichhubAPI(NinjaAPI):
             definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(definition.pop("$defs", {}))
             components[model.__name__] = definition
+        components["Problem"] = {"type": "object", "properties": {"detail": {"type": "string"}},
+                                 "required": ["detail"]}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                answers = {**_EVERY_ANSWER, **(_KEYED_ANSWERS if operation.get("security") else {})}
+                for status, description in answers.items():
+                    operation["responses"].setdefault(status, {"description": description, "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
         return schema
 
 

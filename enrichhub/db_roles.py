@@ -126,8 +126,8 @@ def _jobs_grants(warehouse: tuple[str, ...], tables: list[OwnTable]) -> list[sql
     written = (*warehouse, ARCHIVE)
     statements = [
         _statement("GRANT USAGE ON SCHEMA {} TO {}", _schemas((*OWN_SCHEMAS, *written)), jobs),
-        # Archive tables are made on first use; the funding backfill keeps the seed's intermediate
-        # table in public.
+        # Retiring a reference table moves it into archive (the deleted companies' archive tables
+        # are migrated); the funding backfill keeps the seed's intermediate table in public.
         _statement("GRANT CREATE ON SCHEMA {} TO {}", _schemas((ARCHIVE, "public")), jobs),
         _statement("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}", _schemas(written), jobs),
         _statement("GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {} TO {}",

@@ -244,11 +244,14 @@ LOGGING = {
     },
 }
 
-# A job that changed at least this many rows vacuums and analyses the tables it wrote when it
-# completes: the next reads plan on fresh statistics and get index-only scans back.
 # A dry run counts exactly for at most this long; past it, the preview shows the planner's estimate.
 JOB_DRY_RUN_EXACT_S = env_int("ENRICHHUB_JOB_DRY_RUN_EXACT_S", 20, environ=os.environ, minimum=1)
+# A job that changed at least this many rows vacuums and analyses the tables it wrote when it
+# completes: the next reads plan on fresh statistics and get index-only scans back.
 JOB_MAINTENANCE_MIN_ROWS = env_int("ENRICHHUB_JOB_MAINTENANCE_MIN_ROWS", 10_000, environ=os.environ)
+# A kind that reads, thinks in Python, then writes may read its next batch on a second connection
+# meanwhile (cleanup/jobs/lookahead.py); off, every job holds one connection.
+JOB_READ_AHEAD = env_bool("ENRICHHUB_JOB_READ_AHEAD", True, environ=os.environ)
 
 # The registry audit (manage.py registry_audit): which decorators mark a Modal function,
 # which function names are ingest functions (the `workflow` group is the registry name),

@@ -59,9 +59,8 @@ class RecordedEventOut(Schema):
 
 class RunEventsOut(Schema):
     received: int
-    recorded: int = Field(description="events written; equal to applied (ignored events change nothing)")
-    applied: int
-    ignored: int
+    applied: int = Field(description="events written (each upserted its run)")
+    ignored: int = Field(description="events that changed nothing: a replay, or older than the run's last event")
     rejected: list[RejectedEventOut]
     results: list[RecordedEventOut]
 

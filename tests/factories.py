@@ -1,5 +1,9 @@
+from typing import Any
+
 import factory
 
+from cleanup.jobs.models import BatchJob
+from cleanup.jobs.services import job_start
 from registry.models import Workflow
 from warehouse.workflows import DEMO_WORKFLOWS, DemoWorkflow
 
@@ -39,3 +43,9 @@ def staff_user(username: str, *permissions: str):
         app_label, codename = permission.split(".")
         user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     return get_user_model().objects.get(pk=user.pk)  # a fresh object: permissions are cached per instance
+
+
+def queued_job(**start: Any) -> BatchJob:
+    """A job started the way the command line starts one (draft, bounded dry run, confirmation),
+    left queued for the test to run with job_run instead of a q2 cluster."""
+    return job_start(enqueue=False, **start)

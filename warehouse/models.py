@@ -8,9 +8,10 @@ belong to the warehouse DDL, not to Django.
 from django.db import models
 
 
-class Company(models.Model):
-    id = models.BigIntegerField(primary_key=True)
-    domain = models.TextField(unique=True)
+class CompanyColumns(models.Model):
+    """The columns of core.companies but its keys, once: the warehouse table and its archive
+    (cleanup.jobs.models) both have them."""
+
     company_name = models.TextField(null=True)
     cleaned_name = models.TextField(null=True)
     company_country = models.TextField(null=True)
@@ -21,6 +22,14 @@ class Company(models.Model):
     linkedin_url = models.TextField(null=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class Company(CompanyColumns):
+    id = models.BigIntegerField(primary_key=True)
+    domain = models.TextField(unique=True)
 
     class Meta:
         managed = False
@@ -35,13 +44,21 @@ class Company(models.Model):
         return self.discovery_location is not None or self.salesnav_location is not None
 
 
-class CompanyMissingLocation(models.Model):
-    id = models.BigIntegerField(primary_key=True)
+class CompanyMissingLocationColumns(models.Model):
+    """The columns of core.companies_missing_location but its key, for it and its archive."""
+
     domain = models.TextField()
     company_name = models.TextField(null=True)
     discovery_location = models.TextField(null=True)
     salesnav_location = models.TextField(null=True)
     flagged_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class CompanyMissingLocation(CompanyMissingLocationColumns):
+    id = models.BigIntegerField(primary_key=True)
 
     class Meta:
         managed = False

@@ -27,9 +27,9 @@ def title_classification_run() -> dict:
     first minute how many people it made visible. Returns the job's checkpoint figures."""
     from cleanup.coalescing.kinds.titles import ClassifyPeopleTitles
     from cleanup.jobs.engine import job_run
-    from cleanup.jobs.services import job_create
+    from cleanup.jobs.services import job_start
 
-    job = job_create(kind=ClassifyPeopleTitles.name)
+    job = job_start(kind=ClassifyPeopleTitles.name, enqueue=False)
     job_run(job_id=job.pk)
     job.refresh_from_db()
     return job.checkpoint

@@ -3,12 +3,10 @@ when there is none, why not and what to add."""
 
 from dataclasses import dataclass
 
-from django.db import transaction
-
 from cleanup.coalescing.reported_runs import NoCoalescer, coalesce_keys_start, coalescer_kind
 from cleanup.jobs.kinds.base import MAX_KEYS
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import Operator, job_create, job_enqueue
+from cleanup.jobs.services import Operator, job_start
 from registry.models import Workflow
 
 # Workflows whose core table is filled by a backfill kind rather than a coalescing kind.
@@ -46,7 +44,4 @@ def repair_start(workflow: Workflow, *, keys: list[str], user: Operator = None) 
         return coalesce_keys_start(workflow.workflow_name, keys=keys, user=user)
     # The backfill adds only what core lacks: past the key limit, its whole run is the same repair.
     params = {"keys": keys} if len(keys) <= MAX_KEYS else {}
-    with transaction.atomic():
-        job = job_create(kind=repair.kind, params=params, user=user)
-        job_enqueue(job=job)
-    return job
+    return job_start(kind=repair.kind, params=params, user=user)

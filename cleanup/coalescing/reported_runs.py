@@ -8,12 +8,11 @@ events arrive between two ticks, each workflow gets one job for all their entiti
 
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
 from cleanup.coalescing.models import CoalesceMapping, CoalesceWatermark
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import JobRefused, Operator, job_create, job_enqueue
+from cleanup.jobs.services import JobRefused, Operator, job_start
 from registry.models import Workflow
 from runs.models import Run
 
@@ -64,10 +63,7 @@ def coalescing_job_params(workflow_name: str, *, keys: list[str] | None = None) 
 def coalesce_keys_start(workflow_name: str, *, keys: list[str], user: Operator = None) -> BatchJob:
     """Create and enqueue the job; raises JobRefused / JobParamsError with the reason."""
     kind, params = coalescing_job_params(workflow_name, keys=keys)
-    with transaction.atomic():
-        job = job_create(kind=kind, params=params, user=user)
-        job_enqueue(job=job)
-    return job
+    return job_start(kind=kind, params=params, user=user)
 
 
 def coalescing_workflows() -> list[str]:

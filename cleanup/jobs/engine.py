@@ -38,7 +38,7 @@ BUSY = "busy"  # another runner holds the job
 INTERRUPTED = "interrupted"  # the database went away mid-batch; the resume sweep continues the job
 
 Progress = Callable[[BatchJob], None]
-_PROGRESS_FIELDS = ["checkpoint", "rows_done", "batches", "longest_batch_ms", "estimated_total", "updated_at"]
+_PROGRESS_FIELDS = ["checkpoint", "rows_done", "batches", "longest_batch_ms", "updated_at"]
 
 
 def job_run(*, job_id: int, budget_s: float | None = None, progress: Progress | None = None,
@@ -66,10 +66,9 @@ def _run_locked(job_id: int, budget_s: float | None, progress: Progress | None,
     limit = job.batch_size
     try:
         kind.prepare(job)
-        if job.estimated_total is None:
-            job.estimated_total = kind.estimate(job)
         # Outside any transaction every batch commits on its own, so another connection may read ahead.
-        with reading_ahead(allowed=not connection.in_atomic_block, statement_timeout_ms=STATEMENT_TIMEOUT_MS,
+        with reading_ahead(allowed=settings.JOB_READ_AHEAD and not connection.in_atomic_block,
+                           statement_timeout_ms=STATEMENT_TIMEOUT_MS,
                            application_name=f"enrichhub job {job.pk} {job.kind}, reading ahead"):
             while True:
                 requested = BatchJob.objects.values_list("status", flat=True).get(pk=job.pk)

@@ -4,7 +4,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
+
+from warehouse.models import CompanyColumns, CompanyMissingLocationColumns
 
 
 class BatchJob(models.Model):
@@ -24,7 +27,6 @@ class BatchJob(models.Model):
     batch_size = models.PositiveIntegerField(default=1000, help_text="rows per batch to start with; it adapts")
     sleep_ms = models.PositiveIntegerField(default=5, help_text="pause between batches, to let other writers in")
     rows_done = models.BigIntegerField(default=0)
-    estimated_total = models.BigIntegerField(null=True, blank=True)
     batches = models.PositiveIntegerField(default=0)
     longest_batch_ms = models.PositiveIntegerField(default=0)
     checkpoint = models.JSONField(default=dict, blank=True, help_text="where the next batch starts")
@@ -61,9 +63,9 @@ class BatchJob(models.Model):
 
     @property
     def total(self) -> int | None:
-        """The rows the job has to do as its dry run counted them, exactly; None when the count was
-        only the planner's estimate, never made, or counted in other units than the job's rows
-        (it did more than that): a progress against it would mislead."""
+        """The rows the job has to do as its one dry run counted them, exactly; None when the count
+        was only the planner's estimate or never made, or when the job did more than that (rows
+        arrived since): a progress against it would mislead."""
         report = self.dry_run_report or {}
         counted = report.get("would_change")
         if report.get("estimated") or not isinstance(counted, int) or self.rows_done > counted:
@@ -94,3 +96,36 @@ class BatchJob(models.Model):
         if percent is None or total is None:
             return f"{self.rows_done:,} rows"
         return f"{self.rows_done:,} of {total:,} ({percent:.0f}%)"
+
+
+class ArchivedRow(models.Model):
+    """What a delete job archives with every row: which job took it and when. A company deleted,
+    restored and deleted again is archived once per job."""
+
+    id = models.BigIntegerField()
+    archive_job_id = models.BigIntegerField()
+    archived_at = models.DateTimeField(db_default=Now())
+    pk = models.CompositePrimaryKey("archive_job_id", "id")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"#{self.id}, archived by job #{self.archive_job_id}"
+
+
+class ArchivedCompany(ArchivedRow, CompanyColumns):
+    """core.companies rows a delete job removed, restorable by a restore job."""
+
+    domain = models.TextField()
+
+    class Meta:
+        db_table = 'archive"."core_companies'
+        verbose_name_plural = "archived companies"
+
+
+class ArchivedCompanyMissingLocation(ArchivedRow, CompanyMissingLocationColumns):
+    """The core.companies_missing_location rows of the companies a delete job removed."""
+
+    class Meta:
+        db_table = 'archive"."core_companies_missing_location'

@@ -49,39 +49,40 @@ class JobPermissionDenied(JobRefused):
     """The person asking lacks a permission the job needs: never a reason to skip quietly."""
 
 
-def job_create(*, kind: str, params: dict | None = None, batch_size: int = 1000, sleep_ms: int = 5,
-               user: Operator = None) -> BatchJob:
-    """Validate and record a job (status queued) with its dry-run figures. Refuses a second
-    active job of the same kind, and users without the permissions the kind needs.
-
-    user None is the operator of the machine (a command line, a schedule)."""
-    job_kind = kind_get(kind)
-    _check_permissions(user, kind, START_PERMISSION, "start")
-    cleaned = job_kind.clean_params(params or {})
-    with transaction.atomic():
-        _refuse_if_active(kind, cleaned)
-        job = BatchJob.objects.create(kind=kind, params=cleaned, batch_size=batch_size, sleep_ms=sleep_ms,
-                                      started_by=_starter(user))
-        report = job_dry_run(job=job)
-        if report.blocked:
-            raise JobRefused(f"{kind} cannot run now: {report.blocked}")
-        job.dry_run_report = vars(report)
-        job.save(update_fields=["dry_run_report"])
-    return job
+class NothingToDo(JobRefused):
+    """The dry run found nothing for the job to do, and the caller asked not to start it then."""
 
 
 def job_draft(*, kind: str, params: dict | None = None, batch_size: int = 1000, sleep_ms: int = 5,
               user: Operator = None) -> BatchJob:
     """Record a job to be confirmed once its dry run is in. The dry run is handed to the q2
     cluster, so the request that asked for it returns at once, whatever the warehouse size."""
+    job = _draft_record(kind=kind, params=params, batch_size=batch_size, sleep_ms=sleep_ms, user=user)
+    transaction.on_commit(lambda: async_task(DRY_RUN_TASK, job.pk, task_name=f"dry-run-{job.pk}"))
+    return job
+
+
+def job_start(*, kind: str, params: dict | None = None, batch_size: int = 1000, sleep_ms: int = 5,
+              user: Operator = None, enqueue: bool = True, unless_nothing_to_do: bool = False) -> BatchJob:
+    """The admin's draft and confirmation in one call, for whoever waits for the dry run (a
+    command line, a schedule, a repair): the same bounded dry run runs here, then the draft is
+    confirmed. A refusal leaves no job behind. `enqueue=False` leaves the queued job to the
+    caller, who runs it in the foreground."""
+    with transaction.atomic():
+        job = _draft_record(kind=kind, params=params, batch_size=batch_size, sleep_ms=sleep_ms, user=user)
+        _refuse_if_active(job.kind, job.params)  # before counting: the count may take a while
+        report = draft_dry_run(job_id=job.pk) or {}
+        if unless_nothing_to_do and not report.get("blocked") and report.get("would_change") == 0:
+            raise NothingToDo(f"{kind}: {report['summary']}")
+        return job_confirm(job=job, user=user, enqueue=enqueue)
+
+
+def _draft_record(*, kind: str, params: dict | None, batch_size: int, sleep_ms: int, user: Operator) -> BatchJob:
     job_kind = kind_get(kind)
     _check_permissions(user, kind, START_PERMISSION, "start")
     cleaned = job_kind.clean_params(params or {})
-    job = BatchJob.objects.create(kind=kind, params=cleaned, batch_size=batch_size, sleep_ms=sleep_ms,
-                                  status=BatchJob.Status.DRAFT,
-                                  started_by=_starter(user))
-    transaction.on_commit(lambda: async_task(DRY_RUN_TASK, job.pk, task_name=f"dry-run-{job.pk}"))
-    return job
+    return BatchJob.objects.create(kind=kind, params=cleaned, batch_size=batch_size, sleep_ms=sleep_ms,
+                                   status=BatchJob.Status.DRAFT, started_by=_starter(user))
 
 
 def draft_dry_run(*, job_id: int) -> dict | None:
@@ -135,7 +136,8 @@ def _dry_run_estimated(job: BatchJob, exact_s: float) -> dict:
 
 
 def _report(dry_run: DryRun, *, estimated: bool) -> dict:
-    """A dry run as a draft stores it, saying whether its count is the planner's estimate."""
+    """A dry run as a draft stores it, saying whether its count is the planner's estimate. Its
+    count is the job's total (BatchJob.total): nothing counts the job's work again."""
     return {**vars(dry_run), "estimated": estimated}
 
 
@@ -148,8 +150,9 @@ def stale_drafts_discard(*, older_than: timedelta = DRAFT_LIFETIME) -> list[int]
     return discarded
 
 
-def job_confirm(*, job: BatchJob, user: Operator = None) -> BatchJob:
-    """Queue a draft whose dry run is in and allows it; the dry run is not repeated."""
+def job_confirm(*, job: BatchJob, user: Operator = None, enqueue: bool = True) -> BatchJob:
+    """Queue a draft whose dry run is in and allows it; the dry run is not repeated, and its
+    count is the job's total."""
     _check_permissions(user, job.kind, START_PERMISSION, "start")
     with transaction.atomic():
         draft = BatchJob.objects.select_for_update().get(pk=job.pk)
@@ -164,23 +167,15 @@ def job_confirm(*, job: BatchJob, user: Operator = None) -> BatchJob:
         draft.status = BatchJob.Status.QUEUED
         draft.started_by = _starter(user)
         draft.save(update_fields=["status", "started_by", "updated_at"])
-        job_enqueue(job=draft)
+        if enqueue:
+            job_enqueue(job=draft)
     return draft
 
 
-def job_dry_run(*, job: BatchJob) -> DryRun:
-    """What the job would do. Runs in a transaction that is always rolled back."""
-    with transaction.atomic():
-        report = kind_get(job.kind).dry_run(job)
-        transaction.set_rollback(True)
-    return report
-
-
-def job_preview(*, kind: str, params: dict | None = None) -> DryRun:
-    """The dry run of a job not created yet (the admin's confirmation page)."""
-    job_kind = kind_get(kind)
-    unsaved = BatchJob(kind=kind, params=job_kind.clean_params(params or {}))
-    return job_dry_run(job=unsaved)
+def job_preview(*, kind: str, params: dict | None = None) -> dict:
+    """The dry run of a job not recorded (run_job --dry-run), bounded as a draft's is."""
+    unsaved = BatchJob(kind=kind, params=kind_get(kind).clean_params(params or {}))
+    return job_dry_run_bounded(job=unsaved, exact_s=settings.JOB_DRY_RUN_EXACT_S)
 
 
 def job_enqueue(*, job: BatchJob) -> None:
@@ -337,8 +332,8 @@ def _transition(job: BatchJob, allowed: set[str], target: str) -> bool:
     return changed == 1
 
 
-__all__ = ["JobParamsError", "JobPermissionDenied", "JobRefused", "job_create", "job_draft", "draft_dry_run",
-           "job_dry_run_bounded", "job_start_refusal",
-           "job_confirm", "stale_drafts_discard", "job_dry_run", "job_preview", "job_enqueue", "job_pause",
+__all__ = ["JobParamsError", "JobPermissionDenied", "JobRefused", "NothingToDo", "job_draft", "job_start",
+           "draft_dry_run", "job_dry_run_bounded", "job_start_refusal",
+           "job_confirm", "stale_drafts_discard", "job_preview", "job_enqueue", "job_pause",
            "job_resume", "job_cancel", "jobs_interrupted", "job_interruption", "interrupted_job_for",
            "job_resume_interrupted", "interrupted_jobs_resume", "job_slice_enqueue", "lost_queued_jobs_requeue"]

@@ -11,11 +11,11 @@ from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import (
     JobPermissionDenied,
     JobRefused,
+    NothingToDo,
     draft_dry_run,
     interrupted_jobs_resume,
-    job_create,
-    job_enqueue,
     job_slice_enqueue,
+    job_start,
     stale_drafts_discard,
 )
 
@@ -57,9 +57,7 @@ def job_start_task(kind: str, params: dict | None = None, user_id: int | None = 
     """For q2 Schedules of recurring kinds (e.g. tenure_backfill every night). `user_id` is the
     schedule's owner, whose permissions the start needs and who is recorded as its starter; None
     is the operator of the machine (the schedules enrichhub installs)."""
-    job = job_create(kind=kind, params=params or {}, user=_person(user_id))
-    job_enqueue(job=job)
-    return job.pk
+    return job_start(kind=kind, params=params or {}, user=_person(user_id)).pk
 
 
 def _person(user_id: int | None) -> Any:
@@ -73,10 +71,20 @@ def _person(user_id: int | None) -> Any:
 
 def job_start_if_idle_task(kind: str, params: dict | None = None, user_id: int | None = None) -> str:
     """For frequent schedules: start a job unless one of its kind is still active."""
+    return job_start_outcome(kind, params, user_id=user_id)
+
+
+def job_start_outcome(kind: str, params: dict | None, *, user_id: int | None = None,
+                      unless_nothing_to_do: bool = False) -> str:
+    """Start a job, or say why not: for a schedule another active job is no failure, but a
+    missing permission is."""
     try:
-        job_id = job_start_task(kind, params, user_id)
+        job = job_start(kind=kind, params=params or {}, user=_person(user_id),
+                        unless_nothing_to_do=unless_nothing_to_do)
     except JobPermissionDenied:
         raise  # a failed task in the admin, not a quiet skip
+    except NothingToDo:
+        return "nothing new"
     except JobRefused as exc:
         return f"skipped: {exc}"
-    return f"started job #{job_id}"
+    return f"started job #{job.pk}"

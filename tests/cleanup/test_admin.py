@@ -129,13 +129,14 @@ def test_bad_parameters_are_shown_on_their_field(client, ops, demo):
 
 
 def test_the_list_shows_progress_and_pause_takes_effect(client, ops, demo):
-    from cleanup.jobs.services import job_create
+    from tests.factories import queued_job
 
-    job = job_create(kind="tenure_backfill")
+    job = queued_job(kind="tenure_backfill")
     assert job.dry_run_report["would_change"] == 49
-    BatchJob.objects.filter(pk=job.pk).update(rows_done=20, estimated_total=300_000, status="running")
+    assert job.total == 49  # the one count: the dry run's
+    BatchJob.objects.filter(pk=job.pk).update(rows_done=20, status="running")
     page = client.get("/admin/cleanup/batchjob/").content.decode()
-    assert "20 of 49 (41%)" in page and 'http-equiv="refresh"' in page  # the dry run's count, not an estimate
+    assert "20 of 49 (41%)" in page and 'http-equiv="refresh"' in page
     client.post("/admin/cleanup/batchjob/", {"action": "pause", "_selected_action": [job.pk]})
     assert BatchJob.objects.get(pk=job.pk).status == "paused"
 
@@ -146,7 +147,7 @@ def test_the_list_says_done_without_a_total_and_tells_jobs_of_one_kind_apart(cli
                                        dry_run_report={"would_change": 110_000, "estimated": False}, **fields)
 
     job("completed", 236_002, params={"workflow": "company_cleaned_name"})
-    job("completed", 0, params={"workflow": "company_discovery"}, estimated_total=300_000)
+    job("completed", 0, params={"workflow": "company_discovery"})
     job("paused", 236_002, params={"workflow": "company_salesnav_location"},
         started_at=timezone.now() - timedelta(minutes=5))
     page = client.get("/admin/cleanup/batchjob/").content.decode().replace("<wbr>", "")
@@ -162,9 +163,9 @@ def test_the_list_says_done_without_a_total_and_tells_jobs_of_one_kind_apart(cli
 
 def test_a_jobs_page_shows_tables_no_save_button_and_how_to_undo_it(client, ops, demo):
     from cleanup.jobs.engine import job_run
-    from cleanup.jobs.services import job_create
+    from tests.factories import queued_job
 
-    delete = job_create(kind="delete_companies_missing_location", sleep_ms=0)
+    delete = queued_job(kind="delete_companies_missing_location", sleep_ms=0)
     assert job_run(job_id=delete.pk) == "completed"
     page = client.get(f"/admin/cleanup/batchjob/{delete.pk}/change/").content.decode()
     assert 'name="_save"' not in page and "Save and continue" not in page
@@ -178,9 +179,9 @@ def test_a_jobs_page_shows_tables_no_save_button_and_how_to_undo_it(client, ops,
 
 def test_restore_is_an_action_that_drafts_the_restore_and_shows_its_dry_run(client, ops, demo):
     from cleanup.jobs.engine import job_run
-    from cleanup.jobs.services import job_create
+    from tests.factories import queued_job
 
-    delete = job_create(kind="delete_companies_missing_location", sleep_ms=0)
+    delete = queued_job(kind="delete_companies_missing_location", sleep_ms=0)
     job_run(job_id=delete.pk)
     response = client.post("/admin/cleanup/batchjob/", {"action": "draft_restore", "_selected_action": [delete.pk]})
     draft = BatchJob.objects.get(kind="restore_companies_missing_location")

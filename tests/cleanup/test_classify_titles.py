@@ -8,7 +8,7 @@ from cleanup.coalescing.sql.experience import title_mapping
 from cleanup.coalescing.titles import title_match
 from cleanup.jobs.engine import job_run
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import job_create
+from tests.factories import queued_job
 
 
 def _people() -> dict[int, tuple]:
@@ -22,7 +22,7 @@ def _hidden_for_title(people: dict[int, tuple]) -> int:
 
 
 def _run() -> BatchJob:
-    job = job_create(kind="classify_people_titles", batch_size=200, sleep_ms=0)
+    job = queued_job(kind="classify_people_titles", batch_size=200, sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed", BatchJob.objects.get(pk=job.pk).last_error
     job.refresh_from_db()
     return job

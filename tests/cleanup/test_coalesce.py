@@ -7,13 +7,14 @@ from cleanup.coalescing.titles import title_match
 from cleanup.jobs.engine import job_run
 from cleanup.jobs.kinds.base import JobParamsError
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import JobRefused, job_create
+from cleanup.jobs.services import JobRefused
 from kernel import InvalidEntityKey, domain_or_none, normalise_domain, normalise_linkedin_url
+from tests.factories import queued_job
 from tests.oracles import scalar
 
 
 def _run(mode: str = "sweep") -> BatchJob:
-    job = job_create(kind="coalesce_person_experience", params={"mode": mode}, batch_size=200, sleep_ms=0)
+    job = queued_job(kind="coalesce_person_experience", params={"mode": mode}, batch_size=200, sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed", BatchJob.objects.get(pk=job.pk).last_error
     job.refresh_from_db()
     return job
@@ -94,7 +95,7 @@ def test_running_again_changes_nothing_and_a_sweep_reads_only_new_rows(demo):
                        " 'https://Ironclad.com', 'Head of Growth', '2026-10-01', true) RETURNING id")
         new_id = cursor.fetchone()[0]
     sweep = _run()
-    assert sweep.estimated_total == 1 and sweep.checkpoint["inserted"] == 1
+    assert sweep.total == 1 and sweep.checkpoint["inserted"] == 1
     added = _coalesced()[new_id]
     assert added[1:3] == ("linkedin.com/in/johndoe", "ironclad.com") and added[5:7] == ("Marketing", "Director")
 
@@ -160,7 +161,7 @@ def test_a_keys_job_coalesces_the_experience_of_exactly_those_people(demo):
         cursor.execute("DELETE FROM core.person_work_history WHERE source_record_id IS NOT NULL")
     urls = [url for (url,) in _rows("SELECT DISTINCT linkedin_url FROM extracted.person_experience ORDER BY 1 LIMIT 2")]
     wanted = {normalise_linkedin_url(url) for url in urls}
-    job = job_create(kind="coalesce_person_experience", params={"keys": [url.upper() for url in urls]},
+    job = queued_job(kind="coalesce_person_experience", params={"keys": [url.upper() for url in urls]},
                      batch_size=50, sleep_ms=0)
     assert job.params["keys"] == sorted(wanted)
     assert job_run(job_id=job.pk) == "completed"
@@ -170,24 +171,26 @@ def test_a_keys_job_coalesces_the_experience_of_exactly_those_people(demo):
 
 def test_a_sweep_starts_where_a_reconciliation_ended_but_not_where_a_keys_job_did(demo):
     url = _rows("SELECT linkedin_url FROM extracted.person_experience ORDER BY id DESC LIMIT 1")[0][0]
-    keys_job = job_create(kind="coalesce_person_experience", params={"keys": [url]}, sleep_ms=0)
+    keys_job = queued_job(kind="coalesce_person_experience", params={"keys": [url]}, sleep_ms=0)
     assert job_run(job_id=keys_job.pk) == "completed"
-    assert _run().estimated_total == scalar("SELECT count(*) FROM extracted.person_experience")
+    first_sweep = _run()
+    assert first_sweep.dry_run_report["details"]["start_after_id"] == 0
+    assert 0 < first_sweep.rows_done <= first_sweep.total == scalar("SELECT count(*) FROM extracted.person_experience")
     _run("reconcile")
-    assert _run().estimated_total == 0
+    assert _run().total == 0
 
 
 def test_a_reconciliation_in_two_parts_side_by_side_writes_each_row_once(demo):
     synced = {row_id for (row_id,) in _rows("SELECT source_record_id FROM core.person_work_history")}
-    first = job_create(kind="coalesce_person_experience", params={"mode": "reconcile", "part": "1/2"}, sleep_ms=0)
-    second = job_create(kind="coalesce_person_experience", params={"mode": "reconcile", "part": "2/2"}, sleep_ms=0)
+    first = queued_job(kind="coalesce_person_experience", params={"mode": "reconcile", "part": "1/2"}, sleep_ms=0)
+    second = queued_job(kind="coalesce_person_experience", params={"mode": "reconcile", "part": "2/2"}, sleep_ms=0)
     assert "part 1/2" in first.dry_run_report["summary"]
     with pytest.raises(JobRefused, match="for part 1/2 is queued"):
-        job_create(kind="coalesce_person_experience", params={"mode": "reconcile", "part": "1/2"})
+        queued_job(kind="coalesce_person_experience", params={"mode": "reconcile", "part": "1/2"})
     with pytest.raises(JobParamsError, match="part splits a reconciliation only"):
-        job_create(kind="coalesce_person_experience", params={"mode": "refresh", "part": "1/2"})
+        queued_job(kind="coalesce_person_experience", params={"mode": "refresh", "part": "1/2"})
     with pytest.raises(JobParamsError, match="need 1 <= k <= n"):
-        job_create(kind="coalesce_person_experience", params={"mode": "reconcile", "part": "3/2"})
+        queued_job(kind="coalesce_person_experience", params={"mode": "reconcile", "part": "3/2"})
     assert job_run(job_id=first.pk) == job_run(job_id=second.pk) == "completed"
     first.refresh_from_db()
     second.refresh_from_db()
@@ -197,7 +200,7 @@ def test_a_reconciliation_in_two_parts_side_by_side_writes_each_row_once(demo):
     assert new == {row_id: row for row_id, row in _oracle().items() if row_id not in synced}
 
 
-def test_a_coalescing_job_takes_its_estimate_from_its_own_dry_run_unless_it_starts_elsewhere(demo, monkeypatch):
+def test_a_coalescing_job_counts_its_work_once_and_walks_what_it_counted(demo, monkeypatch):
     from cleanup.coalescing.sql import experience
 
     counted = {"calls": 0}
@@ -208,15 +211,17 @@ def test_a_coalescing_job_takes_its_estimate_from_its_own_dry_run_unless_it_star
         return real_count(**kwargs)
 
     monkeypatch.setattr(experience, "pending_count", pending_count)
-    job = job_create(kind="coalesce_person_experience", params={"mode": "reconcile"}, sleep_ms=0)
+    job = queued_job(kind="coalesce_person_experience", params={"mode": "reconcile"}, batch_size=200, sleep_ms=0)
     assert counted["calls"] == 1  # the dry run
     assert job_run(job_id=job.pk) == "completed"
     job.refresh_from_db()
-    assert counted["calls"] == 1 and job.estimated_total == scalar("SELECT count(*) FROM extracted.person_experience")
-    resumed = job_create(kind="coalesce_person_experience", params={"mode": "sweep"}, sleep_ms=0)
-    resumed.checkpoint = {"after_id": 5, "until": 10, "inserted": 0, "updated": 0, "by_rule": 0, "invalid": 0}
-    resumed.save(update_fields=["checkpoint"])
-    assert job_run(job_id=resumed.pk) == "completed"
-    resumed.refresh_from_db()
-    assert counted["calls"] == 3 and resumed.estimated_total == scalar(
-        "SELECT count(*) FROM extracted.person_experience WHERE id > 5")
+    assert counted["calls"] == 1 and job.total == job.rows_done == job.checkpoint["inserted"] > 0
+    sweep = queued_job(kind="coalesce_person_experience", params={"mode": "sweep"}, batch_size=200, sleep_ms=0)
+    assert sweep.dry_run_report["details"]["start_after_id"] == job.checkpoint["after_id"]
+    # Had the dry run counted from the first id, the sweep walks from there: what it counted.
+    sweep.dry_run_report["details"]["start_after_id"] = 0
+    sweep.save(update_fields=["dry_run_report"])
+    assert job_run(job_id=sweep.pk) == "completed"
+    sweep.refresh_from_db()
+    assert counted["calls"] == 2
+    assert sweep.batches > scalar("SELECT count(*) FROM extracted.person_experience") // 1000

@@ -7,7 +7,7 @@ from django.db import connection
 
 from cleanup.jobs.engine import job_run
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import job_create
+from tests.factories import queued_job
 
 
 def _last_maintenance(table: str) -> tuple:
@@ -20,7 +20,7 @@ def _last_maintenance(table: str) -> tuple:
 
 
 def _completed(kind: str) -> BatchJob:
-    job = job_create(kind=kind, batch_size=500, sleep_ms=0)
+    job = queued_job(kind=kind, batch_size=500, sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed", BatchJob.objects.get(pk=job.pk).last_error
     job.refresh_from_db()
     return job

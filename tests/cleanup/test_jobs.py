@@ -5,10 +5,11 @@ from django.db import connection
 from psycopg import sql
 
 from cleanup.jobs.engine import job_run
-from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import JobRefused, job_create, job_preview
+from cleanup.jobs.models import ArchivedCompany, BatchJob
+from cleanup.jobs.services import JobRefused, job_preview
 from enrichhub.db_roles import JOBS
 from kernel import InvalidEntityKey, normalise_domain
+from tests.factories import queued_job
 from tests.oracles import WITHOUT_LOCATION, column, scalar, table_digest, unreferenced_without_location
 from tests.roles import run_as
 
@@ -22,7 +23,7 @@ def _jobs_role(request):
 
 
 def _run(kind: str, params: dict | None = None, batch_size: int = 100) -> BatchJob:
-    job = job_create(kind=kind, params=params or {}, batch_size=batch_size, sleep_ms=0)
+    job = queued_job(kind=kind, params=params or {}, batch_size=batch_size, sleep_ms=0)
     assert job_run(job_id=job.pk) == BatchJob.Status.COMPLETED, BatchJob.objects.get(pk=job.pk).last_error
     job.refresh_from_db()
     return job
@@ -50,6 +51,25 @@ def test_restoring_brings_back_exactly_what_was_deleted(demo):
     assert scalar("SELECT count(*) FROM archive.core_companies") == 0
 
 
+def test_a_company_deleted_restored_and_deleted_again_is_archived_once_per_job(demo):
+    first = _run("delete_companies_missing_location")
+    _run("restore_companies_missing_location", {"job_id": first.pk})
+    again = _run("delete_companies_missing_location")
+    assert again.rows_done == first.rows_done > 0
+    assert ArchivedCompany.objects.filter(archive_job_id=again.pk).count() == again.rows_done
+    assert not ArchivedCompany.objects.filter(archive_job_id=first.pk).exists()  # given back by the restore
+
+
+@pytest.mark.table_owner
+def test_a_delete_is_refused_while_the_warehouse_has_a_column_its_archive_lacks(demo):
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE core.companies ADD COLUMN headquarters text")
+    before = scalar("SELECT count(*) FROM core.companies")
+    with pytest.raises(JobRefused, match=r"no column for core\.companies\.headquarters"):
+        queued_job(kind="delete_companies_missing_location")
+    assert scalar("SELECT count(*) FROM core.companies") == before and not BatchJob.objects.exists()
+
+
 def _funding_oracle() -> dict[str, str]:
     funded = set(column("SELECT domain FROM core.company_funding"))
     latest: dict[str, tuple] = {}
@@ -72,7 +92,7 @@ def test_the_funding_backfill_adds_the_latest_range_of_each_missing_domain(demo)
     before = set(column("SELECT domain FROM core.company_funding"))
     job = _run("funding_backfill", batch_size=300)
     assert {d: r for d, r in _funding().items() if d not in before} == expected and job.rows_done == len(expected)
-    assert job.estimated_total == job.rows_done  # from the job's own dry run
+    assert job.total == job.rows_done  # the job's own dry run counted it
     assert scalar("SELECT to_regclass(%s)", [f"public.funding_backfill_job{job.pk}"]) is None
     assert scalar("SELECT count(*) FROM core.company_funding WHERE domain = 'ironclad.com' AND "
                   "funding_min_usd IS NULL AND raw_funding_range NOT LIKE '%%+'") == 0
@@ -94,7 +114,7 @@ def _funding_job_interrupted(monkeypatch, *, fail_when) -> BatchJob:
         return batch
 
     monkeypatch.setattr(kind, "run_batch", flaky)
-    job = job_create(kind="funding_backfill", batch_size=300, sleep_ms=0)
+    job = queued_job(kind="funding_backfill", batch_size=300, sleep_ms=0)
     assert job_run(job_id=job.pk) == "failed"
     monkeypatch.setattr(kind, "run_batch", real_batch)
     job.refresh_from_db()
@@ -222,7 +242,7 @@ def test_the_tenure_backfill_adds_each_missing_person_once_with_the_latest_start
 def test_a_reference_table_is_retired_only_when_its_purpose_is_served_and_can_come_back(demo):
     table = "reference.people_missing_country"
     with pytest.raises(JobRefused, match="still without person_country"):
-        job_create(kind="drop_reference_tables", params={"table": table})
+        queued_job(kind="drop_reference_tables", params={"table": table})
     rows = scalar("SELECT count(*) FROM reference.people_missing_country")
     with connection.cursor() as cursor:
         cursor.execute("UPDATE core.people SET person_country = 'Germany' WHERE id IN "
@@ -241,25 +261,25 @@ def test_dry_runs_change_nothing(demo):
     retire = ("drop_reference_tables", {"table": "reference.people_missing_country"})
     for kind, params in [("delete_companies_missing_location", {}), ("funding_backfill", {}),
                          ("tenure_backfill", {}), retire]:
-        assert job_preview(kind=kind, params=params).summary
+        assert job_preview(kind=kind, params=params)["summary"]
     assert [table_digest(t) for t in tables] == before
     assert not BatchJob.objects.exists()
 
 
 def test_a_second_job_of_a_kind_is_refused_while_one_is_active(demo):
-    first = job_create(kind="tenure_backfill")
+    first = queued_job(kind="tenure_backfill")
     with pytest.raises(JobRefused, match=f"tenure_backfill job #{first.pk} is queued"):
-        job_create(kind="tenure_backfill")
+        queued_job(kind="tenure_backfill")
 
 
 def test_a_paused_job_does_nothing_and_a_cancel_stops_between_batches(demo):
     from cleanup.jobs.services import job_cancel, job_pause
 
-    paused = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
+    paused = queued_job(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
     job_pause(job=paused)
     assert job_run(job_id=paused.pk) == "paused" and paused.rows_done == 0
     BatchJob.objects.filter(pk=paused.pk).update(status="cancelled")
-    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
+    job = queued_job(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
     status = job_run(job_id=job.pk, progress=lambda current: job_cancel(job=current))
     job.refresh_from_db()
     assert status == "cancelled" and job.batches == 1 and job.finished_at is not None
@@ -281,7 +301,7 @@ def test_a_failing_batch_rolls_back_and_the_resumed_job_ends_like_a_clean_run(de
         return batch
 
     monkeypatch.setattr(kind, "run_batch", flaky)
-    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
+    job = queued_job(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
     assert job_run(job_id=job.pk) == "failed"
     job.refresh_from_db()
     archived = scalar("SELECT count(*) FROM archive.core_companies WHERE archive_job_id = %s", [job.pk])
@@ -297,13 +317,13 @@ def test_unknown_kinds_and_bad_parameters_are_refused_by_name(demo):
     from cleanup.jobs.kinds.base import JobParamsError
 
     with pytest.raises(JobParamsError, match="unknown job kind 'vacuum'"):
-        job_create(kind="vacuum")
+        queued_job(kind="vacuum")
     with pytest.raises(JobParamsError, match="table must be one of"):
-        job_create(kind="drop_reference_tables", params={"table": "core.companies"})
+        queued_job(kind="drop_reference_tables", params={"table": "core.companies"})
     with pytest.raises(JobParamsError, match="job_id must be a positive job id"):
-        job_create(kind="restore_companies_missing_location", params={"job_id": "x"})
+        queued_job(kind="restore_companies_missing_location", params={"job_id": "x"})
     with pytest.raises(JobParamsError, match="takes no parameters"):
-        job_create(kind="tenure_backfill", params={"limit": 5})
+        queued_job(kind="tenure_backfill", params={"limit": 5})
 
 
 def test_per_batch_lines_go_to_the_batch_log_not_the_console(demo, settings):

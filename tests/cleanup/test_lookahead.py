@@ -13,8 +13,8 @@ from cleanup.jobs import engine
 from cleanup.jobs.engine import job_run
 from cleanup.jobs.lookahead import lookahead_start, lookahead_take, reading_ahead
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import job_create
 from tests.cleanup.test_coalesce import _coalesced, _oracle
+from tests.factories import queued_job
 from tests.oracles import scalar
 
 
@@ -47,7 +47,7 @@ def test_a_coalescing_job_reads_ahead_and_ends_exactly_as_the_oracle(committed_d
     threads = _threads_reading(monkeypatch, read)
     # A read ahead serves only a batch of the size it was read for: keep the size from adapting.
     monkeypatch.setattr(experience_kind.CoalescePersonExperience, "max_batch_rows", 100)
-    job = job_create(kind="coalesce_person_experience", params={"mode": mode}, batch_size=100, sleep_ms=0)
+    job = queued_job(kind="coalesce_person_experience", params={"mode": mode}, batch_size=100, sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed", BatchJob.objects.get(pk=job.pk).last_error
     job.refresh_from_db()
     assert job.batches > 3
@@ -75,7 +75,7 @@ def test_a_batch_that_fails_after_reading_ahead_is_retried_from_its_own_read(com
 
     monkeypatch.setattr(experience_kind.sql, "work_history_upsert", upsert_failing_once)
     monkeypatch.setattr(engine, "RETRY_BACKOFF_S", 0)
-    job = job_create(kind="coalesce_person_experience", params={"mode": "reconcile"}, batch_size=100, sleep_ms=0)
+    job = queued_job(kind="coalesce_person_experience", params={"mode": "reconcile"}, batch_size=100, sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed", BatchJob.objects.get(pk=job.pk).last_error
     job.refresh_from_db()
     assert failures["left"] == 0 and job.checkpoint["inserted"] == 600

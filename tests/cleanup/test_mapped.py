@@ -10,8 +10,8 @@ from cleanup.coalescing.models import CoalesceMapping
 from cleanup.jobs.engine import job_run
 from cleanup.jobs.kinds.base import JobParamsError
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import JobRefused, job_create
-from tests.factories import WorkflowFactory
+from cleanup.jobs.services import JobRefused
+from tests.factories import WorkflowFactory, queued_job
 from tests.oracles import column
 
 EXTRACTED = "extracted.company_cleaned_name"
@@ -33,7 +33,7 @@ def _cleaned_names() -> dict[str, str | None]:
 
 
 def _run(**params) -> BatchJob:
-    job = job_create(kind="coalesce_mapped", params={"workflow": "company_cleaned_name", **params}, batch_size=2,
+    job = queued_job(kind="coalesce_mapped", params={"workflow": "company_cleaned_name", **params}, batch_size=2,
                      sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed", BatchJob.objects.get(pk=job.pk).last_error
     job.refresh_from_db()
@@ -93,7 +93,7 @@ def test_creating_rows_inserts_the_keys_core_lacks(db):
     assert mapping_problems(mapping) == {}
     _execute("INSERT INTO extracted.company_discovery (domain, total_funding_amount_range_usd, industry)"
              " VALUES ('www.Acme.io', '$1M - $5M', 'clay'), ('beta.ai', NULL, 'clay')")
-    job = job_create(kind="coalesce_mapped", params={"workflow": "company_funding_mapped"}, sleep_ms=0)
+    job = queued_job(kind="coalesce_mapped", params={"workflow": "company_funding_mapped"}, sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed"
     assert column("SELECT domain || ' ' || coalesce(raw_funding_range, '-') FROM core.company_funding"
                   " ORDER BY domain") == ["acme.io $1M - $5M", "beta.ai -"]
@@ -110,7 +110,7 @@ def test_creating_rows_in_the_entitys_own_table_updates_a_row_stored_under_anoth
     assert mapping_problems(mapping) == {}
     _execute("INSERT INTO extracted.company_discovery (domain, company_name)"
              " VALUES ('acme.io', 'Acme'), ('beta.ai', 'Beta')")
-    job = job_create(kind="coalesce_mapped", params={"workflow": "company_names_mapped"}, sleep_ms=0)
+    job = queued_job(kind="coalesce_mapped", params={"workflow": "company_names_mapped"}, sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed"
     # One Acme, still under its own spelling: not a second row under the normalised key.
     assert column("SELECT domain || ' ' || company_name FROM core.companies ORDER BY domain") == \
@@ -134,13 +134,13 @@ def test_a_mapping_that_does_not_fit_the_catalog_is_refused_with_the_reason(mapp
 
 
 def test_jobs_are_exclusive_per_workflow_and_unknown_workflows_are_refused(mapping):
-    job_create(kind="coalesce_mapped", params={"workflow": "company_cleaned_name"})
+    queued_job(kind="coalesce_mapped", params={"workflow": "company_cleaned_name"})
     with pytest.raises(JobRefused, match="for workflow company_cleaned_name is queued"):
-        job_create(kind="coalesce_mapped", params={"workflow": "company_cleaned_name"})
+        queued_job(kind="coalesce_mapped", params={"workflow": "company_cleaned_name"})
     with pytest.raises(JobParamsError, match="'nope' has no active coalesce mapping"):
-        job_create(kind="coalesce_mapped", params={"workflow": "nope"})
+        queued_job(kind="coalesce_mapped", params={"workflow": "nope"})
     with pytest.raises(JobParamsError, match=r"keys\[1\]: "):
-        job_create(kind="coalesce_mapped", params={"workflow": "company_cleaned_name", "mode": "keys",
+        queued_job(kind="coalesce_mapped", params={"workflow": "company_cleaned_name", "mode": "keys",
                                                    "keys": ["a.com", "not a domain"]})
 
 
@@ -153,7 +153,7 @@ def test_the_demo_mappings_fit_the_demo_warehouse_and_write_what_their_workflows
     for mapping in CoalesceMapping.objects.select_related("workflow"):
         assert mapping_problems(mapping) == {}, mapping.workflow_id
         assert set(mapping.workflow.fills_fields or []) <= set(mapping.columns), mapping.workflow_id
-    job = job_create(kind="coalesce_mapped", params={"workflow": "company_cleaned_name"}, sleep_ms=0)
+    job = queued_job(kind="coalesce_mapped", params={"workflow": "company_cleaned_name"}, sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed"
     job.refresh_from_db()
     assert job.rows_done > 0
@@ -169,7 +169,7 @@ def test_rows_core_refuses_are_recorded_and_skipped_while_the_rest_is_written(db
     _execute("INSERT INTO extracted.company_discovery (domain, total_funding_amount_range_usd, industry) VALUES"
              " ('a.io', '$1M', 'clay'), ('b.io', '$2M', 'bogus'), ('c.io', '$3M', 'clay'), ('d.io', '$4M', 'bogus'),"
              " ('e.io', '$5M', 'clay')")
-    job = job_create(kind="coalesce_mapped", params={"workflow": "company_funding_mapped"}, sleep_ms=0)
+    job = queued_job(kind="coalesce_mapped", params={"workflow": "company_funding_mapped"}, sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed"
     job.refresh_from_db()
     assert column("SELECT domain FROM core.company_funding ORDER BY domain") == ["a.io", "c.io", "e.io"]

@@ -7,8 +7,8 @@ from cleanup.coalescing.sql.experience import title_mapping
 from cleanup.coalescing.titles import title_match
 from cleanup.jobs.engine import job_run
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import job_create
 from kernel import InvalidEntityKey, normalise_linkedin_url
+from tests.factories import queued_job
 
 
 def _rows(query: str) -> list[tuple]:
@@ -18,7 +18,7 @@ def _rows(query: str) -> list[tuple]:
 
 
 def _run(**params) -> BatchJob:
-    job = job_create(kind="coalesce_person_profile", params=params, batch_size=100, sleep_ms=0)
+    job = queued_job(kind="coalesce_person_profile", params=params, batch_size=100, sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed", BatchJob.objects.get(pk=job.pk).last_error
     job.refresh_from_db()
     return job
@@ -74,7 +74,7 @@ def test_running_again_changes_nothing_and_new_ids_stay_clear_of_existing_ones(d
         cursor.execute("INSERT INTO extracted.person_profile (linkedin_url, full_name, job_title)"
                        " VALUES ('https://www.linkedin.com/in/Brand-New/', 'Brand New', 'Intern')")
     job = _run()
-    assert job.checkpoint["people_added"] == 1 and job.estimated_total == 1
+    assert job.checkpoint["people_added"] == 1 and job.total == 1
     people = _people()
     assert people["linkedin.com/in/brand-new"][0] > people["linkedin.com/in/manual"][0]
     assert people["linkedin.com/in/brand-new"][1:3] == ("Brand New", "Intern")

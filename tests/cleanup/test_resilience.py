@@ -14,8 +14,9 @@ from django.db import connection
 from cleanup.jobs import engine
 from cleanup.jobs.engine import BUSY, job_run
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import job_create, job_resume
+from cleanup.jobs.services import job_resume
 from tests.conftest import database_url
+from tests.factories import queued_job
 from tests.oracles import column, scalar, unreferenced_without_location
 from tests.processes import process_tree
 
@@ -37,7 +38,7 @@ def _kill_the_runner_after_its_first_batch(job: BatchJob) -> None:
 @pytest.mark.system
 def test_a_worker_killed_mid_job_resumes_to_the_same_result(committed_demo):
     doomed = unreferenced_without_location()
-    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)
+    job = queued_job(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)
     _kill_the_runner_after_its_first_batch(job)
     killed = BatchJob.objects.get(pk=job.pk)
     assert killed.status == "running" and 0 < killed.rows_done < len(doomed)
@@ -53,7 +54,7 @@ def test_a_worker_killed_mid_job_resumes_to_the_same_result(committed_demo):
 def test_a_job_already_running_elsewhere_is_not_run_twice(committed_demo):
     from cleanup.jobs.sql import ADVISORY_NAMESPACE
 
-    job = job_create(kind="tenure_backfill", sleep_ms=0)
+    job = queued_job(kind="tenure_backfill", sleep_ms=0)
     with psycopg.connect(database_url(connection.settings_dict), autocommit=True) as other_worker:
         other_worker.execute("SELECT pg_advisory_lock(%s, %s)", [ADVISORY_NAMESPACE, job.pk])
         assert job_run(job_id=job.pk) == BUSY
@@ -77,7 +78,7 @@ def test_a_lock_timeout_is_retried_with_backoff_and_then_fails_the_job(committed
     monkeypatch.setattr(engine, "RETRY_BACKOFF_S", 0.05)
     monkeypatch.setattr(engine, "LOCK_RETRIES", 2)
     first = min(unreferenced_without_location())
-    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
+    job = queued_job(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
     with psycopg.connect(database_url(connection.settings_dict)) as writer:
         writer.execute("SELECT 1 FROM core.companies WHERE id = %s FOR UPDATE", [first])
         began = time.monotonic()
@@ -99,7 +100,7 @@ def test_the_q2_task_runs_the_job(committed_demo):
                "(SELECT 1 FROM core.person_tenure t WHERE t.person_id = s.person_id)")
     before = scalar("SELECT count(*) FROM core.person_tenure")
     lacking = scalar(missing)
-    job = job_create(kind="tenure_backfill", sleep_ms=0)
+    job = queued_job(kind="tenure_backfill", sleep_ms=0)
     assert lacking > 0 and job_run_task(job.pk) == "completed"
     assert scalar(missing) == 0  # the people it lacked were added, each once
     assert scalar("SELECT count(*) FROM core.person_tenure") - before == BatchJob.objects.get(pk=job.pk).rows_done
@@ -125,7 +126,7 @@ def test_a_killed_runner_shows_as_interrupted_and_run_job_resumes_it_to_the_same
     from cleanup.jobs.services import interrupted_jobs_resume, job_interruption
 
     doomed = unreferenced_without_location()
-    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)
+    job = queued_job(kind="delete_companies_missing_location", batch_size=100, sleep_ms=400)
     _kill_the_runner_after_its_first_batch(job)
     killed_at = time.monotonic()
     while job_interruption(job=BatchJob.objects.get(pk=job.pk)) is None:

@@ -120,7 +120,7 @@ def test_filters_narrow_the_workflows_by_entity_type_and_vendor(client, ops, act
 
 def test_panels_show_running_jobs_and_open_alerts(client, ops, activity):
     job = BatchJob.objects.create(kind="tenure_backfill", status=BatchJob.Status.RUNNING, rows_done=25,
-                                  estimated_total=400, dry_run_report={"would_change": 100})
+                                  dry_run_report={"would_change": 100})
     GapAlert.objects.create(workflow_id="person_profile", threshold=50, gap_at_open=100, last_gap=100,
                             opened_at=timezone.now())
     page = client.get(DASHBOARD).content.decode()
@@ -151,10 +151,10 @@ def test_without_figures_the_page_offers_to_compute_them_off_the_request(client,
 def test_a_job_that_changed_rows_has_the_figures_computed_again(client, ops, demo,
                                                                 django_capture_on_commit_callbacks):
     from cleanup.jobs.engine import job_run
-    from cleanup.jobs.services import job_create
     from dashboard.models import RefreshRequest
+    from tests.factories import queued_job
 
-    job = job_create(kind="tenure_backfill", sleep_ms=0)
+    job = queued_job(kind="tenure_backfill", sleep_ms=0)
     with django_capture_on_commit_callbacks(execute=True):
         assert job_run(job_id=job.pk) == "completed"
     request = RefreshRequest.objects.get()
@@ -212,14 +212,14 @@ def _run_what_was_queued() -> list[str]:
 def test_after_a_backfill_the_gap_on_screen_equals_its_drill_down_and_the_oracle(client, ops, demo,
                                                                                  django_capture_on_commit_callbacks):
     from cleanup.jobs.engine import job_run
-    from cleanup.jobs.services import job_create
+    from tests.factories import queued_job
 
     demo_registry_complete()
     gaps_check()  # the hourly check's first pass
     dashboard_refresh()
     before, _ = _gap_on_screen(client.get(DASHBOARD).content.decode(), "company_funding")
     assert before == gap_oracle("company_funding").gap > 0
-    job = job_create(kind="funding_backfill", sleep_ms=0)
+    job = queued_job(kind="funding_backfill", sleep_ms=0)
     with django_capture_on_commit_callbacks(execute=True):
         assert job_run(job_id=job.pk) == "completed"
     assert _run_what_was_queued() == ["dashboard.tasks.dashboard_refresh_task"]

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from cleanup.jobs.engine import job_run
-from cleanup.jobs.services import job_create
+from tests.factories import queued_job
 from tests.fixtures.api import event
 from tests.oracles import scalar
 
@@ -81,7 +81,7 @@ def test_the_web_roles_writes_move_the_registry_version_and_the_run_tallies_it_c
 def test_the_jobs_role_runs_writing_jobs_to_the_oracles_result(roles_applied, demo, kind, oracle):
     assert scalar(oracle) > 0
     _as("enrichhub_jobs")
-    job = job_create(kind=kind, batch_size=500, sleep_ms=0)
+    job = queued_job(kind=kind, batch_size=500, sleep_ms=0)
     assert job_run(job_id=job.pk) == "completed"
     assert scalar(oracle) == 0
 
@@ -99,7 +99,7 @@ def test_moving_a_reference_table_is_left_to_its_owner_and_says_so(roles_applied
         cursor.execute("UPDATE core.people SET person_country = 'Germany' WHERE id IN "
                        "(SELECT id FROM reference.people_missing_country)")
     _as("enrichhub_jobs")
-    job = job_create(kind="drop_reference_tables", params={"table": "reference.people_missing_country"},
+    job = queued_job(kind="drop_reference_tables", params={"table": "reference.people_missing_country"},
                      sleep_ms=0)
     assert job_run(job_id=job.pk) == "failed"
     job.refresh_from_db()

@@ -75,7 +75,7 @@ def test_a_mixed_batch_records_the_valid_items_and_names_the_bad_ones(report):
     ]})
     assert response.status_code == 422
     body = response.json()
-    assert (body["received"], body["recorded"]) == (9, 2)
+    assert (body["received"], body["applied"]) == (9, 2)
     rejected = {r["index"]: (r["field"], r["error"]) for r in body["rejected"]}
     assert rejected[1] == ("workflow_name", "unknown workflow 'company_unknown'")
     assert rejected[2][0] == "entity_type" and "enriches company entities" in rejected[2][1]
@@ -112,7 +112,7 @@ def test_a_batch_over_the_limit_is_refused_whole(report):
 
 def test_a_full_batch_is_recorded(report):
     body = report({"events": [event(entity_key=f"company{n}.com") for n in range(MAX_BATCH)]}).json()
-    assert body["recorded"] == MAX_BATCH and Run.objects.count() == MAX_BATCH
+    assert body["applied"] == MAX_BATCH and Run.objects.count() == MAX_BATCH
 
 
 def test_the_openapi_document_describes_the_events_body(client):
@@ -133,9 +133,9 @@ def test_credits_paid_again_inside_the_freshness_window_are_counted_as_wasted(re
     assert (str(run.credits_spent), str(run.credits_wasted)) == ("7.0000", "2.0000")
 
 
-def test_recorded_counts_only_the_events_that_were_written(report):
+def test_applied_counts_only_the_events_that_were_written(report):
     first = report({"events": [event(), event(entity_key="acme.com")]}).json()
     replayed = report({"events": [event(), event(entity_key="globex.com")]}).json()
-    assert (first["recorded"], first["ignored"]) == (2, 0)
-    assert (replayed["received"], replayed["recorded"], replayed["ignored"]) == (2, 1, 1)
+    assert (first["applied"], first["ignored"]) == (2, 0)
+    assert (replayed["received"], replayed["applied"], replayed["ignored"]) == (2, 1, 1)
     assert Run.objects.count() == 3

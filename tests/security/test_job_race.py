@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import ACTIVE, JobRefused, job_create
+from cleanup.jobs.services import ACTIVE, JobRefused
+from tests.factories import queued_job
 
 KIND = "delete_companies_missing_location"
 STARTERS = 3
@@ -19,7 +20,7 @@ def _start_at_once(kind: str) -> list[str]:
     def start() -> None:
         try:
             barrier.wait(timeout=30)
-            job_create(kind=kind)
+            queued_job(kind=kind)
             outcomes.append("started")
         except JobRefused as exc:
             outcomes.append(f"refused: {exc}")

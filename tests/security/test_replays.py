@@ -13,11 +13,11 @@ from django.db import IntegrityError, connection, transaction
 from cleanup.coalescing.models import CoalesceMapping
 from cleanup.jobs.kinds.base import JobParamsError
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import JobRefused, job_cancel, job_create, job_pause, job_resume
+from cleanup.jobs.services import JobRefused, job_cancel, job_pause, job_resume
 from cleanup.tasks import draft_dry_run_task
 from registry.models import Workflow
 from runs.models import Run
-from tests.factories import WorkflowFactory, staff_user
+from tests.factories import WorkflowFactory, queued_job, staff_user
 from tests.fixtures.api import event
 
 REGISTRY = "/admin/registry/workflow/"
@@ -85,7 +85,7 @@ def test_e1_a_job_rechecks_the_scope_before_any_sql_runs(cleaned_name_workflow, 
                                    create_missing=False)
     settings.WAREHOUSE_SCHEMAS = ["raw", "extracted"]  # core was taken out of scope after the row was saved
     with pytest.raises((JobParamsError, JobRefused), match="core.companies is outside the warehouse schemas"):
-        job_create(kind="coalesce_mapped", params={"workflow": "company_cleaned_name"})
+        queued_job(kind="coalesce_mapped", params={"workflow": "company_cleaned_name"})
 
 
 JOBS = "/admin/cleanup/batchjob/"
@@ -114,11 +114,11 @@ def test_e2_the_start_permission_starts_jobs_but_not_destructive_ones(client, de
     draft.refresh_from_db()
     assert (draft.status, draft.started_by) == ("queued", starter)
     with pytest.raises(JobRefused, match="run destructive jobs"):
-        job_create(kind="delete_companies_missing_location", user=starter)
+        queued_job(kind="delete_companies_missing_location", user=starter)
 
 
 def _paused_delete_job() -> BatchJob:
-    job = job_create(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
+    job = queued_job(kind="delete_companies_missing_location", batch_size=100, sleep_ms=0)
     BatchJob.objects.filter(pk=job.pk).update(status=BatchJob.Status.PAUSED)
     return BatchJob.objects.get(pk=job.pk)
 
@@ -159,7 +159,7 @@ def test_e6_a_nul_byte_rejects_its_item_and_keeps_the_rest_of_the_batch(report, 
     response = report({"events": events})
     assert response.status_code == 422 and response["Content-Type"].startswith("application/json")
     body = response.json()
-    assert body["recorded"] == 2 and len(body["rejected"]) == 1
+    assert body["applied"] == 2 and len(body["rejected"]) == 1
     rejected = body["rejected"][0]
     assert rejected["index"] == 1 and rejected["field"] == field and "NUL" in rejected["error"]
     assert sorted(Run.objects.values_list("entity_key", flat=True)) == ["company0.com", "company2.com"]

@@ -17,10 +17,10 @@ from django.db import connection
 from cleanup.jobs import engine
 from cleanup.jobs.engine import INTERRUPTED, job_run
 from cleanup.jobs.models import BatchJob
-from cleanup.jobs.services import job_create
 from cleanup.jobs.tasks import job_run_task
 from tests.conftest import database_url
 from tests.enrichhub.test_demo_command import PROJECT_ROOT, _demo, _free_port, _wait_for_health, demo_env  # noqa: F401
+from tests.factories import queued_job
 
 pytestmark = pytest.mark.system  # starts processes: left out of `make test-fast`
 
@@ -59,7 +59,7 @@ def test_the_demo_restarts_a_q2_cluster_that_died(demo_env, tmp_path):  # noqa: 
 @pytest.mark.django_db(transaction=True)
 def test_a_job_whose_connection_is_lost_logs_one_line_and_resumes_to_the_end(committed_demo, settings, caplog,
                                                                              monkeypatch):
-    job = job_create(kind="tenure_backfill", batch_size=10, sleep_ms=0)
+    job = queued_job(kind="tenure_backfill", batch_size=10, sleep_ms=0)
     real_batch, batches = engine._batch, []
 
     def batch_then_lose_the_connection(job, kind, limit):
@@ -80,7 +80,7 @@ def test_a_job_whose_connection_is_lost_logs_one_line_and_resumes_to_the_end(com
     assert BatchJob.objects.get(pk=job.pk).status == BatchJob.Status.RUNNING  # not failed
     monkeypatch.setattr(engine, "_batch", real_batch)
     assert job_run(job_id=job.pk) == BatchJob.Status.COMPLETED
-    clean = job_create(kind="tenure_backfill", batch_size=10, sleep_ms=0)
+    clean = queued_job(kind="tenure_backfill", batch_size=10, sleep_ms=0)
     assert job_run(job_id=clean.pk) == BatchJob.Status.COMPLETED
     assert BatchJob.objects.get(pk=clean.pk).rows_done == 0  # the resumed job left nothing undone
     assert INTERRUPTED == "interrupted"

@@ -10,7 +10,7 @@ every row and upserts it: for extracted rows changed in place, or after the mapp
 """
 
 from cleanup.coalescing.core_keys import core_ids
-from cleanup.coalescing.kinds.modes import keys_dry_run, mode_clean, mode_parameter, sweep_start
+from cleanup.coalescing.kinds.modes import keys_dry_run, mode_clean, mode_parameter, sweep_start, walk_start
 from cleanup.coalescing.sql import experience as sql
 from cleanup.coalescing.titles import TitleMatch, title_match
 from cleanup.jobs.kinds.base import Batch, DryRun, JobKind, JobParamsError, Parameter, keys_clean, keys_parameter
@@ -52,16 +52,9 @@ class CoalescePersonExperience(JobKind):
 
     def prepare(self, job: BatchJob) -> None:
         if "after_id" not in job.checkpoint:
-            job.checkpoint = {"after_id": sweep_start(job, kind=self.name), "until": sql.experience_max_id(),
+            job.checkpoint = {"after_id": walk_start(job, kind=self.name),
+                              "until": sql.experience_max_id(),
                               "inserted": 0, "updated": 0, "by_rule": 0, "invalid": 0}
-
-    def estimate(self, job: BatchJob) -> int | None:
-        if job.params.get("mode") == "keys":
-            return None
-        counted = (job.dry_run_report or {}).get("details", {})
-        if counted.get("start_after_id") == job.checkpoint.get("after_id") and "rows" in counted:
-            return counted["rows"]  # the job's own dry run counted from here: 2 s at ten times the seed
-        return sql.pending_count(after_id=job.checkpoint.get("after_id", 0), **_part(job))[0]
 
     def dry_run(self, job: BatchJob) -> DryRun:
         if job.params.get("mode") == "keys":
@@ -69,7 +62,8 @@ class CoalescePersonExperience(JobKind):
         start = sweep_start(job, kind=self.name)
         rows, never = sql.pending_count(after_id=start, **_part(job))
         share = f" (part {job.params['part']}: ids with the same remainder)" if "part" in job.params else ""
-        return DryRun(would_change=never,
+        # A reconciliation writes only the rows never coalesced; a sweep or refresh may update any row it reads.
+        return DryRun(would_change=never if job.params.get("mode") == "reconcile" else rows,
                       summary=f"would read {rows:,} extracted rows after id {start:,}{share}; {never:,} have never "
                               "reached core.person_work_history (changed ones are updated too)",
                       details={"start_after_id": start, "rows": rows, "never_coalesced": never})

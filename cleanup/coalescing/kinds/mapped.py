@@ -11,7 +11,7 @@ import psycopg
 from django.db import IntegrityError, transaction
 
 from cleanup.coalescing.core_keys import core_ids
-from cleanup.coalescing.kinds.modes import keys_dry_run, mode_clean, mode_parameter, sweep_start
+from cleanup.coalescing.kinds.modes import keys_dry_run, mode_clean, mode_parameter, sweep_start, walk_start
 from cleanup.coalescing.mapping import MappingInvalid, MappingPlan, active_mapping_plan, mapped_workflow_names
 from cleanup.coalescing.sql import mapped as sql
 from cleanup.coalescing.sql.core_keys import CORE_ENTITY_TABLES
@@ -53,15 +53,9 @@ class CoalesceMapped(JobKind):
         self.write_role_usable = roles.jobs_role_prepare(schemas=warehouse_schemas())
         if "after_id" not in job.checkpoint:
             plan = active_mapping_plan(job.params["workflow"])
-            start = sweep_start(job, kind=self.name, workflow=job.params["workflow"])
+            start = walk_start(job, kind=self.name, workflow=job.params["workflow"])
             job.checkpoint = {"after_id": start, "until": sql.extracted_max_id(plan=plan), "written": 0,
                               "invalid": 0}
-
-    def estimate(self, job: BatchJob) -> int | None:
-        if job.params.get("mode") == "keys":
-            return None
-        return sql.extracted_count_after(plan=active_mapping_plan(job.params["workflow"]),
-                                         after_id=job.checkpoint.get("after_id", 0))
 
     def dry_run(self, job: BatchJob) -> DryRun:
         plan = active_mapping_plan(job.params["workflow"])

@@ -36,3 +36,10 @@ def sweep_start(job: BatchJob, *, kind: str, **same_params: object) -> int:
             .exclude(pk=job.pk).exclude(params__mode="keys").exclude(params__has_key="part").order_by("-finished_at")
             .values_list("checkpoint", flat=True).first())
     return (last or {}).get("after_id", 0)
+
+
+def walk_start(job: BatchJob, *, kind: str, **same_params: object) -> int:
+    """Where a job's walk starts: where its own dry run counted from, so that it walks what it
+    counted without asking again; where a sweep starts when the count was the planner's estimate."""
+    counted = ((job.dry_run_report or {}).get("details") or {}).get("start_after_id")
+    return counted if counted is not None else sweep_start(job, kind=kind, **same_params)

@@ -23,9 +23,6 @@ class ClassifyPeopleTitles(JobKind):
             job.checkpoint = {"after_id": 0, "hidden_before": sql.hidden_for_title(), "read": 0, "filled": 0,
                               "by_rule": 0}
 
-    def estimate(self, job: BatchJob) -> int:
-        return job.checkpoint.get("hidden_before") or sql.hidden_for_title()
-
     def dry_run(self, job: BatchJob) -> DryRun:
         hidden = sql.hidden_for_title()
         return DryRun(would_change=hidden, details={"hidden_for_title": hidden},

@@ -71,11 +71,8 @@ class JobKind(ABC):
         return None
 
     @abstractmethod
-    def estimate(self, job: BatchJob) -> int | None:
-        """How many rows the job will look at, for progress; None when unknown."""
-
-    @abstractmethod
-    def dry_run(self, job: BatchJob) -> DryRun: ...
+    def dry_run(self, job: BatchJob) -> DryRun:
+        """What the job would do, counted once: its count is the job's total for progress."""
 
     def planner_estimate(self, job: BatchJob) -> int | None:
         """What the dry run counts, as the planner guesses it: for a preview whose exact count

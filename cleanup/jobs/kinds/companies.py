@@ -13,13 +13,12 @@ class DeleteCompaniesMissingLocation(JobKind):
     destructive = True
 
     def prepare(self, job: BatchJob) -> None:
-        sql.archive_tables_ensure()
-
-    def estimate(self, job: BatchJob) -> int:
-        total, referenced = sql.candidates_count()
-        return total - referenced
+        if refusal := _archive_refusal():
+            raise JobParamsError(refusal)
 
     def dry_run(self, job: BatchJob) -> DryRun:
+        if refusal := _archive_refusal():
+            return DryRun(0, refusal, blocked=refusal)
         total, referenced = sql.candidates_count()
         return DryRun(
             would_change=total - referenced,
@@ -35,6 +34,15 @@ class DeleteCompaniesMissingLocation(JobKind):
         return id_keyset_batch(job, lambda after: sql.delete_batch(job_id=job.pk, after_id=after, limit=limit))
 
 
+def _archive_refusal() -> str | None:
+    """Why deleting would lose values now: the warehouse grew columns its archive lacks."""
+    gaps = sql.archive_gaps()
+    if not gaps:
+        return None
+    return (f"the archive has no column for {', '.join(gaps)}: deleting would lose those values. Add them to "
+            "cleanup.jobs.models.ArchivedCompany (or ArchivedCompanyMissingLocation) and migrate first")
+
+
 class RestoreCompaniesMissingLocation(JobKind):
     name = "restore_companies_missing_location"
     writes = ("core.companies", "core.companies_missing_location")
@@ -47,12 +55,6 @@ class RestoreCompaniesMissingLocation(JobKind):
         if not BatchJob.objects.filter(pk=job_id, kind=DeleteCompaniesMissingLocation.name).exists():
             raise JobParamsError(f"job_id {job_id} is not a {DeleteCompaniesMissingLocation.name} job")
         return {"job_id": job_id}
-
-    def prepare(self, job: BatchJob) -> None:
-        sql.archive_tables_ensure()
-
-    def estimate(self, job: BatchJob) -> int:
-        return sql.archived_count(job_id=job.params["job_id"])
 
     def dry_run(self, job: BatchJob) -> DryRun:
         count = sql.archived_count(job_id=job.params["job_id"])

@@ -53,11 +53,6 @@ class FundingBackfill(JobKind):
             job.save(update_fields=["checkpoint"])
         sql.staging_create(job_id=job.pk, boundaries=_partition_boundaries(_wanted(job)))
 
-    def estimate(self, job: BatchJob) -> int | None:
-        """The job's own dry run counted it: counting the staged domains core lacks again, at
-        the switch to inserting, took a whole second at ten times the seed, in one batch."""
-        return (job.dry_run_report or {}).get("would_change")
-
     def dry_run(self, job: BatchJob) -> DryRun:
         wanted = _wanted(job)
         counted = sql.domains_with_range(wanted=_listed(wanted))

@@ -40,9 +40,6 @@ class DropReferenceTable(JobKind):
     def clean_params(self, params: dict) -> dict:
         return {"table": _table_param(params)}
 
-    def estimate(self, job: BatchJob) -> int:
-        return 1
-
     def dry_run(self, job: BatchJob) -> DryRun:
         retirable = sql.RETIRABLE[job.params["table"]]
         if not sql.exists(schema=retirable.schema, table=retirable.table):
@@ -82,9 +79,6 @@ class RestoreReferenceTable(JobKind):
         if source is None:
             raise JobParamsError(f"job_id {job_id} is not a {DropReferenceTable.name} job")
         return {"job_id": job_id, "table": source.params["table"]}
-
-    def estimate(self, job: BatchJob) -> int:
-        return 1
 
     def dry_run(self, job: BatchJob) -> DryRun:
         retirable = sql.RETIRABLE[job.params["table"]]

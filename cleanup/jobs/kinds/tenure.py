@@ -10,9 +10,6 @@ class TenureBackfill(JobKind):
     writes = ("core.person_tenure",)
     description = "Insert into core.person_tenure the people of core.person_job_start_dates it lacks"
 
-    def estimate(self, job: BatchJob) -> int:
-        return sql.people_missing()
-
     def dry_run(self, job: BatchJob) -> DryRun:
         missing = sql.people_missing()
         return DryRun(would_change=missing,

@@ -3,12 +3,14 @@
 from django.db import connection
 from psycopg import sql
 
+from cleanup.jobs.models import ArchivedCompany, ArchivedCompanyMissingLocation
 from cleanup.jobs.sql import column_list, planner_rows, scalar, table_columns
 
 COMPANIES = ("core", "companies")
 SNAPSHOT = ("core", "companies_missing_location")
-ARCHIVED_COMPANIES = ("archive", "core_companies")
-ARCHIVED_SNAPSHOT = ("archive", "core_companies_missing_location")
+# Migrated tables (cleanup.jobs.models), named by their models.
+ARCHIVED_COMPANIES = tuple(ArchivedCompany._meta.db_table.split('"."'))
+ARCHIVED_SNAPSHOT = tuple(ArchivedCompanyMissingLocation._meta.db_table.split('"."'))
 _TABLES = {"companies": sql.Identifier(*COMPANIES), "snapshot": sql.Identifier(*SNAPSHOT),
            "archived_companies": sql.Identifier(*ARCHIVED_COMPANIES),
            "archived_snapshot": sql.Identifier(*ARCHIVED_SNAPSHOT)}
@@ -31,18 +33,16 @@ DOOMED = sql.SQL("""SELECT c.id FROM {companies} c
                                                       referenced=sql.SQL(_REFERENCED_AFTER),
                                                       companies=_TABLES["companies"])
 
-_ARCHIVE_TABLE = sql.SQL(
-    """CREATE TABLE IF NOT EXISTS {archive} (LIKE {source} INCLUDING DEFAULTS);
-       ALTER TABLE {archive} ADD COLUMN IF NOT EXISTS archive_job_id bigint,
-                             ADD COLUMN IF NOT EXISTS archived_at timestamptz NOT NULL DEFAULT now();
-       CREATE INDEX IF NOT EXISTS {index} ON {archive} (archive_job_id, id)""")
 
-
-def archive_tables_ensure() -> None:
-    with connection.cursor() as cursor:
-        for archive, source in ((ARCHIVED_COMPANIES, COMPANIES), (ARCHIVED_SNAPSHOT, SNAPSHOT)):
-            cursor.execute(_ARCHIVE_TABLE.format(archive=sql.Identifier(*archive), source=sql.Identifier(*source),
-                                                 index=sql.Identifier(f"{archive[1]}_job_idx")))
+def archive_gaps() -> list[str]:
+    """Columns the warehouse has and its archive lacks ("core.companies.x"): a delete would have
+    nowhere to keep their values, so it must not start until a migration adds them."""
+    gaps = []
+    for archive, source in ((ARCHIVED_COMPANIES, COMPANIES), (ARCHIVED_SNAPSHOT, SNAPSHOT)):
+        kept = set(table_columns(schema=archive[0], table=archive[1]))
+        gaps += [f"{'.'.join(source)}.{column}" for column in table_columns(schema=source[0], table=source[1])
+                 if column not in kept]
+    return gaps
 
 
 def candidates_count() -> tuple[int, int]:

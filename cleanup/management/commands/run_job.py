@@ -14,10 +14,10 @@ from cleanup.jobs.models import BatchJob
 from cleanup.jobs.services import (
     JobRefused,
     interrupted_job_for,
-    job_create,
     job_enqueue,
     job_interruption,
     job_preview,
+    job_start,
 )
 
 
@@ -57,21 +57,22 @@ class Command(BaseCommand):
         kind = kind or ""
         try:
             if dry_run:
-                self.stdout.write(job_preview(kind=kind, params=params).summary)
+                self.stdout.write(job_preview(kind=kind, params=params)["summary"])
                 return
             interrupted = None if resume else interrupted_job_for(kind=kind, params=params)
             if interrupted:
                 silent = job_interruption(job=interrupted) or timedelta()
                 self.stdout.write(f"job #{interrupted.pk} was interrupted (its runner went silent "
                                   f"{silent.total_seconds():.0f} s ago); resuming it from its checkpoint")
-            job = (_job_to_resume(resume) if resume else interrupted or job_create(
-                kind=kind, params=params, batch_size=batch_size, sleep_ms=sleep_ms))
+            job = (_job_to_resume(resume) if resume else interrupted or job_start(
+                kind=kind, params=params, batch_size=batch_size, sleep_ms=sleep_ms, enqueue=enqueue))
         except (JobParamsError, JobRefused) as exc:
             raise CommandError(str(exc)) from exc
         if not resume and not interrupted:
             self.stdout.write(f"job #{job.pk}: {(job.dry_run_report or {})['summary']}")
         if enqueue:
-            job_enqueue(job=job)
+            if resume or interrupted:
+                job_enqueue(job=job)
             self.stdout.write(f"job #{job.pk} handed to the q2 cluster")
             return
         self._run(job)
@@ -81,10 +82,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stop.update(requested=True))  # finish the batch, then stop
         columns = [TextColumn(f"job #{job.pk} {job.kind}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
         with Progress(*columns, console=Console(file=cast(TextIO, self.stdout._out))) as bar:
-            task = bar.add_task("rows", total=job.estimated_total)
+            task = bar.add_task("rows", total=job.total)
 
             def progress(current: BatchJob) -> None:
-                bar.update(task, completed=current.rows_done, total=current.estimated_total or None)
+                bar.update(task, completed=current.rows_done, total=current.total)
 
             status = job_run(job_id=job.pk, progress=progress, should_stop=lambda: stop["requested"])
         if status == INTERRUPTED:
