@@ -8,7 +8,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 from ninja.responses import Status
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictInt
 
 from planning.services import PlanRefused, PlanRequest, plan_build
 from runs.schemas import ErrorOut, Text, ValidationErrorOut
@@ -22,7 +22,7 @@ class PlanIn(Schema):
 
     budget_credits: Decimal = Field(ge=0, max_digits=14, decimal_places=4, examples=[5000])
     entity_type: Literal["company", "person"]
-    limit: int | None = Field(1000, ge=1, le=1_000_000, description="the most leads the plan may include")
+    limit: StrictInt | None = Field(1000, ge=1, le=1_000_000, description="the most leads the plan may include")
     vendor: Text = Field("", max_length=100, description="only this vendor's workflows")
     workflow_name: Text = Field("", max_length=200, description="only this workflow")
     entity_keys: list[Text] | None = Field(None, max_length=MAX_KEYS, description="only these entities")

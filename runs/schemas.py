@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, StrictInt
 from pydantic.config import JsonDict
 
 MAX_BATCH = 1000
@@ -32,7 +32,8 @@ class RunEventIn(Schema):
     entity_key: Text = Field(min_length=1, max_length=2048, examples=["ironclad.com"])
     entity_type: Literal["company", "person"]
     status: Literal["pending", "running", "completed", "failed"]
-    records_processed: int | None = Field(None, ge=0, le=2_147_483_647)
+    # Strict: the schema says integer, so true or "12" are refused by name, not read as 1 or 12.
+    records_processed: StrictInt | None = Field(None, ge=0, le=2_147_483_647)
     source: Text | None = Field(None, max_length=100, examples=["clay"])
     at: datetime | None = Field(None, description="when it happened; default: when received. Naive means UTC.")
     credits_spent: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=4)

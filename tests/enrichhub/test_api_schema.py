@@ -29,7 +29,7 @@ def registered(db, workflows, api_key):
 
 
 @schema.parametrize()
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_response_matches_the_published_schema(case, registered):
     # Two checks do not fit: a well-formed event may name a workflow nobody registered, rightly
     # refused (422), as the schema cannot list the registered names; and requests without a key,

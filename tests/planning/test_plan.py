@@ -112,6 +112,7 @@ def test_the_api_answers_the_plan_and_json_errors(measured, client, api_key):
     for bad, fragment in [({"budget_credits": -1, "entity_type": "company"}, "budget_credits"),
                           ({"budget_credits": 5, "entity_type": "planet"}, "entity_type"),
                           ({"budget_credits": 5, "entity_type": "company", "workflow_name": "nope"}, "nope"),
+                          ({"budget_credits": 5, "entity_type": "company", "limit": True}, "limit"),
                           ("{not json", "JSON")]:
         refused = post(bad)
         assert refused.status_code in (400, 422) and refused["Content-Type"].startswith("application/json")

@@ -139,3 +139,10 @@ def test_applied_counts_only_the_events_that_were_written(report):
     assert (first["applied"], first["ignored"]) == (2, 0)
     assert (replayed["received"], replayed["applied"], replayed["ignored"]) == (2, 1, 1)
     assert Run.objects.count() == 3
+
+
+@pytest.mark.parametrize("count", [True, "12", 1.5])
+def test_a_count_that_is_not_an_integer_is_refused_by_name(report, count):
+    response = report(event(records_processed=count))
+    assert response.status_code == 422 and not Run.objects.exists()
+    assert response.json()["rejected"][0]["field"] == "records_processed"
