@@ -39,6 +39,17 @@ def _serving(base: str, key: str) -> bool:
         return False
 
 
+def _answered(answers: list[tuple[str, int]], status: int) -> int:
+    return sum(1 for _, answered in list(answers) if answered == status)
+
+
+def _wait_until(condition, *, what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {seconds:g} s"
+        time.sleep(0.05)
+
+
 def test_a_database_restart_answers_only_200_or_503_and_loses_no_acknowledged_write(own_server, tmp_path):
     data_dir, uri, env, key = own_server
     port = free_port()
@@ -65,11 +76,14 @@ def test_a_database_restart_answers_only_200_or_503_and_loses_no_acknowledged_wr
         client = threading.Thread(target=load)
         client.start()
         try:
-            time.sleep(1)
+            # Each step waits for what the clients see, not for a time: writes going through,
+            # refusals while the database is down, writes again after it is back.
+            _wait_until(lambda: _answered(answers, 200) >= 20, what="writes acknowledged before the restart")
             embedded_server_stop(data_dir=data_dir)
-            time.sleep(3)
+            _wait_until(lambda: _answered(answers, 503) >= 5, what="503s while the database is down")
             embedded_server_start(data_dir=data_dir)
-            time.sleep(3)
+            refused = len(answers)
+            _wait_until(lambda: _answered(answers[refused:], 200) >= 20, what="writes acknowledged after it is back")
         finally:
             stop.set()
             client.join(timeout=30)
