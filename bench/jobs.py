@@ -146,14 +146,22 @@ def _seed_tenure(conn: psycopg.Connection, sync_scans: bool) -> Timing:
 
 
 # ---------------------------------------------------------------- one statement each
+# The archive tables are migrated models: their columns are named, not taken in table order.
+_COMPANY_COLUMNS = sql.SQL(", ").join(map(sql.Identifier, (
+    "id", "domain", "company_name", "cleaned_name", "company_country", "discovery_location", "salesnav_location",
+    "industry", "employee_count", "linkedin_url", "created_at", "updated_at")))
+_SNAPSHOT_COLUMNS = sql.SQL(", ").join(map(sql.Identifier, (
+    "id", "domain", "company_name", "discovery_location", "salesnav_location", "flagged_at")))
 def _single_delete(conn: psycopg.Connection) -> Timing:
-    manage("shell", "-c", "from cleanup.jobs.sql.companies import archive_tables_ensure; archive_tables_ensure()")
     seconds, rows = _timed(lambda: conn.execute(sql.SQL("""
         WITH gone AS (DELETE FROM core.companies c WHERE {without_location} AND {unreferenced} RETURNING c.*),
-             kept AS (INSERT INTO archive.core_companies SELECT gone.*, 0, now() FROM gone RETURNING id),
+             kept AS (INSERT INTO archive.core_companies ({companies}, archive_job_id)
+                      SELECT {companies}, 0 FROM gone RETURNING id),
              snap AS (DELETE FROM core.companies_missing_location m USING gone WHERE m.id = gone.id RETURNING m.*),
-             snap_kept AS (INSERT INTO archive.core_companies_missing_location SELECT snap.*, 0, now() FROM snap)
-        SELECT count(*) FROM kept""").format(without_location=WITHOUT_LOCATION,
+             snap_kept AS (INSERT INTO archive.core_companies_missing_location ({snapshot}, archive_job_id)
+                           SELECT {snapshot}, 0 FROM snap)
+        SELECT count(*) FROM kept""").format(companies=_COMPANY_COLUMNS, snapshot=_SNAPSHOT_COLUMNS,
+                                             without_location=WITHOUT_LOCATION,
                                              unreferenced=UNREFERENCED)).fetchone()[0])
     return Timing(seconds, rows, seconds * 1000)
 

@@ -72,8 +72,8 @@ def demo_seed(*, scale: float, seed: int = 42, reset: bool = False, progress: Pr
             rows[table] = _timed(cursor, table, statement, params, progress)
         for table, rowcount in _fill_generic_tables(cursor, size, progress):
             rows[table] = rowcount
-        _advance_identity_sequences(cursor)
-    _analyze(list(rows))
+        identity_sequences_advance(cursor)
+    tables_analyze(list(rows))
     return SeedReport(rows_by_table=rows, seconds=time.monotonic() - started)
 
 
@@ -123,7 +123,7 @@ def _fill_generic_tables(cursor: CursorWrapper, size: DemoSize,
         yield workflow.raw_table, _timed(cursor, workflow.raw_table, mirror, {}, progress)
 
 
-def _advance_identity_sequences(cursor: CursorWrapper) -> None:
+def identity_sequences_advance(cursor: CursorWrapper) -> None:
     """Rows were inserted with explicit ids; move each identity sequence past them."""
     cursor.execute(
         """SELECT n.nspname, c.relname, a.attname FROM pg_attribute a
@@ -138,7 +138,7 @@ def _advance_identity_sequences(cursor: CursorWrapper) -> None:
         )
 
 
-def _analyze(tables: list[str]) -> None:
+def tables_analyze(tables: list[str]) -> None:
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(*warehouse_sql.split_table_name(table))))
