@@ -5,15 +5,17 @@ for a documented status, content type and body shape."""
 import pytest
 import schemathesis
 from django.core import signals
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import ignored_auth, positive_data_acceptance
 
 from enrichhub.db_roles import WEB
-from enrichhub.wsgi import application
 from tests.roles import run_as
 
-schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+# Django's handler itself, not enrichhub.wsgi: that module marks the process as the web tier in
+# os.environ, which every process a later test starts would inherit.
+schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
 
 
 @pytest.fixture
