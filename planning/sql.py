@@ -210,23 +210,24 @@ def changed_leads(*, entity_type: str, since: datetime, max_failures: int,
     the rest as counted. Its cost follows the runs changed since. The table lives in this
     transaction only, so it needs no session of its own (fine behind a pooler)."""
     only = sql.SQL("AND h.entity_key = ANY(%(keys)s)") if keys is not None else sql.SQL("")
+    params = {"entity_type": entity_type, "since": since, "max_failures": max_failures, "keys": keys}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS pg_temp.plan_changed_leads")
         cursor.execute(sql.SQL("""
             CREATE TEMP TABLE plan_changed_leads ON COMMIT DROP AS
-            WITH changed AS (
-                SELECT DISTINCT entity_key FROM reference.enrichment_runs
-                WHERE entity_type = %(entity_type)s AND updated_at >= %(since)s),
-            blocking AS ({blocking})
-            SELECT h.entity_key, h.missing, coalesce(h.blocked, '{{}}') AS blocked_then,
-                   coalesce(b.workflows, '{{}}') AS blocked_now
-            FROM changed
+            SELECT h.entity_key, h.missing, coalesce(h.blocked, '{{}}') AS blocked_then, '{{}}'::text[] AS blocked_now
+            FROM (SELECT DISTINCT entity_key FROM reference.enrichment_runs
+                  WHERE entity_type = %(entity_type)s AND updated_at >= %(since)s) changed
             JOIN planning_hidden_leads h ON h.entity_type = %(entity_type)s AND h.entity_key = changed.entity_key
-            LEFT JOIN blocking b ON b.entity_key = h.entity_key
-            WHERE TRUE {only}""").format(
-            blocking=sql.SQL(_BLOCKING.format(changed="JOIN changed USING (entity_key)")), only=only),
-            {"entity_type": entity_type, "since": since, "max_failures": max_failures, "keys": keys})
+            WHERE TRUE {only}""").format(only=only), params)
+        # The blocked workflows in a second statement, once the planner knows how many leads
+        # changed: in one statement, runs just written (not yet analysed) made it estimate a
+        # handful and rescan every changed lead's runs once per changed lead.
         cursor.execute("ANALYZE pg_temp.plan_changed_leads")
+        cursor.execute(sql.SQL("""
+            UPDATE pg_temp.plan_changed_leads c SET blocked_now = b.workflows
+            FROM ({blocking}) b WHERE b.entity_key = c.entity_key""").format(
+            blocking=sql.SQL(_BLOCKING.format(changed="JOIN pg_temp.plan_changed_leads USING (entity_key)"))), params)
         yield
         cursor.execute("DROP TABLE pg_temp.plan_changed_leads")
 

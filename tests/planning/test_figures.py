@@ -93,8 +93,9 @@ def test_rates_are_measured_as_of_the_count_and_follow_core_after_the_next_one(d
     assert before == _oracle_rates(before, settings.PLAN_DEFAULT_FILL_RATE)
     # Core gains a country for some measured entities; a run arrives for a key core has never held.
     runs = Run.objects.filter(workflow_id="person_profile", status="completed").order_by("entity_key")
+    filled = core_fields_filled_by_key("person")
     unfilled = [key for key in runs.values_list("entity_key", flat=True)
-                if "person_country" not in core_fields_filled_by_key("person").get(key, set())][:4]
+                if "person_country" not in filled.get(key, set())][:4]
     assert unfilled, "the demo has measured people without a country"
     with connection.cursor() as cursor:
         cursor.execute("UPDATE core.people SET person_country = 'Norway' WHERE lower(linkedin_url) LIKE ANY(%s)",
