@@ -26,9 +26,9 @@ fleet: install fleet-deps
 test: install lint browser-deps fleet-deps
 	$(PY) -m pytest
 
-# The tests that start no process (no q2 cluster, server, browser or pooler): minutes, not a quarter hour.
+# The tests that start no process (no q2 cluster, server, browser or pooler), one worker per core.
 test-fast: install
-	$(PY) -m pytest -m "not system"
+	$(PY) -m pytest -m "not system" -n auto
 
 lint: install
 	$(PY) -m ruff check .
