@@ -3,6 +3,7 @@ import subprocess
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import override_settings
 from psycopg import sql
 
 # Fixtures every folder uses: the seeded demo warehouse and run reporting through the API.
@@ -76,6 +77,18 @@ def _processes_only_in_system_tests(request, monkeypatch):
         raise AssertionError(f"this test starts a process ({args!r}): mark it @pytest.mark.system")
 
     monkeypatch.setattr(subprocess.Popen, "__init__", refused)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request):
+    """The production hasher takes a quarter second per password here, and most tests make a
+    user: tests that start no process hash with MD5, as Django advises for tests. System tests
+    keep the production hasher, since the processes they start check passwords with it."""
+    if request.node.get_closest_marker("system"):
+        yield
+        return
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)
