@@ -26,9 +26,10 @@ fleet: install fleet-deps
 test: install lint browser-deps fleet-deps
 	$(PY) -m pytest
 
-# The tests that start no process (no q2 cluster, server, browser or pooler), one worker per core.
+# The tests that start no process (no q2 cluster, server, browser or pooler), one worker per core,
+# property tests trying a quarter of their examples (tests/examples.py).
 test-fast: install
-	$(PY) -m pytest -m "not system" -n auto
+	ENRICHHUB_TEST_FAST=1 $(PY) -m pytest -m "not system" -n auto --dist worksteal
 
 lint: install
 	$(PY) -m ruff check .

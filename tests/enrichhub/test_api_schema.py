@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import ignored_auth, positive_data_acceptance
 
 from enrichhub.db_roles import WEB
+from tests.examples import examples
 from tests.roles import run_as
 
 # Django's handler itself, not enrichhub.wsgi: that module marks the process as the web tier in
@@ -31,7 +32,7 @@ def registered(db, workflows, api_key):
 
 
 @schema.parametrize()
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_response_matches_the_published_schema(case, registered):
     # Two checks do not fit: a well-formed event may name a workflow nobody registered, rightly
     # refused (422), as the schema cannot list the registered names; and requests without a key,

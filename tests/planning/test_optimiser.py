@@ -17,6 +17,7 @@ from planning.optimiser import (
     plan_greedy_by_class,
     visible_probability,
 )
+from tests.examples import examples
 
 FIELDS = ("person_country", "matched_job_function", "matched_seniority")
 rates = st.floats(min_value=0.05, max_value=1.0)
@@ -49,7 +50,7 @@ def _best_single_gain(leads: list[Lead]) -> float:
     return max((option.probability for lead in leads for option in lead_options(lead)), default=0.0)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(instances())
 def test_the_greedy_plan_stays_in_budget_and_within_one_lead_of_the_optimum(instance):
     leads, budget = instance
@@ -94,7 +95,7 @@ def _classes(leads: list[Lead]) -> tuple[list[LeadClass], list[list[Lead]]]:
     return [LeadClass(group[0].missing, group[0].offers, len(group)) for group in members], members
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(instances(), st.one_of(st.none(), st.integers(min_value=1, max_value=10)))
 def test_planning_by_class_buys_what_planning_lead_by_lead_buys(instance, max_leads):
     leads, budget = instance

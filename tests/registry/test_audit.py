@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from registry.audit import AuditRules, DeclarationStyle, Reporting, tree_scan
 from registry.models import Workflow
+from tests.examples import examples
 from tests.factories import demo_registered_rows
 
 DEMO_TREE = Path(__file__).resolve().parents[2] / "examples" / "modal_ingest"
@@ -369,7 +370,7 @@ _BODIES = {
                           st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True)),
                 min_size=1, max_size=8, unique_by=lambda item: item[2]),
        st.booleans())
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_whatever_the_mix_each_ingest_function_is_found_once_with_its_style_and_reporting(tmp_path, shapes,
                                                                                         image_chain):
     functions = [(style, reporting, name) for (style, _template), reporting, name in shapes]

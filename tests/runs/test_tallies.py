@@ -14,6 +14,7 @@ from runs.models import Run, RunTally
 from runs.selectors import run_figures_by_status, run_spend_by_week
 from runs.services import run_events_record, run_tallies_fold, run_tallies_recount
 from tests.conftest import database_url
+from tests.examples import examples
 from tests.factories import WorkflowFactory
 
 WORKFLOWS = ("tally_a", "tally_b")
@@ -77,7 +78,7 @@ class _Rollback(Exception):
     pass
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rounds=rounds, fold_between=st.booleans(), deleted=st.integers(0, 3))
 def test_tallies_equal_a_group_by_over_the_runs_after_any_events(workflows, rounds, fold_between, deleted):
     try:
