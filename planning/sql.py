@@ -210,7 +210,8 @@ def changed_leads(*, entity_type: str, since: datetime, max_failures: int,
     the rest as counted. Its cost follows the runs changed since. The table lives in this
     transaction only, so it needs no session of its own (fine behind a pooler)."""
     only = sql.SQL("AND h.entity_key = ANY(%(keys)s)") if keys is not None else sql.SQL("")
-    params = {"entity_type": entity_type, "since": since, "max_failures": max_failures, "keys": keys}
+    params: dict[str, str | datetime | int | list[str] | None] = {
+        "entity_type": entity_type, "since": since, "max_failures": max_failures, "keys": keys}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS pg_temp.plan_changed_leads")
         cursor.execute(sql.SQL("""
