@@ -25,8 +25,19 @@ from tests.factories import queued_job
 pytestmark = pytest.mark.system  # starts processes: left out of `make test-fast`
 
 
-def _cluster_of(demo: subprocess.Popen) -> psutil.Process:
-    return next(p for p in psutil.Process(demo.pid).children() if "qcluster" in p.cmdline())
+def _cluster_of(demo: subprocess.Popen, *, other_than: int | None = None, within_s: float = 30) -> psutil.Process:
+    """The demo's q2 cluster; with `other_than`, the one it started after that one died (it says
+    "restarting it" just before it starts the new one, so the test waits for it)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        for child in psutil.Process(demo.pid).children():
+            try:
+                if "qcluster" in child.cmdline() and child.pid != other_than:
+                    return child
+            except psutil.Error:  # a child that exited between listing and reading
+                continue
+        assert time.monotonic() < deadline, "the demo has no q2 cluster"
+        time.sleep(0.1)
 
 
 def _ping(env: dict[str, str]) -> str:
@@ -49,7 +60,7 @@ def test_the_demo_restarts_a_q2_cluster_that_died(demo_env, tmp_path):  # noqa: 
             assert demo.poll() is None, log_path.read_text()[-3000:]
             assert time.monotonic() < deadline, log_path.read_text()[-3000:]
             time.sleep(0.3)
-        assert _cluster_of(demo).pid != first.pid
+        assert _cluster_of(demo, other_than=first.pid).is_running()
         assert _ping(demo_env) == "pong"
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=60) == 0, log_path.read_text()[-3000:]
